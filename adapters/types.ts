@@ -1,0 +1,123 @@
+// Store interfaces: one implementation per storage engine (embedded SQLite, MongoDB).
+import type { Adapter } from 'oidc-provider';
+import type { AuthEvent } from '../policy/types.ts';
+
+export interface AccountRecord {
+  id: string;
+  username: string;
+  passwordHash: string;
+  /** Epoch seconds. */
+  createdAt: number;
+}
+
+export interface AccountStore {
+  /** Throws StoreError('conflict') when the username is taken. */
+  create(account: AccountRecord): Promise<void>;
+  findById(id: string): Promise<AccountRecord | undefined>;
+  findByUsername(username: string): Promise<AccountRecord | undefined>;
+  list(): Promise<AccountRecord[]>;
+  setPasswordHash(id: string, passwordHash: string): Promise<void>;
+}
+
+export type AuthenticatorKind = 'totp' | 'passkey';
+
+export interface AuthenticatorRecord {
+  id: string;
+  accountId: string;
+  kind: AuthenticatorKind;
+  label: string;
+  /** Kind-specific data, e.g. the encrypted TOTP secret. Never logged. */
+  data: Record<string, unknown>;
+  /** Epoch seconds. */
+  createdAt: number;
+  lastUsedAt?: number;
+  /** TOTP: the last accepted time step (each step is accepted at most once). */
+  lastUsedStep?: number;
+}
+
+export interface AuthenticatorStore {
+  /** Throws StoreError('conflict') when the id exists. */
+  add(authenticator: AuthenticatorRecord): Promise<void>;
+  get(id: string): Promise<AuthenticatorRecord | undefined>;
+  listByAccount(accountId: string): Promise<AuthenticatorRecord[]>;
+  rename(id: string, accountId: string, label: string): Promise<boolean>;
+  remove(id: string, accountId: string): Promise<boolean>;
+  /**
+   * Atomically accept TOTP time step `step` for this authenticator: true only if
+   * `step` is greater than the last accepted step (then it becomes the last one).
+   */
+  consumeTotpStep(id: string, step: number, at: number): Promise<boolean>;
+}
+
+export interface AuthEventStore {
+  /** Appends events to a session; an event whose id is already stored is ignored. */
+  append(sessionUid: string, events: AuthEvent[], expiresAt: number): Promise<void>;
+  /** The session's events that have not expired, oldest first. */
+  listBySession(sessionUid: string, now: number): Promise<AuthEvent[]>;
+}
+
+export interface AttemptState {
+  failures: number;
+  /** Epoch seconds of the last failure. */
+  lastFailureAt: number;
+}
+
+export interface AttemptStore {
+  get(key: string): Promise<AttemptState | undefined>;
+  /** Atomically counts one more consecutive failure and returns the new state. */
+  recordFailure(key: string, at: number): Promise<AttemptState>;
+  reset(key: string): Promise<void>;
+}
+
+export interface AuditEvent {
+  /** Epoch milliseconds. */
+  at: number;
+  type: string;
+  outcome: 'success' | 'failure' | 'info';
+  accountId?: string;
+  clientId?: string;
+  sessionUid?: string;
+  requestedAcr?: string[];
+  requestedMaxAge?: number;
+  achievedAcr?: string;
+  amr?: string[];
+  factor?: string;
+  reason?: string;
+}
+
+export interface AuditStore {
+  append(event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  list(filter: { accountId?: string; type?: string; limit: number }): Promise<AuditEvent[]>;
+}
+
+/** Registered OAuth clients (the metadata oidc-provider reads through the Client model). */
+export interface ClientStore {
+  upsert(metadata: Record<string, unknown> & { client_id: string }): Promise<void>;
+  get(clientId: string): Promise<Record<string, unknown> | undefined>;
+  list(): Promise<Array<Record<string, unknown>>>;
+  remove(clientId: string): Promise<boolean>;
+}
+
+export interface Stores {
+  accounts: AccountStore;
+  authenticators: AuthenticatorStore;
+  events: AuthEventStore;
+  attempts: AttemptStore;
+  audit: AuditStore;
+  clients: ClientStore;
+  /** The class oidc-provider instantiates once per model name. */
+  OidcAdapter: new (name: string) => Adapter;
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'conflict' | 'not_found' | 'unavailable';
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  constructor(code: StoreErrorCode, message: string) {
+    super(message);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,107 @@
+// The domain vocabulary of step-up: factors, levels, events, requests and decisions.
+
+/** A kind of authentication factor the ladder can require. */
+export type Factor = 'pwd' | 'otp' | 'passkey';
+
+export const FACTORS: readonly Factor[] = ['pwd', 'otp', 'passkey'];
+
+/** One rung of the assurance ladder. Times are in seconds. */
+export interface Level {
+  /** The acr value reported in tokens and advertised in discovery. */
+  acr: string;
+  /** Other acr values that name the same level in requests. */
+  aliases: string[];
+  /** Higher rank = higher assurance; a level satisfies every lower-ranked one. */
+  rank: number;
+  /** Any one of these factor sets reaches the level. */
+  combinations: Factor[][];
+  /** How long the level stays valid after the authentication that reached it. */
+  maxAge: number;
+}
+
+/** Levels in ascending rank. */
+export type Ladder = readonly Level[];
+
+/** A verified factor: the unit from which every level is computed. */
+export interface AuthEvent {
+  /** Unique id; appending the same event twice is a no-op. */
+  id: string;
+  accountId: string;
+  factor: Factor;
+  /** RFC 8176 values this verification proves. */
+  amr: string[];
+  /** Epoch seconds. */
+  at: number;
+  authenticatorId?: string;
+}
+
+/** What a relying party asked for, already parsed and validated. */
+export interface AuthRequest {
+  /** acr values in preference order (from `claims` or `acr_values`). */
+  acrValues: string[];
+  /** True when the values come from an essential `acr` claim. */
+  essential: boolean;
+  /** Seconds; undefined when not requested. */
+  maxAge?: number;
+  /** prompt=login: every factor must be proven again in this interaction. */
+  forceLogin: boolean;
+  /** prompt=none: no page may be shown. */
+  promptNone: boolean;
+  scopes: string[];
+  resources: string[];
+}
+
+/** Requirements set by policy for a client, which the front channel cannot lower. */
+export interface ClientPolicy {
+  clientId: string;
+  minAcr?: string;
+}
+
+/** A sensitive scope or resource indicator and the assurance it requires. */
+export interface ScopeRule {
+  scope?: string;
+  resource?: string;
+  acr: string;
+  maxAge?: number;
+}
+
+export interface DecisionInput {
+  ladder: Ladder;
+  /** Strict mode: a supported acr_values value that cannot be reached is an error, not a downgrade. */
+  strict: boolean;
+  request: AuthRequest;
+  client: ClientPolicy;
+  rules: readonly ScopeRule[];
+  /** The session's account; undefined when nobody is signed in. */
+  accountId?: string;
+  /** The session's events (any account; others are ignored). */
+  events: readonly AuthEvent[];
+  /** Factors the account has enrolled. */
+  enrolled: ReadonlySet<Factor>;
+  /** Epoch seconds. */
+  now: number;
+  /** Epoch seconds at which the current interaction started; its events are fresh for max_age and prompt=login. */
+  interactionStartedAt?: number;
+}
+
+export type Decision =
+  | {
+      outcome: 'satisfied';
+      /** The acr value to report: the requested value, as the RP spelled it. */
+      acr: string;
+      level: Level;
+      amr: string[];
+      authTime: number;
+      events: AuthEvent[];
+    }
+  | {
+      outcome: 'step_up';
+      /** The acr value that will be reported once the factors are proven. */
+      acr: string;
+      level: Level;
+      /** Factors still to prove, in the order to ask for them. */
+      factors: Factor[];
+      reason: string;
+    }
+  | { outcome: 'unmet'; reason: string }
+  | { outcome: 'login_required'; reason: string };
