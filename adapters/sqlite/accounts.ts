@@ -1,0 +1,47 @@
+// Accounts in SQLite: usernames are unique case-insensitively and keep their original spelling.
+import { StoreError, type AccountRecord, type AccountStore } from '../types.ts';
+import { usernameKey } from '../username-key.ts';
+import type { SqliteDatabase } from './database.ts';
+
+interface AccountRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  created_at: number;
+}
+
+const COLUMNS = 'id, username, password_hash, created_at';
+
+export function createAccountStore(db: SqliteDatabase): AccountStore {
+  const insert = db.prepare<[string, string, string, string, number]>(
+    `INSERT INTO accounts (id, username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT DO NOTHING`,
+  );
+  const byId = db.prepare<[string], AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE id = ?`);
+  const byUsername = db.prepare<[string], AccountRow>(`SELECT ${COLUMNS} FROM accounts WHERE username_key = ?`);
+  const all = db.prepare<[], AccountRow>(`SELECT ${COLUMNS} FROM accounts ORDER BY username_key`);
+  const setHash = db.prepare<[string, string]>('UPDATE accounts SET password_hash = ? WHERE id = ?');
+
+  return {
+    async create(account) {
+      const { changes } = insert.run(account.id, account.username, usernameKey(account.username), account.passwordHash, account.createdAt);
+      if (changes === 0) throw new StoreError('conflict', `account id or username already exists: ${account.username}`);
+    },
+    async findById(id) {
+      return toAccount(byId.get(id));
+    },
+    async findByUsername(username) {
+      return toAccount(byUsername.get(usernameKey(username)));
+    },
+    async list() {
+      return all.all().map((row) => toAccount(row)!);
+    },
+    async setPasswordHash(id, passwordHash) {
+      if (setHash.run(passwordHash, id).changes === 0) throw new StoreError('not_found', `no account ${id}`);
+    },
+  };
+}
+
+function toAccount(row: AccountRow | undefined): AccountRecord | undefined {
+  return row && { id: row.id, username: row.username, passwordHash: row.password_hash, createdAt: row.created_at };
+}

@@ -1,0 +1,37 @@
+// Opens every store on one embedded SQLite database.
+import type { Stores } from '../types.ts';
+import { createAccountStore } from './accounts.ts';
+import { createAttemptStore } from './attempts.ts';
+import { createAuditStore } from './audit.ts';
+import { createAuthEventStore } from './auth-events.ts';
+import { createAuthenticatorStore } from './authenticators.ts';
+import { createClientStore } from './clients.ts';
+import { openDatabase } from './database.ts';
+import { createExpiryPurge } from './expiry-purge.ts';
+import { createOidcAdapterClass } from './oidc-adapter.ts';
+
+export interface SqliteStoresOptions {
+  /** The database file (its directory is created if missing), or ':memory:'. */
+  file: string;
+  /** Epoch seconds; decides when OIDC models expire. */
+  now?: () => number;
+}
+
+export function openSqliteStores(options: SqliteStoresOptions): Stores {
+  const db = openDatabase(options.file);
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const purgeExpired = createExpiryPurge(db, now);
+  const clients = createClientStore(db);
+  return {
+    accounts: createAccountStore(db),
+    authenticators: createAuthenticatorStore(db),
+    events: createAuthEventStore(db, purgeExpired),
+    attempts: createAttemptStore(db),
+    audit: createAuditStore(db),
+    clients,
+    OidcAdapter: createOidcAdapterClass(db, clients, now, purgeExpired),
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// The SQLite schema as ordered migrations: applying MIGRATIONS[i] brings the schema to version i + 1.
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    username_key TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE authenticators (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    last_used_step INTEGER
+  );
+  CREATE INDEX authenticators_by_account ON authenticators(account_id);
+
+  CREATE TABLE auth_events (
+    session_uid TEXT NOT NULL,
+    id TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    factor TEXT NOT NULL,
+    amr TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    authenticator_id TEXT,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (session_uid, id)
+  );
+  CREATE INDEX auth_events_by_expiry ON auth_events(expires_at);
+
+  CREATE TABLE attempts (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE audit_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    account_id TEXT,
+    event TEXT NOT NULL
+  );
+  CREATE INDEX audit_events_by_account ON audit_events(account_id, seq);
+  CREATE INDEX audit_events_by_type ON audit_events(type, seq);
+  CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+  CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+
+  CREATE TABLE clients (
+    client_id TEXT PRIMARY KEY,
+    metadata TEXT NOT NULL
+  );
+
+  CREATE TABLE oidc_models (
+    model TEXT NOT NULL,
+    id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    grant_id TEXT,
+    uid TEXT,
+    user_code TEXT,
+    expires_at INTEGER,
+    consumed_at INTEGER,
+    PRIMARY KEY (model, id)
+  );
+  CREATE INDEX oidc_models_by_grant ON oidc_models(model, grant_id);
+  CREATE INDEX oidc_models_by_uid ON oidc_models(model, uid);
+  CREATE INDEX oidc_models_by_user_code ON oidc_models(model, user_code);
+  CREATE INDEX oidc_models_by_expiry ON oidc_models(expires_at);
+  `,
+];

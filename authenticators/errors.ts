@@ -1,0 +1,32 @@
+// Errors of the authenticators; each code maps to a login-page message or an OAuth / OIDC error at the edge.
+export type AuthErrorCode =
+  | 'invalid_credentials'
+  | 'throttled'
+  | 'locked'
+  | 'replayed'
+  | 'not_enrolled'
+  | 'invalid_input';
+
+export class AuthError extends Error {
+  readonly code: AuthErrorCode;
+  /** Seconds to wait before the next guess; set for 'throttled'. */
+  readonly retryAfter?: number;
+  constructor(code: AuthErrorCode, message: string, retryAfter?: number) {
+    super(message);
+    this.name = 'AuthError';
+    this.code = code;
+    if (retryAfter !== undefined) this.retryAfter = retryAfter;
+  }
+}
+
+/** A stored secret cannot be opened: a server-side key or data problem, never the user's fault. */
+export type SecretBoxErrorCode = 'invalid_key' | 'unknown_key' | 'undecryptable';
+
+export class SecretBoxError extends Error {
+  readonly code: SecretBoxErrorCode;
+  constructor(code: SecretBoxErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SecretBoxError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,55 @@
+// The password authenticator: throttles, verifies the hash (or a dummy for unknown users) and returns the 'pwd' event.
+import { randomUUID } from 'node:crypto';
+import type { AccountRecord, AccountStore, AttemptStore } from '../adapters/types.ts';
+import { attemptKeys, createAttemptLimiter, type LimiterPolicy } from './attempt-limiter.ts';
+import { AuthError } from './errors.ts';
+import { assertPasswordInput, dummyVerify, hashPassword, needsRehash, verifyPasswordHash, type PasswordParams } from './password.ts';
+import type { VerifiedFactor } from './types.ts';
+
+export const MAX_USERNAME_LENGTH = 256;
+
+export interface PasswordDeps {
+  accounts: AccountStore;
+  attempts: AttemptStore;
+  limiterPolicy: LimiterPolicy;
+  passwordParams: PasswordParams;
+  /** Epoch seconds. */
+  now: number;
+}
+
+export interface VerifiedPassword extends VerifiedFactor {
+  account: AccountRecord;
+}
+
+export async function verifyPassword(
+  { username, password }: { username: string; password: string },
+  deps: PasswordDeps,
+): Promise<VerifiedPassword> {
+  if (typeof username !== 'string' || username.trim() === '' || username.length > MAX_USERNAME_LENGTH) {
+    throw new AuthError('invalid_input', 'username is required');
+  }
+  assertPasswordInput(password);
+
+  const limiter = createAttemptLimiter(deps.attempts, deps.limiterPolicy);
+  const account = await deps.accounts.findByUsername(username);
+  const key = account ? attemptKeys.password(account.id) : attemptKeys.unknownUsername(username);
+  await limiter.check(key, deps.now);
+
+  const ok = account
+    ? await verifyPasswordHash(password, account.passwordHash)
+    : await dummyVerify(password, deps.passwordParams);
+  if (!account || !ok) {
+    await limiter.fail(key, deps.now);
+    throw new AuthError('invalid_credentials', 'unknown username or wrong password');
+  }
+
+  await limiter.succeed(key);
+  if (needsRehash(account.passwordHash, deps.passwordParams)) {
+    const passwordHash = await hashPassword(password, deps.passwordParams);
+    await deps.accounts.setPasswordHash(account.id, passwordHash);
+  }
+  return {
+    account,
+    event: { id: randomUUID(), accountId: account.id, factor: 'pwd', amr: ['pwd'], at: deps.now },
+  };
+}

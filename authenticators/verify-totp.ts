@@ -1,0 +1,59 @@
+// The TOTP authenticator: throttles, matches the code against each enrolled secret, consumes the step once, returns the 'otp' event.
+import { randomUUID } from 'node:crypto';
+import type { AttemptStore, AuthenticatorRecord, AuthenticatorStore } from '../adapters/types.ts';
+import { attemptKeys, createAttemptLimiter, type LimiterPolicy } from './attempt-limiter.ts';
+import { AuthError } from './errors.ts';
+import { decryptSecret, type SecretKeyring } from './secret-box.ts';
+import { matchTotpStep, normalizeTotpCode } from './totp.ts';
+import type { VerifiedFactor } from './types.ts';
+
+export interface TotpDeps {
+  authenticators: AuthenticatorStore;
+  attempts: AttemptStore;
+  limiterPolicy: LimiterPolicy;
+  keyring: SecretKeyring;
+  /** Epoch seconds. */
+  now: number;
+}
+
+export interface VerifiedTotp extends VerifiedFactor {
+  authenticator: AuthenticatorRecord;
+}
+
+export async function verifyTotp(
+  { accountId, code }: { accountId: string; code: string },
+  deps: TotpDeps,
+): Promise<VerifiedTotp> {
+  const token = normalizeTotpCode(code);
+  const enrolled = (await deps.authenticators.listByAccount(accountId)).filter((a) => a.kind === 'totp');
+  if (enrolled.length === 0) throw new AuthError('not_enrolled', 'no TOTP authenticator is enrolled');
+
+  const limiter = createAttemptLimiter(deps.attempts, deps.limiterPolicy);
+  const key = attemptKeys.totp(accountId);
+  await limiter.check(key, deps.now);
+
+  for (const authenticator of enrolled) {
+    const secretBase32 = await decryptSecret(authenticator.data.secret as string, deps.keyring);
+    const step = matchTotpStep({ code: token, secretBase32, now: deps.now });
+    if (step === null) continue;
+    if (!(await deps.authenticators.consumeTotpStep(authenticator.id, step, deps.now))) {
+      await limiter.fail(key, deps.now);
+      throw new AuthError('replayed', 'this code has already been used; wait for the next one');
+    }
+    await limiter.succeed(key);
+    return {
+      authenticator,
+      event: {
+        id: randomUUID(),
+        accountId,
+        factor: 'otp',
+        amr: ['otp'],
+        at: deps.now,
+        authenticatorId: authenticator.id,
+      },
+    };
+  }
+
+  await limiter.fail(key, deps.now);
+  throw new AuthError('invalid_credentials', 'wrong code');
+}

@@ -1,0 +1,155 @@
+// Typed configuration from the environment, validated at start-up with errors that name the bad setting.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from './ladder.ts';
+import { ConfigError } from './errors.ts';
+import { developmentKeys, parseCookieKeys, parseJwks, parseTotpKeys, type KeyMaterial } from './keys.ts';
+import { policySchema, type StepUpPolicy } from './policy-schema.ts';
+
+export { ConfigError } from './errors.ts';
+
+export interface PasswordParams {
+  N: number;
+  r: number;
+  p: number;
+  keylen: number;
+}
+
+export interface LimiterPolicy {
+  freeAttempts: number;
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+  lockAfter: number;
+}
+
+/** An API that receives JWT access tokens (RFC 9068) when a client names it as `resource`. */
+export interface ResourceServer {
+  indicator: string;
+  scope: string;
+  accessTokenTTL: number;
+}
+
+export interface AppConfig {
+  production: boolean;
+  port: number;
+  host: string;
+  issuer: string;
+  dataDir: string;
+  /** Seed the demo account and client (development only). */
+  demo: boolean;
+  policy: StepUpPolicy;
+  keys: KeyMaterial;
+  password: PasswordParams;
+  limiter: LimiterPolicy;
+  /** Lifetimes in seconds. */
+  ttl: { session: number; interaction: number; authorizationCode: number; idToken: number; accessToken: number; refreshToken: number };
+  /** How recent a step-up must be before a user may change their authenticators. */
+  sensitiveActionMaxAge: number;
+  resourceServers: ResourceServer[];
+  logLevel: string;
+}
+
+const env = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('localhost'),
+  ISSUER: z.string().url().optional(),
+  DATA_DIR: z.string().min(1).default('data'),
+  STEPUP_DEMO: z.enum(['0', '1']).optional(),
+  STEPUP_POLICY_FILE: z.string().min(1).optional(),
+  STEPUP_JWKS: z.string().min(1).optional(),
+  STEPUP_COOKIE_KEYS: z.string().min(1).optional(),
+  STEPUP_TOTP_KEYS: z.string().min(1).optional(),
+  STEPUP_SCRYPT_N: z.coerce.number().int().min(1024).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'must be a power of two').default(2 ** 15),
+  STEPUP_RESOURCE_SERVERS: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}
+
+function loadPolicy(file: string | undefined): StepUpPolicy {
+  const source = file ? readPolicyFile(file) : { ladder: DEFAULT_LADDER, scopeRules: DEFAULT_SCOPE_RULES };
+  const result = policySchema.safeParse(source);
+  if (!result.success) throw new ConfigError(`STEPUP_POLICY_FILE (${file ?? 'defaults'}) is invalid: ${issues(result.error)}`);
+  return result.data;
+}
+
+function readPolicyFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`STEPUP_POLICY_FILE: cannot read ${file} as JSON (${(error as Error).message})`);
+  }
+}
+
+function parseResourceServers(text: string | undefined, issuer: string): ResourceServer[] {
+  if (!text) return [{ indicator: new URL('/api', issuer).href.replace(/\/$/, ''), scope: 'api:read api:write payments', accessTokenTTL: 600 }];
+  const schema = z.array(z.object({ indicator: z.string().url(), scope: z.string().min(1), accessTokenTTL: z.number().int().positive().default(600) }));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError('STEPUP_RESOURCE_SERVERS is not valid JSON');
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw new ConfigError(`STEPUP_RESOURCE_SERVERS is invalid: ${issues(result.error)}`);
+  return result.data;
+}
+
+async function loadKeys(vars: z.infer<typeof env>, production: boolean, dataDir: string): Promise<KeyMaterial> {
+  const given = [vars.STEPUP_JWKS, vars.STEPUP_COOKIE_KEYS, vars.STEPUP_TOTP_KEYS];
+  if (given.every((value) => value !== undefined)) {
+    return {
+      jwks: parseJwks('STEPUP_JWKS', vars.STEPUP_JWKS!),
+      cookieKeys: parseCookieKeys('STEPUP_COOKIE_KEYS', vars.STEPUP_COOKIE_KEYS!),
+      totpKeys: parseTotpKeys('STEPUP_TOTP_KEYS', vars.STEPUP_TOTP_KEYS!),
+      generated: false,
+    };
+  }
+  if (production) {
+    throw new ConfigError(
+      'production needs STEPUP_JWKS, STEPUP_COOKIE_KEYS and STEPUP_TOTP_KEYS, the same on every instance; generate them with `npm run cli -- keys generate`',
+    );
+  }
+  if (given.some((value) => value !== undefined)) {
+    throw new ConfigError('set all of STEPUP_JWKS, STEPUP_COOKIE_KEYS and STEPUP_TOTP_KEYS, or none (development keys are then generated)');
+  }
+  return developmentKeys(dataDir);
+}
+
+export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promise<AppConfig> {
+  const parsed = env.safeParse(source);
+  if (!parsed.success) throw new ConfigError(`invalid environment: ${issues(parsed.error)}`);
+  const vars = parsed.data;
+  const production = vars.NODE_ENV === 'production';
+  const issuer = (vars.ISSUER ?? `http://localhost:${vars.PORT}`).replace(/\/$/, '');
+  const dataDir = resolve(vars.DATA_DIR);
+  const demo = vars.STEPUP_DEMO ? vars.STEPUP_DEMO === '1' : !production;
+
+  if (production) {
+    if (demo) throw new ConfigError('STEPUP_DEMO=1 is not allowed in production: demo accounts have published passwords');
+    if (!issuer.startsWith('https://')) {
+      throw new ConfigError(`ISSUER must be an https:// URL in production (got ${issuer}); cookies would otherwise be sent without Secure`);
+    }
+  }
+
+  return {
+    production,
+    port: vars.PORT,
+    host: vars.HOST,
+    issuer,
+    dataDir,
+    demo,
+    policy: loadPolicy(vars.STEPUP_POLICY_FILE),
+    keys: await loadKeys(vars, production, dataDir),
+    password: { N: vars.STEPUP_SCRYPT_N, r: 8, p: 1, keylen: 32 },
+    limiter: { freeAttempts: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, lockAfter: 100 },
+    ttl: { session: 30 * 24 * 3600, interaction: 3600, authorizationCode: 60, idToken: 3600, accessToken: 600, refreshToken: 14 * 24 * 3600 },
+    sensitiveActionMaxAge: 300,
+    resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer),
+    logLevel: vars.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,95 @@
+// Key material: signing JWKS, cookie keys and the TOTP encryption keyring; generated and kept on disk in development only.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+export interface KeyMaterial {
+  /** Private signing keys; the first of each algorithm signs, the rest stay published for verification. */
+  jwks: { keys: JWK[] };
+  /** Newest first: the first signs cookies, the others still verify. */
+  cookieKeys: string[];
+  /** Newest first: the first encrypts TOTP secrets, all decrypt. */
+  totpKeys: Array<{ kid: string; key: Uint8Array }>;
+  /** True when the keys were generated for development. */
+  generated: boolean;
+}
+
+const jwksSchema = z.object({ keys: z.array(z.object({ kty: z.string(), d: z.string() }).passthrough()).min(1) });
+const totpKeySchema = z.string().regex(/^[^:]+:[A-Za-z0-9_-]{43}$/, 'each TOTP key is "kid:<32 bytes base64url>"');
+
+function parseJson(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${name} is not valid JSON`);
+  }
+}
+
+export function parseJwks(name: string, text: string): { keys: JWK[] } {
+  const result = jwksSchema.safeParse(parseJson(name, text));
+  if (!result.success) throw new ConfigError(`${name} must be a JWKS of private keys ({"keys":[...]}, each with "d")`);
+  return result.data as { keys: JWK[] };
+}
+
+export function parseTotpKeys(name: string, text: string): KeyMaterial['totpKeys'] {
+  return text.split(',').map((entry) => {
+    const result = totpKeySchema.safeParse(entry.trim());
+    if (!result.success) throw new ConfigError(`${name}: ${result.error.issues[0]!.message}`);
+    const [kid, key] = entry.trim().split(':') as [string, string];
+    return { kid, key: new Uint8Array(Buffer.from(key, 'base64url')) };
+  });
+}
+
+export function parseCookieKeys(name: string, text: string): string[] {
+  const keys = text.split(',').map((key) => key.trim());
+  if (keys.some((key) => key.length < 32)) throw new ConfigError(`${name}: each cookie key must be at least 32 characters`);
+  return keys;
+}
+
+export async function generateSigningKeys(): Promise<{ keys: JWK[] }> {
+  const keys: JWK[] = [];
+  for (const alg of ['RS256', 'ES256'] as const) {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    keys.push({ ...jwk, alg, use: 'sig', kid: `${alg.toLowerCase()}-${randomBytes(6).toString('base64url')}` });
+  }
+  return { keys };
+}
+
+export async function generateKeyMaterial(): Promise<Omit<KeyMaterial, 'generated'>> {
+  return {
+    jwks: await generateSigningKeys(),
+    cookieKeys: [randomBytes(32).toString('base64url')],
+    totpKeys: [{ kid: `totp-${randomBytes(4).toString('hex')}`, key: new Uint8Array(randomBytes(32)) }],
+  };
+}
+
+/** Development keys persist in the data directory so sessions and TOTP secrets survive a restart. */
+export async function developmentKeys(dataDir: string): Promise<KeyMaterial> {
+  const file = join(dataDir, 'dev-keys.json');
+  if (existsSync(file)) {
+    const saved = parseJson(file, readFileSync(file, 'utf8')) as { jwks: string; cookieKeys: string; totpKeys: string };
+    return {
+      jwks: parseJwks(file, saved.jwks),
+      cookieKeys: parseCookieKeys(file, saved.cookieKeys),
+      totpKeys: parseTotpKeys(file, saved.totpKeys),
+      generated: true,
+    };
+  }
+  const material = await generateKeyMaterial();
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(serializeKeys(material), null, 2), { mode: 0o600 });
+  return { ...material, generated: true };
+}
+
+/** The environment-variable form of key material, as `cli keys generate` prints it. */
+export function serializeKeys(material: Omit<KeyMaterial, 'generated'>): { jwks: string; cookieKeys: string; totpKeys: string } {
+  return {
+    jwks: JSON.stringify(material.jwks),
+    cookieKeys: material.cookieKeys.join(','),
+    totpKeys: material.totpKeys.map(({ kid, key }) => `${kid}:${Buffer.from(key).toString('base64url')}`).join(','),
+  };
+}

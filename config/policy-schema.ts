@@ -1,0 +1,46 @@
+// Validation of the step-up policy (ladder, sensitive scopes, strictness), with errors that name the setting.
+import { z } from 'zod';
+import { FACTORS, type Factor, type Ladder, type ScopeRule } from '../policy/types.ts';
+
+const factor = z.enum(FACTORS as [Factor, ...Factor[]]);
+const seconds = z.number().int().positive();
+
+const level = z.object({
+  acr: z.string().min(1),
+  aliases: z.array(z.string().min(1)).default([]),
+  rank: z.number().int().positive(),
+  combinations: z.array(z.array(factor).min(1)).min(1),
+  maxAge: seconds,
+});
+
+const scopeRule = z
+  .object({ scope: z.string().min(1).optional(), resource: z.string().url().optional(), acr: z.string().min(1), maxAge: seconds.optional() })
+  .refine((rule) => (rule.scope === undefined) !== (rule.resource === undefined), 'a rule names exactly one of scope or resource');
+
+export const policySchema = z
+  .object({
+    ladder: z.array(level).min(1),
+    scopeRules: z.array(scopeRule).default([]),
+    strict: z.boolean().default(true),
+  })
+  .superRefine((policy, ctx) => {
+    const names = new Set<string>();
+    policy.ladder.forEach((entry, index) => {
+      if (index > 0 && entry.rank <= policy.ladder[index - 1]!.rank) {
+        ctx.addIssue({ code: 'custom', path: ['ladder', index, 'rank'], message: 'levels must be listed in strictly ascending rank' });
+      }
+      for (const name of [entry.acr, ...entry.aliases]) {
+        if (names.has(name)) ctx.addIssue({ code: 'custom', path: ['ladder', index], message: `acr value "${name}" is used twice` });
+        names.add(name);
+      }
+    });
+    policy.scopeRules.forEach((rule, index) => {
+      if (!names.has(rule.acr)) ctx.addIssue({ code: 'custom', path: ['scopeRules', index, 'acr'], message: `unknown acr "${rule.acr}"` });
+    });
+  });
+
+export interface StepUpPolicy {
+  ladder: Ladder;
+  scopeRules: ScopeRule[];
+  strict: boolean;
+}

@@ -1,0 +1,159 @@
+// The policy decision: request × session events × enrolled factors × clock → what to do.
+import {
+  currentLevel,
+  levelFor,
+  levelsSatisfying,
+  lowestLevel,
+  missingFactors,
+  satisfactionOf,
+  amrOf,
+  type Backing,
+} from './ladder.ts';
+import type { Decision, DecisionInput, Factor, Level } from './types.ts';
+
+interface Target {
+  /** The value to report; undefined when the RP asked for no particular level. */
+  acr?: string;
+  level: Level;
+}
+
+interface Requirement {
+  targets: Target[];
+  /** A requirement the account must meet or get an error, never a lower level. */
+  mustMeet: boolean;
+  maxAge?: number;
+  /** Lowest rank acceptable, from client policy and sensitive scopes. */
+  floor?: Level;
+}
+
+type Resolved = { requirement: Requirement } | { unmet: string };
+
+function higher(a: Level | undefined, b: Level | undefined): Level | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return b.rank > a.rank ? b : a;
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+function resolveRequirement(input: DecisionInput): Resolved {
+  const { ladder, request, client, rules } = input;
+  let floor = client.minAcr ? levelFor(ladder, client.minAcr) : undefined;
+  let maxAge = request.maxAge;
+  for (const rule of rules) {
+    const applies =
+      (rule.scope !== undefined && request.scopes.includes(rule.scope)) ||
+      (rule.resource !== undefined && request.resources.includes(rule.resource));
+    if (!applies) continue;
+    floor = higher(floor, levelFor(ladder, rule.acr));
+    maxAge = minDefined(maxAge, rule.maxAge);
+  }
+
+  const requested: Target[] = [];
+  for (const acr of request.acrValues) {
+    const level = levelFor(ladder, acr);
+    if (level) requested.push({ acr, level });
+  }
+  if (request.essential && requested.length === 0) {
+    return { unmet: `none of the essential acr values is supported: ${request.acrValues.join(' ')}` };
+  }
+
+  const mustMeet = request.essential || (input.strict && requested.length > 0) || floor !== undefined;
+  let targets = requested.filter((target) => !floor || target.level.rank >= floor.rank);
+  if (targets.length === 0) targets = [{ level: floor ?? lowestLevel(ladder) }];
+  return { requirement: { targets, mustMeet, maxAge, floor } };
+}
+
+/** Events before this time do not count: max_age and prompt=login ask for a fresh proof. */
+function freshAfter(input: DecisionInput, maxAge: number | undefined): number {
+  const { now, interactionStartedAt, request } = input;
+  let after = -Infinity;
+  if (maxAge !== undefined) after = now - maxAge;
+  if (request.forceLogin) after = interactionStartedAt ?? Infinity;
+  if (after !== -Infinity && interactionStartedAt !== undefined) after = Math.min(after, interactionStartedAt);
+  return after;
+}
+
+function satisfiedBy(acr: string, backing: Backing): Decision {
+  const { level, events, authTime } = backing;
+  return { outcome: 'satisfied', acr, level, amr: amrOf(events), authTime, events };
+}
+
+/** Without a requested value, report the highest level proven (at or above the floor). */
+function highestProven(input: DecisionInput, events: DecisionInput['events'], floor: Level | undefined, after: number): Backing | undefined {
+  return [...input.ladder]
+    .reverse()
+    .filter((level) => !floor || level.rank >= floor.rank)
+    .map((level) => satisfactionOf(input.ladder, level, events, input.now, after))
+    .find((found) => found !== undefined);
+}
+
+/** The cheapest way to reach `target` with the enrolled factors: fewest factors to ask. */
+function stepUpPlan(input: DecisionInput, target: Target, after: number): Factor[] | undefined {
+  let best: Factor[] | undefined;
+  for (const level of levelsSatisfying(input.ladder, target.level)) {
+    for (const combination of level.combinations) {
+      if (!combination.every((factor) => input.enrolled.has(factor))) continue;
+      const missing = missingFactors(input.ladder, combination, input.events, input.now, after);
+      if (!best || missing.length < best.length) best = missing;
+    }
+  }
+  return best;
+}
+
+export function decide(input: DecisionInput): Decision {
+  const resolved = resolveRequirement(input);
+  if ('unmet' in resolved) return { outcome: 'unmet', reason: resolved.unmet };
+  const { targets, mustMeet, maxAge, floor } = resolved.requirement;
+  const { ladder, now } = input;
+
+  if (input.accountId === undefined) {
+    return { outcome: 'login_required', reason: 'no signed-in account' };
+  }
+  const events = input.events.filter((event) => event.accountId === input.accountId);
+  const after = freshAfter(input, maxAge);
+
+  for (const target of targets) {
+    const backing = satisfactionOf(ladder, target.level, events, now, after);
+    if (!backing) continue;
+    if (target.acr !== undefined) return satisfiedBy(target.acr, backing);
+    const best = highestProven(input, events, floor, after) ?? backing;
+    return satisfiedBy(best.level.acr, best);
+  }
+
+  // Lenient mode: a request the account cannot reach falls back to the lowest level.
+  const fallback: Target[] = mustMeet ? [] : [{ level: lowestLevel(ladder) }];
+  const scoped = { ...input, events };
+  for (const target of [...targets, ...fallback]) {
+    const factors = stepUpPlan(scoped, target, after);
+    if (!factors) continue;
+    if (target === fallback[0]) {
+      const current = currentLevel(ladder, events, now);
+      if (current) return satisfiedBy(current.level.acr, current);
+    }
+    const acr = target.acr ?? target.level.acr;
+    const reason = stepUpReason(input, acr, maxAge, events, factors);
+    if (input.request.promptNone) return { outcome: 'login_required', reason: `prompt=none but ${reason}` };
+    return { outcome: 'step_up', acr, level: target.level, factors, reason };
+  }
+
+  const wanted = targets.map((target) => target.acr ?? target.level.acr).join(' ');
+  return { outcome: 'unmet', reason: `the account has no authenticator that reaches ${wanted}` };
+}
+
+function stepUpReason(
+  input: DecisionInput,
+  acr: string,
+  maxAge: number | undefined,
+  events: DecisionInput['events'],
+  factors: Factor[],
+): string {
+  const current = currentLevel(input.ladder, events, input.now);
+  const within = maxAge !== undefined ? ` within ${maxAge}s` : '';
+  const login = input.request.forceLogin ? ' with prompt=login' : '';
+  return `${acr} requested${within}${login}; session at ${current?.level.acr ?? 'no level'}; needs ${factors.join(' + ')}`;
+}

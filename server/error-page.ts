@@ -1,0 +1,14 @@
+// Errors shown to the user (not redirected to a client) as a page, without internal details.
+import type { KoaContextWithOIDC, ErrorOut } from 'oidc-provider';
+import { html } from '../interactions/views/html.ts';
+import { layout } from '../interactions/views/layout.ts';
+
+export async function renderError(ctx: KoaContextWithOIDC, out: ErrorOut, _error: Error): Promise<void> {
+  ctx.type = 'html';
+  ctx.body = layout(
+    'Something went wrong',
+    html`<h1>We could not complete this request</h1>
+<p class="error" role="alert"><strong>${out.error}</strong>${out.error_description ? html`: ${out.error_description}` : ''}</p>
+<p class="hint">Go back to the application you came from and try again.</p>`,
+  );
+}

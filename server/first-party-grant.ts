@@ -1,0 +1,24 @@
+// Consent for first-party clients: their grant is extended to what they request, so no consent page is shown.
+import type { KoaContextWithOIDC } from 'oidc-provider';
+
+export async function loadExistingGrant(ctx: KoaContextWithOIDC) {
+  const { oidc } = ctx;
+  const client = oidc.client!;
+  const session = oidc.session!;
+  const grantId = (oidc.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId
+    ?? session.grantIdFor(client.clientId);
+  const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (client.metadata().first_party !== true) return existing;
+
+  const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId! });
+  grant.addOIDCScope([...oidc.requestParamScopes].join(' '));
+  const claims = Object.keys(oidc.requestParamClaims ?? {});
+  if (claims.length) grant.addOIDCClaims(claims);
+  for (const [indicator, server] of Object.entries(oidc.resourceServers ?? {})) {
+    const offered = new Set((server.scope ?? '').split(' '));
+    const wanted = [...oidc.requestParamScopes].filter((scope) => offered.has(scope));
+    if (wanted.length) grant.addResourceScope(indicator, wanted.join(' '));
+  }
+  await grant.save();
+  return grant;
+}

@@ -1,0 +1,105 @@
+// Builds the oidc-provider instance: interaction policy with the step-up Check, token claims, discovery.
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AppConfig } from '../config/index.ts';
+import type { Stores } from '../adapters/types.ts';
+import { eventLifetime } from '../policy/ladder.ts';
+import { createAssessor } from './assessment.ts';
+import { stepUpCheck } from './stepup-check.ts';
+import { loadExistingGrant } from './first-party-grant.ts';
+import { extraTokenClaims } from './token-claims.ts';
+import { renderError } from './error-page.ts';
+import { ACCOUNT_CLIENT_ID, accountClient } from './account-client.ts';
+
+/** The built-in checks our step-up Check replaces: they compare one stored acr and loop forever. */
+const REPLACED_CHECKS = ['max_age', 'essential_acrs', 'essential_acr'];
+
+function interactionsPolicy(check: ReturnType<typeof stepUpCheck>) {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  for (const name of REPLACED_CHECKS) login.checks.remove(name);
+  login.checks.add(check, 1);
+  return policy;
+}
+
+export interface ProviderDeps {
+  config: AppConfig;
+  stores: Stores;
+  now?: () => number;
+}
+
+export function buildProvider({ config, stores, now = () => Math.floor(Date.now() / 1000) }: ProviderDeps): Provider {
+  const { policy, ttl } = config;
+  const check = stepUpCheck({ assess: createAssessor(stores, policy), stores, eventTtl: eventLifetime(policy.ladder), now });
+  const secure = config.issuer.startsWith('https://');
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
+
+  const configuration: Configuration = {
+    adapter: stores.OidcAdapter,
+    clients: [accountClient(config.issuer)],
+    acrValues: policy.ladder.flatMap((level) => [level.acr, ...level.aliases]),
+    claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['preferred_username'] },
+    async findAccount(_ctx, sub) {
+      const account = await stores.accounts.findById(sub);
+      if (!account) return undefined;
+      return { accountId: sub, claims: () => ({ sub, preferred_username: account.username }) };
+    },
+    jwks: config.keys.jwks as Configuration['jwks'],
+    cookies: { keys: config.keys.cookieKeys, long: cookie, short: cookie },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionsPolicy(check) },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (_ctx, _client, oneOf) => oneOf ?? undefined!,
+        useGrantedResource: () => true,
+        getResourceServerInfo(_ctx, indicator) {
+          const server = config.resourceServers.find((candidate) => candidate.indicator === indicator);
+          if (!server) throw new errors.InvalidTarget();
+          return {
+            scope: server.scope,
+            audience: server.indicator,
+            accessTokenTTL: server.accessTokenTTL,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    extraClientMetadata: {
+      properties: ['stepup_min_acr', 'first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'stepup_min_acr' && value !== undefined) {
+          const known = policy.ladder.some((level) => level.acr === value || level.aliases.includes(value as string));
+          if (!known) throw new errors.InvalidClientMetadata(`stepup_min_acr must be one of the ladder's acr values`);
+        }
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+      },
+    },
+    loadExistingGrant,
+    extraTokenClaims: (ctx) => extraTokenClaims(ctx as KoaContextWithOIDC),
+    issueRefreshToken: async (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    responseTypes: ['code', 'none'],
+    pkce: { required: (_ctx, client) => client.clientId !== ACCOUNT_CLIENT_ID },
+    ttl: {
+      Session: ttl.session,
+      Interaction: ttl.interaction,
+      Grant: ttl.session,
+      AuthorizationCode: ttl.authorizationCode,
+      IdToken: ttl.idToken,
+      AccessToken: ttl.accessToken,
+      RefreshToken: ttl.refreshToken,
+    },
+    renderError,
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.production;
+  return provider;
+}

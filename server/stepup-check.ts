@@ -1,0 +1,93 @@
+// The login prompt's step-up Check: asks the policy, reports a truthful acr/amr/auth_time, ends loops with an error.
+import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Stores } from '../adapters/types.ts';
+import { PolicyError } from '../policy/errors.ts';
+import type { AuthEvent, ClientPolicy, Decision } from '../policy/types.ts';
+import type { Assessor } from './assessment.ts';
+import { decisionEvent } from './audit.ts';
+
+const { Check } = interactionPolicy;
+
+/** What our interaction pages finish with, next to `login`: the factors proven and when it started. */
+export interface StepUpResult {
+  events: AuthEvent[];
+  startedAt: number;
+}
+
+export interface StepUpCheckDeps {
+  assess: Assessor;
+  stores: Stores;
+  /** Seconds a stored event is kept (the ladder's longest maxAge). */
+  eventTtl: number;
+  now: () => number;
+}
+
+export function clientPolicy(client: { clientId: string; metadata(): Record<string, unknown> }): ClientPolicy {
+  const minAcr = client.metadata().stepup_min_acr;
+  return { clientId: client.clientId, minAcr: typeof minAcr === 'string' ? minAcr : undefined };
+}
+
+/**
+ * Makes this request's code and tokens carry what the decision proved, without
+ * touching the stored session (which may be at a higher level for other requests).
+ */
+function reportTruthfully(ctx: KoaContextWithOIDC, decision: Extract<Decision, { outcome: 'satisfied' }>): void {
+  Object.defineProperty(ctx.oidc, 'acr', { value: decision.acr, configurable: true });
+  Object.defineProperty(ctx.oidc, 'amr', { value: decision.amr, configurable: true });
+  Object.defineProperty(ctx.oidc.session, 'authTime', { value: () => decision.authTime, configurable: true, enumerable: false });
+}
+
+export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) {
+  return new Check(
+    'step_up',
+    'the requested authentication level has not been reached',
+    'login_required',
+    async (ctx: KoaContextWithOIDC) => {
+      const { oidc } = ctx;
+      const session = oidc.session!;
+      const accountId = session.accountId;
+      const finished = (oidc.result as { stepup?: StepUpResult } | undefined)?.stepup;
+      const at = now();
+      if (finished && accountId) {
+        const own = finished.events.filter((event) => event.accountId === accountId);
+        await stores.events.append(session.uid, own, at + eventTtl);
+      }
+
+      let assessment;
+      try {
+        assessment = await assess({
+          params: oidc.params as Record<string, unknown>,
+          client: clientPolicy(oidc.client!),
+          accountId,
+          sessionUid: accountId ? session.uid : undefined,
+          interactionStartedAt: finished?.startedAt,
+          now: at,
+        });
+      } catch (error) {
+        if (error instanceof PolicyError) throw new errors.InvalidRequest(error.message);
+        throw error;
+      }
+      const { decision, request } = assessment;
+      if (accountId) {
+        await stores.audit.append(
+          decisionEvent('policy.decision', decision, request, { accountId, clientId: oidc.client!.clientId, sessionUid: session.uid }),
+        );
+      }
+
+      switch (decision.outcome) {
+        case 'satisfied':
+          reportTruthfully(ctx, decision);
+          return Check.NO_NEED_TO_PROMPT;
+        case 'unmet':
+          throw new errors.UnmetAuthenticationRequirements('the requested authentication level cannot be met for this account');
+        case 'step_up':
+          // Back from our interaction and still short: an error, never another round.
+          if (finished) throw new errors.UnmetAuthenticationRequirements('the requested authentication level was not reached');
+          return Check.REQUEST_PROMPT;
+        case 'login_required':
+          return Check.REQUEST_PROMPT;
+      }
+    },
+    (ctx: KoaContextWithOIDC) => ({ client_id: ctx.oidc.client?.clientId }),
+  );
+}

@@ -1,0 +1,340 @@
+// The behaviour every Stores implementation must have, registered as vitest suites.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuthEvent } from '../../policy/types.ts';
+import type { AccountRecord, AuditEvent, AuthenticatorRecord, Stores } from '../../adapters/types.ts';
+
+/** The contract drives expiry with this clock (epoch seconds) instead of sleeping. */
+export interface ContractClock {
+  now: () => number;
+}
+
+const T0 = 1_700_000_000;
+
+function account(id: string, username = id): AccountRecord {
+  return { id, username, passwordHash: `hash-of-${id}`, createdAt: T0 };
+}
+
+function totp(id: string, accountId: string): AuthenticatorRecord {
+  return { id, accountId, kind: 'totp', label: `TOTP ${id}`, data: { secret: { iv: 'aa', ct: 'bb' } }, createdAt: T0 };
+}
+
+function event(id: string, at: number, accountId = 'acc-1'): AuthEvent {
+  return { id, accountId, factor: 'otp', amr: ['otp', 'mfa'], at, authenticatorId: 'auth-1' };
+}
+
+function audit(at: number, type: string, accountId?: string): AuditEvent {
+  return { at, type, outcome: 'success', ...(accountId && { accountId }) };
+}
+
+async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<void> {
+  await expect(promise).rejects.toMatchObject({ name: 'StoreError', code });
+}
+
+export function describeStoresContract(name: string, open: (clock: ContractClock) => Promise<Stores>): void {
+  describe(`${name} stores contract`, () => {
+    let stores: Stores;
+    let clock: number;
+
+    beforeEach(async () => {
+      clock = T0;
+      stores = await open({ now: () => clock });
+    });
+
+    afterEach(async () => {
+      await stores.close();
+    });
+
+    describe('accounts', () => {
+      it('finds an account by id and by username in any case, keeping its spelling', async () => {
+        await stores.accounts.create(account('acc-1', 'Alice'));
+        expect(await stores.accounts.findById('acc-1')).toEqual(account('acc-1', 'Alice'));
+        expect(await stores.accounts.findByUsername('alice')).toEqual(account('acc-1', 'Alice'));
+        expect(await stores.accounts.findByUsername('ALICE')).toEqual(account('acc-1', 'Alice'));
+        expect(await stores.accounts.findById('nobody')).toBeUndefined();
+        expect(await stores.accounts.findByUsername('bob')).toBeUndefined();
+      });
+
+      it('rejects a username that differs only by case, and a duplicate id', async () => {
+        await stores.accounts.create(account('acc-1', 'Alice'));
+        await rejectsWithCode(stores.accounts.create(account('acc-2', 'aLiCe')), 'conflict');
+        await rejectsWithCode(stores.accounts.create(account('acc-1', 'someone-else')), 'conflict');
+        expect(await stores.accounts.list()).toHaveLength(1);
+      });
+
+      it('lists every account', async () => {
+        await stores.accounts.create(account('acc-1', 'alice'));
+        await stores.accounts.create(account('acc-2', 'bob'));
+        const ids = (await stores.accounts.list()).map((a) => a.id).sort();
+        expect(ids).toEqual(['acc-1', 'acc-2']);
+      });
+
+      it('replaces the password hash, and fails for an unknown account', async () => {
+        await stores.accounts.create(account('acc-1'));
+        await stores.accounts.setPasswordHash('acc-1', 'new-hash');
+        expect((await stores.accounts.findById('acc-1'))?.passwordHash).toBe('new-hash');
+        await rejectsWithCode(stores.accounts.setPasswordHash('nobody', 'x'), 'not_found');
+      });
+    });
+
+    describe('authenticators', () => {
+      beforeEach(async () => {
+        await stores.accounts.create(account('acc-1'));
+        await stores.accounts.create(account('acc-2'));
+      });
+
+      it('adds and gets an authenticator with its data', async () => {
+        await stores.authenticators.add(totp('auth-1', 'acc-1'));
+        expect(await stores.authenticators.get('auth-1')).toEqual(totp('auth-1', 'acc-1'));
+        expect(await stores.authenticators.get('missing')).toBeUndefined();
+      });
+
+      it('rejects a duplicate id and an unknown account', async () => {
+        await stores.authenticators.add(totp('auth-1', 'acc-1'));
+        await rejectsWithCode(stores.authenticators.add(totp('auth-1', 'acc-2')), 'conflict');
+        await rejectsWithCode(stores.authenticators.add(totp('auth-2', 'nobody')), 'not_found');
+      });
+
+      it("lists only the account's authenticators", async () => {
+        await stores.authenticators.add(totp('auth-1', 'acc-1'));
+        await stores.authenticators.add(totp('auth-2', 'acc-2'));
+        await stores.authenticators.add({ ...totp('auth-3', 'acc-1'), kind: 'passkey' });
+        const ids = (await stores.authenticators.listByAccount('acc-1')).map((a) => a.id).sort();
+        expect(ids).toEqual(['auth-1', 'auth-3']);
+        expect(await stores.authenticators.listByAccount('nobody')).toEqual([]);
+      });
+
+      it('renames and removes only for the owning account', async () => {
+        await stores.authenticators.add(totp('auth-1', 'acc-1'));
+        expect(await stores.authenticators.rename('auth-1', 'acc-2', 'stolen')).toBe(false);
+        expect(await stores.authenticators.remove('auth-1', 'acc-2')).toBe(false);
+        expect((await stores.authenticators.get('auth-1'))?.label).toBe('TOTP auth-1');
+
+        expect(await stores.authenticators.rename('auth-1', 'acc-1', 'Phone')).toBe(true);
+        expect((await stores.authenticators.get('auth-1'))?.label).toBe('Phone');
+        expect(await stores.authenticators.remove('auth-1', 'acc-1')).toBe(true);
+        expect(await stores.authenticators.get('auth-1')).toBeUndefined();
+        expect(await stores.authenticators.remove('auth-1', 'acc-1')).toBe(false);
+      });
+
+      it('accepts each TOTP step once and never a step lower than the last one', async () => {
+        await stores.authenticators.add(totp('auth-1', 'acc-1'));
+        expect(await stores.authenticators.consumeTotpStep('auth-1', 100, T0)).toBe(true);
+        expect(await stores.authenticators.consumeTotpStep('auth-1', 100, T0 + 1)).toBe(false);
+        expect(await stores.authenticators.consumeTotpStep('auth-1', 99, T0 + 2)).toBe(false);
+        expect(await stores.authenticators.consumeTotpStep('auth-1', 101, T0 + 30)).toBe(true);
+        expect(await stores.authenticators.get('auth-1')).toMatchObject({ lastUsedStep: 101, lastUsedAt: T0 + 30 });
+        expect(await stores.authenticators.consumeTotpStep('missing', 1, T0)).toBe(false);
+      });
+
+      it('accepts a step exactly once when it is submitted concurrently', async () => {
+        await stores.authenticators.add(totp('auth-1', 'acc-1'));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => stores.authenticators.consumeTotpStep('auth-1', 200, T0)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('auth events', () => {
+      it("lists a session's events oldest first, ties in insertion order", async () => {
+        await stores.events.append('s1', [event('e2', T0 + 10), event('e1', T0)], T0 + 3600);
+        await stores.events.append('s1', [event('e3', T0 + 10)], T0 + 3600);
+        const ids = (await stores.events.listBySession('s1', T0)).map((e) => e.id);
+        expect(ids).toEqual(['e1', 'e2', 'e3']);
+        expect((await stores.events.listBySession('s1', T0))[0]).toEqual(event('e1', T0));
+      });
+
+      it('ignores an event appended again', async () => {
+        await stores.events.append('s1', [event('e1', T0)], T0 + 3600);
+        await stores.events.append('s1', [event('e1', T0 + 5), event('e2', T0 + 5)], T0 + 3600);
+        const events = await stores.events.listBySession('s1', T0);
+        expect(events.map((e) => [e.id, e.at])).toEqual([['e1', T0], ['e2', T0 + 5]]);
+      });
+
+      it('does not list expired events', async () => {
+        await stores.events.append('s1', [event('short', T0)], T0 + 60);
+        await stores.events.append('s1', [event('long', T0)], T0 + 3600);
+        expect((await stores.events.listBySession('s1', T0 + 59)).map((e) => e.id)).toEqual(['short', 'long']);
+        expect((await stores.events.listBySession('s1', T0 + 60)).map((e) => e.id)).toEqual(['long']);
+        expect(await stores.events.listBySession('s1', T0 + 3600)).toEqual([]);
+      });
+
+      it('keeps sessions apart', async () => {
+        await stores.events.append('s1', [event('e1', T0)], T0 + 3600);
+        await stores.events.append('s2', [event('e1', T0, 'acc-2'), event('e2', T0)], T0 + 3600);
+        expect(await stores.events.listBySession('s1', T0)).toEqual([event('e1', T0)]);
+        expect((await stores.events.listBySession('s2', T0)).map((e) => e.accountId)).toEqual(['acc-2', 'acc-1']);
+        expect(await stores.events.listBySession('s3', T0)).toEqual([]);
+      });
+
+      it('keeps an event without an authenticator id', async () => {
+        const password: AuthEvent = { id: 'p1', accountId: 'acc-1', factor: 'pwd', amr: ['pwd'], at: T0 };
+        await stores.events.append('s1', [password], T0 + 60);
+        expect(await stores.events.listBySession('s1', T0)).toEqual([password]);
+      });
+    });
+
+    describe('attempts', () => {
+      it('counts consecutive failures until reset', async () => {
+        expect(await stores.attempts.get('login:alice')).toBeUndefined();
+        expect(await stores.attempts.recordFailure('login:alice', T0)).toEqual({ failures: 1, lastFailureAt: T0 });
+        expect(await stores.attempts.recordFailure('login:alice', T0 + 5)).toEqual({ failures: 2, lastFailureAt: T0 + 5 });
+        expect(await stores.attempts.get('login:alice')).toEqual({ failures: 2, lastFailureAt: T0 + 5 });
+        expect(await stores.attempts.get('login:bob')).toBeUndefined();
+        await stores.attempts.reset('login:alice');
+        expect(await stores.attempts.get('login:alice')).toBeUndefined();
+        expect(await stores.attempts.recordFailure('login:alice', T0 + 9)).toEqual({ failures: 1, lastFailureAt: T0 + 9 });
+      });
+
+      it('counts every concurrent failure', async () => {
+        const states = await Promise.all(Array.from({ length: 5 }, () => stores.attempts.recordFailure('otp:acc-1', T0)));
+        expect(states.map((s) => s.failures).sort()).toEqual([1, 2, 3, 4, 5]);
+        expect((await stores.attempts.get('otp:acc-1'))?.failures).toBe(5);
+      });
+    });
+
+    describe('audit', () => {
+      const t = T0 * 1000;
+
+      beforeEach(async () => {
+        await stores.audit.append({ ...audit(t, 'login', 'acc-1'), requestedAcr: ['aal2'], amr: ['pwd'], reason: 'ok' });
+        await stores.audit.append(audit(t + 1, 'step_up', 'acc-1'));
+        await stores.audit.append(audit(t + 2, 'login', 'acc-2'));
+        await stores.audit.append(audit(t + 3, 'client_added'));
+      });
+
+      it('lists events newest first, as appended', async () => {
+        const events = await stores.audit.list({ limit: 100 });
+        expect(events.map((e) => e.at)).toEqual([t + 3, t + 2, t + 1, t]);
+        expect(events[3]).toEqual({ ...audit(t, 'login', 'acc-1'), requestedAcr: ['aal2'], amr: ['pwd'], reason: 'ok' });
+      });
+
+      it('filters by account and by type', async () => {
+        expect((await stores.audit.list({ accountId: 'acc-1', limit: 100 })).map((e) => e.type)).toEqual(['step_up', 'login']);
+        expect((await stores.audit.list({ type: 'login', limit: 100 })).map((e) => e.accountId)).toEqual(['acc-2', 'acc-1']);
+        expect((await stores.audit.list({ accountId: 'acc-1', type: 'login', limit: 100 })).map((e) => e.at)).toEqual([t]);
+      });
+
+      it('returns at most limit events, clamped to 1..1000', async () => {
+        expect((await stores.audit.list({ limit: 2 })).map((e) => e.at)).toEqual([t + 3, t + 2]);
+        expect(await stores.audit.list({ limit: 0 })).toHaveLength(1);
+        expect(await stores.audit.list({ limit: -5 })).toHaveLength(1);
+        expect(await stores.audit.list({ limit: 5000 })).toHaveLength(4);
+      });
+    });
+
+    describe('clients', () => {
+      const client = { client_id: 'rp-1', redirect_uris: ['https://rp.example/cb'], default_acr_values: ['aal2'] };
+
+      it('upserts, gets, lists and removes client metadata', async () => {
+        await stores.clients.upsert(client);
+        await stores.clients.upsert({ client_id: 'rp-2', redirect_uris: [] });
+        expect(await stores.clients.get('rp-1')).toEqual(client);
+        await stores.clients.upsert({ ...client, default_acr_values: ['phr'] });
+        expect((await stores.clients.get('rp-1'))?.default_acr_values).toEqual(['phr']);
+        expect((await stores.clients.list()).map((c) => c.client_id).sort()).toEqual(['rp-1', 'rp-2']);
+        expect(await stores.clients.remove('rp-1')).toBe(true);
+        expect(await stores.clients.remove('rp-1')).toBe(false);
+        expect(await stores.clients.get('rp-1')).toBeUndefined();
+      });
+
+      it("are what oidc-provider's Client model reads and writes", async () => {
+        const adapter = new stores.OidcAdapter('Client');
+        await stores.clients.upsert(client);
+        expect(await adapter.find('rp-1')).toEqual(client);
+        expect(await adapter.find('unknown')).toBeUndefined();
+
+        await adapter.upsert('rp-3', { redirect_uris: ['https://three.example/cb'] });
+        expect(await stores.clients.get('rp-3')).toEqual({ client_id: 'rp-3', redirect_uris: ['https://three.example/cb'] });
+        await adapter.destroy('rp-3');
+        expect(await stores.clients.get('rp-3')).toBeUndefined();
+      });
+    });
+
+    describe('OIDC adapter', () => {
+      it('stores payloads per model, as copies', async () => {
+        const codes = new stores.OidcAdapter('AuthorizationCode');
+        const tokens = new stores.OidcAdapter('AccessToken');
+        const payload = { accountId: 'acc-1', grantId: 'g1', scope: 'openid' };
+        await codes.upsert('x1', payload, 60);
+        payload.scope = 'changed';
+        expect(await codes.find('x1')).toEqual({ accountId: 'acc-1', grantId: 'g1', scope: 'openid' });
+        expect(await tokens.find('x1')).toBeUndefined();
+        await codes.upsert('x1', { accountId: 'acc-2' }, 60);
+        expect(await codes.find('x1')).toEqual({ accountId: 'acc-2' });
+      });
+
+      it('finds a session by uid and a device code by user code', async () => {
+        const sessions = new stores.OidcAdapter('Session');
+        const devices = new stores.OidcAdapter('DeviceCode');
+        await sessions.upsert('sess-1', { uid: 'uid-1', accountId: 'acc-1' }, 3600);
+        await devices.upsert('dc-1', { userCode: 'ABCD-EFGH', grantId: 'g1' }, 600);
+        expect(await sessions.findByUid('uid-1')).toEqual({ uid: 'uid-1', accountId: 'acc-1' });
+        expect(await sessions.findByUid('uid-2')).toBeUndefined();
+        expect(await devices.findByUserCode('ABCD-EFGH')).toEqual({ userCode: 'ABCD-EFGH', grantId: 'g1' });
+        expect(await devices.findByUserCode('WXYZ-WXYZ')).toBeUndefined();
+      });
+
+      it('marks a model consumed with the time of its first consumption', async () => {
+        const codes = new stores.OidcAdapter('AuthorizationCode');
+        await codes.upsert('c1', { grantId: 'g1' }, 60);
+        await codes.consume('c1');
+        clock += 5;
+        await codes.consume('c1');
+        expect(await codes.find('c1')).toEqual({ grantId: 'g1', consumed: T0 });
+        await codes.consume('missing');
+      });
+
+      it('destroys a model', async () => {
+        const codes = new stores.OidcAdapter('AuthorizationCode');
+        await codes.upsert('c1', { grantId: 'g1' }, 60);
+        await codes.destroy('c1');
+        expect(await codes.find('c1')).toBeUndefined();
+        await codes.destroy('c1');
+      });
+
+      it("revokes a grant's models and nothing else", async () => {
+        const tokens = new stores.OidcAdapter('AccessToken');
+        const refresh = new stores.OidcAdapter('RefreshToken');
+        await tokens.upsert('at-1', { grantId: 'g1' }, 60);
+        await tokens.upsert('at-2', { grantId: 'g1' }, 60);
+        await tokens.upsert('at-3', { grantId: 'g2' }, 60);
+        await refresh.upsert('rt-1', { grantId: 'g1' }, 600);
+        await tokens.revokeByGrantId('g1');
+        expect(await tokens.find('at-1')).toBeUndefined();
+        expect(await tokens.find('at-2')).toBeUndefined();
+        expect(await tokens.find('at-3')).toEqual({ grantId: 'g2' });
+        await refresh.revokeByGrantId('g1');
+        expect(await refresh.find('rt-1')).toBeUndefined();
+      });
+
+      it('never returns an expired model, by any lookup', async () => {
+        const sessions = new stores.OidcAdapter('Session');
+        const devices = new stores.OidcAdapter('DeviceCode');
+        await sessions.upsert('sess-1', { uid: 'uid-1' }, 1);
+        await devices.upsert('dc-1', { userCode: 'ABCD' }, 60);
+        expect(await sessions.find('sess-1')).toEqual({ uid: 'uid-1' });
+        clock += 1;
+        expect(await sessions.find('sess-1')).toBeUndefined();
+        expect(await sessions.findByUid('uid-1')).toBeUndefined();
+        clock += 59;
+        expect(await devices.findByUserCode('ABCD')).toBeUndefined();
+        expect(await devices.find('dc-1')).toBeUndefined();
+      });
+
+      it('keeps a model without expiresIn indefinitely, and a re-upsert moves the expiry', async () => {
+        const grants = new stores.OidcAdapter('Grant');
+        const sessions = new stores.OidcAdapter('Session');
+        await grants.upsert('g1', { accountId: 'acc-1' });
+        await sessions.upsert('sess-1', { uid: 'uid-1' }, 10);
+        clock += 5;
+        await sessions.upsert('sess-1', { uid: 'uid-1' }, 10);
+        clock += 9;
+        expect(await sessions.find('sess-1')).toEqual({ uid: 'uid-1' });
+        clock += 10 * 365 * 24 * 3600;
+        expect(await grants.find('g1')).toEqual({ accountId: 'acc-1' });
+        expect(await sessions.find('sess-1')).toBeUndefined();
+      });
+    });
+  });
+}

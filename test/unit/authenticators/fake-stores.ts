@@ -1,0 +1,90 @@
+// In-memory fakes of the account, authenticator and attempt stores, honouring the interface contracts.
+import {
+  StoreError,
+  type AccountRecord,
+  type AccountStore,
+  type AttemptState,
+  type AttemptStore,
+  type AuthenticatorRecord,
+  type AuthenticatorStore,
+} from '../../../adapters/types.ts';
+
+export class FakeAccountStore implements AccountStore {
+  readonly rows = new Map<string, AccountRecord>();
+
+  async create(account: AccountRecord): Promise<void> {
+    if ([...this.rows.values()].some((a) => a.username === account.username)) {
+      throw new StoreError('conflict', 'username taken');
+    }
+    this.rows.set(account.id, structuredClone(account));
+  }
+  async findById(id: string): Promise<AccountRecord | undefined> {
+    const row = this.rows.get(id);
+    return row && structuredClone(row);
+  }
+  async findByUsername(username: string): Promise<AccountRecord | undefined> {
+    const row = [...this.rows.values()].find((a) => a.username === username);
+    return row && structuredClone(row);
+  }
+  async list(): Promise<AccountRecord[]> {
+    return [...this.rows.values()].map((a) => structuredClone(a));
+  }
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    const row = this.rows.get(id);
+    if (!row) throw new StoreError('not_found', 'no such account');
+    row.passwordHash = passwordHash;
+  }
+}
+
+export class FakeAuthenticatorStore implements AuthenticatorStore {
+  readonly rows = new Map<string, AuthenticatorRecord>();
+
+  async add(authenticator: AuthenticatorRecord): Promise<void> {
+    if (this.rows.has(authenticator.id)) throw new StoreError('conflict', 'id exists');
+    this.rows.set(authenticator.id, structuredClone(authenticator));
+  }
+  async get(id: string): Promise<AuthenticatorRecord | undefined> {
+    const row = this.rows.get(id);
+    return row && structuredClone(row);
+  }
+  async listByAccount(accountId: string): Promise<AuthenticatorRecord[]> {
+    return [...this.rows.values()].filter((a) => a.accountId === accountId).map((a) => structuredClone(a));
+  }
+  async rename(id: string, accountId: string, label: string): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || row.accountId !== accountId) return false;
+    row.label = label;
+    return true;
+  }
+  async remove(id: string, accountId: string): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row || row.accountId !== accountId) return false;
+    return this.rows.delete(id);
+  }
+  /** Check-and-set with no await in between: atomic on the single JS thread. */
+  async consumeTotpStep(id: string, step: number, at: number): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row) return false;
+    if (row.lastUsedStep !== undefined && step <= row.lastUsedStep) return false;
+    row.lastUsedStep = step;
+    row.lastUsedAt = at;
+    return true;
+  }
+}
+
+export class FakeAttemptStore implements AttemptStore {
+  readonly rows = new Map<string, AttemptState>();
+
+  async get(key: string): Promise<AttemptState | undefined> {
+    const row = this.rows.get(key);
+    return row && { ...row };
+  }
+  async recordFailure(key: string, at: number): Promise<AttemptState> {
+    const row = { failures: (this.rows.get(key)?.failures ?? 0) + 1, lastFailureAt: at };
+    this.rows.set(key, row);
+    return { ...row };
+  }
+  async reset(key: string): Promise<void> {
+    this.rows.delete(key);
+  }
+}
