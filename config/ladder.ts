@@ -11,9 +11,9 @@ const DAY = 24 * HOUR;
  * level meant for one risky action, so it lasts minutes.
  */
 export const DEFAULT_LADDER: Ladder = [
-  { acr: 'aal1', aliases: [], rank: 1, combinations: [['pwd']], maxAge: 30 * DAY },
-  { acr: 'aal2', aliases: [], rank: 2, combinations: [['pwd', 'otp'], ['passkey']], maxAge: 12 * HOUR },
-  { acr: 'phr', aliases: [], rank: 3, combinations: [['passkey']], maxAge: 10 * 60 },
+  { acr: 'aal1', label: 'password sign-in', aliases: [], rank: 1, combinations: [['pwd']], maxAge: 30 * DAY },
+  { acr: 'aal2', label: 'two-step verification', aliases: [], rank: 2, combinations: [['pwd', 'otp'], ['passkey']], maxAge: 12 * HOUR },
+  { acr: 'phr', label: 'phishing-resistant sign-in with a passkey', aliases: [], rank: 3, combinations: [['passkey']], maxAge: 10 * 60 },
 ];
 
 /** Sensitive actions are defined here, not by the RP's goodwill. */

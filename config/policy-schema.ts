@@ -7,6 +7,7 @@ const seconds = z.number().int().positive();
 
 const level = z.object({
   acr: z.string().min(1),
+  label: z.string().min(1).optional(),
   aliases: z.array(z.string().min(1)).default([]),
   rank: z.number().int().positive(),
   combinations: z.array(z.array(factor).min(1)).min(1),

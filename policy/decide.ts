@@ -117,28 +117,42 @@ export function decide(input: DecisionInput): Decision {
   const events = input.events.filter((event) => event.accountId === input.accountId);
   const after = freshAfter(input, maxAge);
 
-  for (const target of targets) {
-    const backing = satisfactionOf(ladder, target.level, events, now, after);
-    if (!backing) continue;
+  const scoped = { ...input, events };
+  const report = (target: Target, backing: Backing): Decision => {
     if (target.acr !== undefined) return satisfiedBy(target.acr, backing);
     const best = highestProven(input, events, floor, after) ?? backing;
     return satisfiedBy(best.level.acr, best);
-  }
-
-  // Lenient mode: a request the account cannot reach falls back to the lowest level.
-  const fallback: Target[] = mustMeet ? [] : [{ level: lowestLevel(ladder) }];
-  const scoped = { ...input, events };
-  for (const target of [...targets, ...fallback]) {
-    const factors = stepUpPlan(scoped, target, after);
-    if (!factors) continue;
-    if (target === fallback[0]) {
-      const current = currentLevel(ladder, events, now);
-      if (current) return satisfiedBy(current.level.acr, current);
-    }
+  };
+  const stepUp = (target: Target, factors: Factor[]): Decision => {
     const acr = target.acr ?? target.level.acr;
     const reason = stepUpReason(input, acr, maxAge, events, factors);
     if (input.request.promptNone) return { outcome: 'login_required', reason: `prompt=none but ${reason}` };
-    return { outcome: 'step_up', acr, level: target.level, factors, reason };
+    return { outcome: 'step_up', acr, level: target.level, factors, maxAge, reason };
+  };
+
+  // In preference order: report a value already proven, or step up to the first one the account can reach.
+  for (const [index, target] of targets.entries()) {
+    const backing = satisfactionOf(ladder, target.level, events, now, after);
+    if (backing) return report(target, backing);
+    const factors = stepUpPlan(scoped, target, after);
+    if (!factors) continue;
+    if (input.request.promptNone) {
+      // No page may be shown: a less preferred value already proven is still an answer.
+      for (const later of targets.slice(index + 1)) {
+        const proven = satisfactionOf(ladder, later.level, events, now, after);
+        if (proven) return report(later, proven);
+      }
+    }
+    return stepUp(target, factors);
+  }
+
+  if (!mustMeet) {
+    // Lenient mode: nothing requested can be reached, so report what is proven (fresh enough), or sign in.
+    const proven = highestProven(input, events, undefined, after);
+    if (proven) return satisfiedBy(proven.level.acr, proven);
+    const lowest = { level: lowestLevel(ladder) };
+    const factors = stepUpPlan(scoped, lowest, after);
+    if (factors) return stepUp(lowest, factors);
   }
 
   const wanted = targets.map((target) => target.acr ?? target.level.acr).join(' ');

@@ -66,7 +66,7 @@ export function backingOf(
   return best;
 }
 
-/** How `level` is satisfied now: by itself or by any valid higher level. */
+/** How `level` is satisfied now, by itself or any valid higher level: the freshest such backing. */
 export function satisfactionOf(
   ladder: Ladder,
   level: Level,
@@ -74,11 +74,12 @@ export function satisfactionOf(
   now: number,
   freshAfter: number,
 ): Backing | undefined {
+  let best: Backing | undefined;
   for (const candidate of levelsSatisfying(ladder, level)) {
     const backing = backingOf(ladder, candidate, events, now, freshAfter);
-    if (backing) return backing;
+    if (backing && (!best || backing.authTime > best.authTime)) best = backing;
   }
-  return undefined;
+  return best;
 }
 
 /** The highest level the events prove now, if any. */

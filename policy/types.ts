@@ -9,6 +9,8 @@ export const FACTORS: readonly Factor[] = ['pwd', 'otp', 'passkey'];
 export interface Level {
   /** The acr value reported in tokens and advertised in discovery. */
   acr: string;
+  /** Human-readable name shown on pages. */
+  label?: string;
   /** Other acr values that name the same level in requests. */
   aliases: string[];
   /** Higher rank = higher assurance; a level satisfies every lower-ranked one. */
@@ -101,6 +103,8 @@ export type Decision =
       level: Level;
       /** Factors still to prove, in the order to ask for them. */
       factors: Factor[];
+      /** The freshness demanded (request max_age tightened by policy), in seconds. */
+      maxAge?: number;
       reason: string;
     }
   | { outcome: 'unmet'; reason: string }

@@ -8,10 +8,11 @@ import { decisionEvent } from './audit.ts';
 
 const { Check } = interactionPolicy;
 
-/** What our interaction pages finish with, next to `login`: the factors proven and when it started. */
+/** What our interaction pages keep in the interaction result: the account, the factors proven, when it started. */
 export interface StepUpResult {
+  accountId?: string;
   events: AuthEvent[];
-  startedAt: number;
+  startedAt?: number;
 }
 
 export interface StepUpCheckDeps {

@@ -1,0 +1,31 @@
+// CSRF protection for every form: a per-browser secret in a signed cookie, a token in each form.
+import Tokens from 'csrf';
+import type { Context, Next } from 'koa';
+
+const tokens = new Tokens();
+const COOKIE = 'stepup.csrf';
+
+export interface CsrfState {
+  csrf: string;
+}
+
+export function csrfProtection(secure: boolean) {
+  return async function csrf(ctx: Context, next: Next) {
+    let secret = ctx.cookies.get(COOKIE, { signed: true });
+    if (!secret) {
+      secret = tokens.secretSync();
+      ctx.cookies.set(COOKIE, secret, { signed: true, httpOnly: true, sameSite: 'lax', secure, path: '/' });
+    }
+    if (ctx.method === 'POST') {
+      const token = (ctx.request.body as Record<string, unknown> | undefined)?._csrf;
+      if (typeof token !== 'string' || !tokens.verify(secret, token)) {
+        ctx.status = 403;
+        ctx.type = 'text';
+        ctx.body = 'The form expired or came from another site. Go back, reload the page and try again.';
+        return;
+      }
+    }
+    (ctx.state as CsrfState).csrf = tokens.create(secret);
+    await next();
+  };
+}

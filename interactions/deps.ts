@@ -1,0 +1,16 @@
+// What the interaction and account routes need from the rest of the server.
+import type Provider from 'oidc-provider';
+import type { Stores } from '../adapters/types.ts';
+import type { AppConfig } from '../config/index.ts';
+import type { SecretKeyring } from '../authenticators/index.ts';
+import type { Assessor } from '../server/assessment.ts';
+
+export interface InteractionDeps {
+  provider: Provider;
+  config: AppConfig;
+  stores: Stores;
+  assess: Assessor;
+  keyring: SecretKeyring;
+  /** Epoch seconds. */
+  now: () => number;
+}

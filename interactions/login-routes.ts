@@ -1,0 +1,180 @@
+// Interaction routes: ask the policy what is missing, show only that factor's page, finish when satisfied.
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { AuthError, verifyPassword, verifyTotp } from '../authenticators/index.ts';
+import { PolicyError } from '../policy/errors.ts';
+import type { AuthEvent, Factor } from '../policy/types.ts';
+import { clientPolicy, type StepUpResult } from '../server/stepup-check.ts';
+import type { InteractionDeps } from './deps.ts';
+import { messageFor } from './messages.ts';
+import { pendingOf, savePending, type Details } from './pending.ts';
+import { consentPage, otpPage, passwordPage, type PageContext } from './views/login-pages.ts';
+import { whyText } from './why.ts';
+
+interface Loaded {
+  details: Details;
+  pending: StepUpResult;
+  client: { clientId: string; clientName?: string; metadata(): Record<string, unknown> };
+}
+
+export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Router {
+  const { provider, stores } = deps;
+  const router = new Router();
+  if (guards.length) router.use(...guards);
+
+  async function load(ctx: Context): Promise<Loaded> {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.uid !== ctx.params.uid) ctx.throw(400, 'This sign-in page does not belong to the current sign-in. Start again from the application.');
+    const client = await provider.Client.find(String(details.params.client_id));
+    if (!client) ctx.throw(400, 'The application is no longer registered.');
+    return { details, pending: pendingOf(details), client };
+  }
+
+  function page({ details, client }: Loaded, ctx: Context, why?: string, error?: string): PageContext {
+    return { uid: details.uid, csrf: ctx.state.csrf, clientName: client.clientName ?? client.clientId, why, error };
+  }
+
+  async function finish(ctx: Context, result: Record<string, unknown>) {
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.redirect(to);
+    ctx.status = 303;
+  }
+
+  function audit(loaded: Loaded, factor: Factor, outcome: 'success' | 'failure', accountId?: string, reason?: string) {
+    return stores.audit.append({
+      at: Date.now(),
+      type: 'factor.verify',
+      outcome,
+      factor,
+      accountId,
+      clientId: loaded.client.clientId,
+      sessionUid: loaded.details.session?.uid,
+      reason,
+    });
+  }
+
+  /** Decide on what has been proven so far; finish the interaction or render the next factor's page. */
+  async function advance(ctx: Context, loaded: Loaded, error?: { factor: Factor; message: string; status: number }) {
+    const { details, pending, client } = loaded;
+    let assessment;
+    try {
+      assessment = await deps.assess({
+        params: details.params,
+        client: clientPolicy(client),
+        accountId: pending.accountId,
+        sessionUid: details.session?.uid,
+        pending: pending.events,
+        interactionStartedAt: details.iat,
+        now: deps.now(),
+      });
+    } catch (caught) {
+      if (caught instanceof PolicyError) return finish(ctx, { error: 'invalid_request', error_description: caught.message });
+      throw caught;
+    }
+    const { decision } = assessment;
+    const account = pending.accountId ? await stores.accounts.findById(pending.accountId) : undefined;
+
+    if (decision.outcome === 'satisfied') {
+      const login = { accountId: pending.accountId, acr: decision.acr, amr: decision.amr, ts: decision.authTime, remember: true };
+      return finish(ctx, { login, stepup: pending });
+    }
+    if (decision.outcome === 'unmet' || (decision.outcome === 'step_up' && decision.factors[0] === 'passkey')) {
+      return finish(ctx, { error: 'unmet_authentication_requirements', error_description: 'the requested authentication level cannot be met for this account' });
+    }
+
+    if (error) ctx.status = error.status;
+    const why = decision.outcome === 'step_up' ? whyText(page(loaded, ctx).clientName, decision) : undefined;
+    const factor = decision.outcome === 'step_up' ? decision.factors[0] : 'pwd';
+    const message = error?.factor === factor ? error.message : undefined;
+    if (factor === 'otp' && account) {
+      ctx.body = otpPage({ ...page(loaded, ctx, why, message), username: account.username });
+      return;
+    }
+    const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
+    ctx.body = passwordPage({
+      ...page(loaded, ctx, why, message),
+      username: account?.username ?? hint,
+      usernameLocked: account !== undefined,
+    });
+  }
+
+  async function proven(ctx: Context, loaded: Loaded, event: AuthEvent) {
+    loaded.pending = { ...loaded.pending, accountId: event.accountId, events: [...loaded.pending.events, event] };
+    await savePending(provider, ctx, loaded.pending);
+    await audit(loaded, event.factor, 'success', event.accountId);
+    await advance(ctx, loaded);
+  }
+
+  async function refused(ctx: Context, loaded: Loaded, factor: 'pwd' | 'otp', error: unknown) {
+    if (!(error instanceof AuthError)) throw error;
+    await audit(loaded, factor, 'failure', loaded.pending.accountId, error.code);
+    const { status, message } = messageFor(error, factor);
+    if (error.retryAfter) ctx.set('Retry-After', String(error.retryAfter));
+    await advance(ctx, loaded, { factor, status, message });
+  }
+
+  router.get('/interaction/:uid', async (ctx) => {
+    const loaded = await load(ctx);
+    if (loaded.details.prompt.name === 'consent') {
+      const scopes = String(loaded.details.params.scope ?? '').split(' ').filter(Boolean);
+      ctx.body = consentPage({ ...page(loaded, ctx), scopes });
+      return;
+    }
+    await advance(ctx, loaded);
+  });
+
+  router.post('/interaction/:uid/password', async (ctx) => {
+    const loaded = await load(ctx);
+    const body = ctx.request.body as Record<string, unknown>;
+    // During step-up the account is fixed: the username field is ignored.
+    const known = loaded.pending.accountId ? await stores.accounts.findById(loaded.pending.accountId) : undefined;
+    try {
+      const { event } = await verifyPassword(
+        { username: known?.username ?? String(body.username ?? ''), password: String(body.password ?? '') },
+        { accounts: stores.accounts, attempts: stores.attempts, limiterPolicy: deps.config.limiter, passwordParams: deps.config.password, now: deps.now() },
+      );
+      await proven(ctx, loaded, event);
+    } catch (error) {
+      await refused(ctx, loaded, 'pwd', error);
+    }
+  });
+
+  router.post('/interaction/:uid/otp', async (ctx) => {
+    const loaded = await load(ctx);
+    const accountId = loaded.pending.accountId;
+    if (!accountId) return advance(ctx, loaded);
+    const body = ctx.request.body as Record<string, unknown>;
+    try {
+      const { event } = await verifyTotp(
+        { accountId, code: String(body.code ?? '') },
+        { authenticators: stores.authenticators, attempts: stores.attempts, limiterPolicy: deps.config.limiter, keyring: deps.keyring, now: deps.now() },
+      );
+      await proven(ctx, loaded, event);
+    } catch (error) {
+      await refused(ctx, loaded, 'otp', error);
+    }
+  });
+
+  router.post('/interaction/:uid/consent', async (ctx) => {
+    const { details } = await load(ctx);
+    if (details.prompt.name !== 'consent') ctx.throw(400, 'Nothing to consent to.');
+    const accountId = details.session?.accountId;
+    if (!accountId) ctx.throw(400, 'Sign in first.');
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+    if (!grant) return ctx.throw(400, 'The grant has expired. Start again from the application.');
+    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    await finish(ctx, { consent: { grantId: await grant.save() } });
+  });
+
+  router.post('/interaction/:uid/abort', async (ctx) => {
+    await load(ctx);
+    await finish(ctx, { error: 'access_denied', error_description: 'the user cancelled the sign-in' });
+  });
+
+  return router;
+}

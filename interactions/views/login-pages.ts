@@ -1,0 +1,74 @@
+// The sign-in pages: password and one-time code, each saying which application asked for what.
+import { html, type SafeHtml } from './html.ts';
+import { errorBox, layout } from './layout.ts';
+
+export interface PageContext {
+  uid: string;
+  csrf: string;
+  clientName: string;
+  /** Why this page is shown, e.g. "asks for two-step verification". */
+  why?: string;
+  error?: string;
+}
+
+function cancelForm({ uid, csrf }: PageContext): SafeHtml {
+  return html`<form method="post" action="/interaction/${uid}/abort">
+<input type="hidden" name="_csrf" value="${csrf}">
+<button type="submit" class="secondary">Cancel</button>
+</form>`;
+}
+
+function reason(page: PageContext): SafeHtml {
+  return html`<p class="why">${page.why ?? html`Sign in to continue to <strong>${page.clientName}</strong>.`}</p>`;
+}
+
+export function passwordPage(page: PageContext & { username?: string; usernameLocked: boolean }): string {
+  const described = page.error ? 'form-error' : undefined;
+  return layout(
+    'Sign in',
+    html`<h1>${page.usernameLocked ? 'Confirm your password' : 'Sign in'}</h1>
+${reason(page)}
+${errorBox(page.error)}
+<form method="post" action="/interaction/${page.uid}/password" novalidate>
+<input type="hidden" name="_csrf" value="${page.csrf}">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256"
+ value="${page.username ?? ''}"${page.usernameLocked ? html` readonly` : ''}${described ? html` aria-describedby="${described}"` : ''}${page.usernameLocked ? '' : html` autofocus`}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${described ? html` aria-describedby="${described}"` : ''}${page.usernameLocked ? html` autofocus` : ''}>
+<button type="submit">Continue</button>
+</form>
+${cancelForm(page)}`,
+  );
+}
+
+export function otpPage(page: PageContext & { username: string }): string {
+  return layout(
+    'Two-step verification',
+    html`<h1>Enter your verification code</h1>
+${reason(page)}
+<p>Signed in as <strong>${page.username}</strong>. Open your authenticator app and enter the 6-digit code.</p>
+${errorBox(page.error)}
+<form method="post" action="/interaction/${page.uid}/otp" novalidate>
+<input type="hidden" name="_csrf" value="${page.csrf}">
+<label for="code">Verification code</label>
+<input id="code" name="code" class="code" type="text" inputmode="numeric" pattern="[0-9 ]*" autocomplete="one-time-code" required maxlength="8" autofocus${page.error ? html` aria-describedby="form-error"` : ''}>
+<button type="submit">Verify</button>
+</form>
+${cancelForm(page)}`,
+  );
+}
+
+export function consentPage(page: PageContext & { scopes: string[] }): string {
+  return layout(
+    'Allow access',
+    html`<h1>Allow ${page.clientName}?</h1>
+<p><strong>${page.clientName}</strong> asks for access to:</p>
+<ul class="factors">${page.scopes.map((scope) => html`<li>${scope}</li>`)}</ul>
+<form method="post" action="/interaction/${page.uid}/consent">
+<input type="hidden" name="_csrf" value="${page.csrf}">
+<button type="submit">Allow</button>
+</form>
+${cancelForm(page)}`,
+  );
+}
