@@ -1,5 +1,17 @@
 // Throttles guesses per key with exponential back-off and a hard lock (NIST SP 800-63B), state kept in an AttemptStore.
+//
+// Each key has two counters in the store:
+// - `guesses:<key>` counts the guesses that got past the up-front check. A guess is reserved on it with the store's
+//   atomic recordFailure BEFORE it is verified, and the back-off is decided from the count that increment returns,
+//   so concurrent guesses cannot all slip through on the same stale read: whatever the interleaving, at most one
+//   guess per back-off window (and freeAttempts + 1 in a burst on a fresh key) reaches the verifier.
+// - `<key>` counts the consecutive guesses that were verified and wrong; only it leads to the lock.
+// A guess refused by the read-only pre-check writes nothing. A guess refused after its reservation (it raced
+// others) stays counted on the guess counter only: it lengthens the back-off, which maxDelaySeconds caps, but
+// never brings the lock closer, so a burst of parallel requests cannot lock an account out; only real wrong
+// guesses can. The AttemptStore interface has no decrement or conditional increment, hence the second counter.
 import type { AttemptState, AttemptStore } from '../adapters/types.ts';
+import { usernameKey } from '../adapters/username-key.ts';
 import { AuthError } from './errors.ts';
 
 export interface LimiterPolicy {
@@ -20,9 +32,15 @@ export const DEFAULT_LIMITER_POLICY: Readonly<LimiterPolicy> = Object.freeze({
 });
 
 export interface AttemptLimiter {
-  /** Throws AuthError('locked') or AuthError('throttled', retryAfter) when no guess is allowed now. */
-  check(key: string, now: number): Promise<void>;
+  /**
+   * Reserves one guess before it is verified, counting it towards the back-off. Throws AuthError('locked') or
+   * AuthError('throttled', retryAfter) when no guess is allowed now. Call it after input validation, so malformed
+   * input is never counted.
+   */
+  reserve(key: string, now: number): Promise<void>;
+  /** Records a reserved guess that was verified and wrong; these alone lead to the lock. */
   fail(key: string, now: number): Promise<AttemptState>;
+  /** Clears both counters of the key: after a right guess, or to unlock it. */
   succeed(key: string): Promise<void>;
 }
 
@@ -32,27 +50,52 @@ export function backoffDelay(failures: number, policy: LimiterPolicy): number {
   return Math.min(policy.baseDelaySeconds * 2 ** (failures - policy.freeAttempts - 1), policy.maxDelaySeconds);
 }
 
+function throttled(retryAfter: number): AuthError {
+  return new AuthError('throttled', 'too many failed attempts; try again later', Math.max(1, Math.ceil(retryAfter)));
+}
+
 export function createAttemptLimiter(store: AttemptStore, policy: LimiterPolicy): AttemptLimiter {
+  /** Seconds until a guess is allowed after `count` guesses, the last of them at `lastAt`; 0 or less: now. */
+  const waitAfter = (count: number, lastAt: number, now: number): number => lastAt + backoffDelay(count, policy) - now;
+
   return {
-    async check(key, now) {
-      const state = await store.get(key);
-      if (!state) return;
-      if (state.failures >= policy.lockAfter) {
+    async reserve(key, now) {
+      const failures = await store.get(key);
+      if (failures && failures.failures >= policy.lockAfter) {
         throw new AuthError('locked', 'too many failed attempts; locked until reset');
       }
-      const until = state.lastFailureAt + backoffDelay(state.failures, policy);
-      if (now < until) {
-        throw new AuthError('throttled', 'too many failed attempts; try again later', Math.max(1, Math.ceil(until - now)));
+      const guessKey = attemptKeys.guesses(key);
+      // Read-only pre-check: a guess refused here is not counted, so waiting out the delay always works.
+      const seen = await store.get(guessKey);
+      if (seen) {
+        const wait = waitAfter(seen.failures, seen.lastFailureAt, now);
+        if (wait > 0) throw throttled(wait);
       }
+      // The reservation: atomic, so every concurrent guess gets its own place in the count.
+      const mine = await store.recordFailure(guessKey, now);
+      const before = mine.failures - 1;
+      // If nobody reserved between our read and our write, the guess before ours is the one we saw; otherwise it
+      // is a concurrent one, made just now. (After a reset in between, the count can match by chance; that takes
+      // a right guess, and lets at most one extra guess through.)
+      const previousAt = seen && seen.failures === before ? seen.lastFailureAt : now;
+      if (waitAfter(before, previousAt, now) > 0) throw throttled(backoffDelay(mine.failures, policy));
     },
     fail: (key, now) => store.recordFailure(key, now),
-    succeed: (key) => store.reset(key),
+    async succeed(key) {
+      await store.reset(key);
+      await store.reset(attemptKeys.guesses(key));
+    },
   };
 }
 
 export const attemptKeys = {
   password: (accountId: string): string => `pwd:${accountId}`,
-  /** Unknown usernames are throttled too, so throttling does not reveal which usernames exist. */
-  unknownUsername: (username: string): string => `pwd-user:${username.normalize('NFKC').trim().toLowerCase()}`,
+  /**
+   * Unknown usernames are throttled too, so throttling does not reveal which usernames exist. Keyed like the
+   * accounts' unique username key (adapters/username-key.ts), after trimming.
+   */
+  unknownUsername: (username: string): string => `pwd-user:${usernameKey(username.trim())}`,
   totp: (accountId: string): string => `otp:${accountId}`,
+  /** The guess counter of a key; its own prefix keeps it apart from every factor's keys. */
+  guesses: (key: string): string => `guesses:${key}`,
 } as const;

@@ -1,4 +1,4 @@
-// The password authenticator: throttles, verifies the hash (or a dummy for unknown users) and returns the 'pwd' event.
+// The password authenticator: reserves a guess with the limiter, verifies the hash (or a dummy for unknown users) and returns the 'pwd' event.
 import { randomUUID } from 'node:crypto';
 import type { AccountRecord, AccountStore, AttemptStore } from '../adapters/types.ts';
 import { attemptKeys, createAttemptLimiter, type LimiterPolicy } from './attempt-limiter.ts';
@@ -33,7 +33,7 @@ export async function verifyPassword(
   const limiter = createAttemptLimiter(deps.attempts, deps.limiterPolicy);
   const account = await deps.accounts.findByUsername(username);
   const key = account ? attemptKeys.password(account.id) : attemptKeys.unknownUsername(username);
-  await limiter.check(key, deps.now);
+  await limiter.reserve(key, deps.now);
 
   const ok = account
     ? await verifyPasswordHash(password, account.passwordHash)

@@ -1,4 +1,4 @@
-// The TOTP authenticator: throttles, matches the code against each enrolled secret, consumes the step once, returns the 'otp' event.
+// The TOTP authenticator: reserves a guess with the limiter, matches the code against each enrolled secret, consumes the step once, returns the 'otp' event.
 import { randomUUID } from 'node:crypto';
 import type { AttemptStore, AuthenticatorRecord, AuthenticatorStore } from '../adapters/types.ts';
 import { attemptKeys, createAttemptLimiter, type LimiterPolicy } from './attempt-limiter.ts';
@@ -30,7 +30,7 @@ export async function verifyTotp(
 
   const limiter = createAttemptLimiter(deps.attempts, deps.limiterPolicy);
   const key = attemptKeys.totp(accountId);
-  await limiter.check(key, deps.now);
+  await limiter.reserve(key, deps.now);
 
   for (const authenticator of enrolled) {
     const secretBase32 = await decryptSecret(authenticator.data.secret as string, deps.keyring);

@@ -93,3 +93,11 @@ export function serializeKeys(material: Omit<KeyMaterial, 'generated'>): { jwks:
     totpKeys: material.totpKeys.map(({ kid, key }) => `${kid}:${Buffer.from(key).toString('base64url')}`).join(','),
   };
 }
+
+/** The TOTP keyring in the shape the secret box uses: the first key encrypts, all decrypt. */
+export function totpKeyring(material: Pick<KeyMaterial, 'totpKeys'>): { currentKid: string; keys: Record<string, Uint8Array> } {
+  return {
+    currentKid: material.totpKeys[0]!.kid,
+    keys: Object.fromEntries(material.totpKeys.map(({ kid, key }) => [kid, key])),
+  };
+}

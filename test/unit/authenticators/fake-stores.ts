@@ -72,19 +72,35 @@ export class FakeAuthenticatorStore implements AuthenticatorStore {
   }
 }
 
+/**
+ * Each operation is atomic (no await between its read and write), like the SQLite upsert. An optional latency
+ * (milliseconds, drawn per call) delays each operation before it runs, to shuffle how concurrent callers interleave.
+ */
 export class FakeAttemptStore implements AttemptStore {
   readonly rows = new Map<string, AttemptState>();
+  constructor(private readonly latency?: () => number) {}
 
+  private async pause(): Promise<void> {
+    if (this.latency) await new Promise((resolve) => setTimeout(resolve, this.latency!()));
+  }
   async get(key: string): Promise<AttemptState | undefined> {
+    await this.pause();
     const row = this.rows.get(key);
     return row && { ...row };
   }
   async recordFailure(key: string, at: number): Promise<AttemptState> {
+    await this.pause();
     const row = { failures: (this.rows.get(key)?.failures ?? 0) + 1, lastFailureAt: at };
     this.rows.set(key, row);
     return { ...row };
   }
   async reset(key: string): Promise<void> {
+    await this.pause();
     this.rows.delete(key);
   }
+}
+
+/** A store whose operations each wait 0-3 ms, so concurrent guesses interleave differently on every run. */
+export function jitteryAttemptStore(): FakeAttemptStore {
+  return new FakeAttemptStore(() => Math.floor(Math.random() * 4));
 }

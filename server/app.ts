@@ -1,0 +1,34 @@
+// Assembles the provider with our pages: the one object the entry point and the tests start.
+import type Provider from 'oidc-provider';
+import type { Stores } from '../adapters/types.ts';
+import type { AppConfig } from '../config/index.ts';
+import { totpKeyring } from '../config/keys.ts';
+import { interactionMiddleware } from '../interactions/index.ts';
+import { pageErrors } from '../interactions/error-handler.ts';
+import { createAssessor } from './assessment.ts';
+import type { Logger } from './logger.ts';
+import { buildProvider } from './provider.ts';
+
+export interface AppDeps {
+  config: AppConfig;
+  stores: Stores;
+  logger: Logger;
+  /** Epoch seconds; injectable so tests can move the clock. */
+  now?: () => number;
+}
+
+export function createApp({ config, stores, logger, now = () => Math.floor(Date.now() / 1000) }: AppDeps): Provider {
+  const provider = buildProvider({ config, stores, now });
+  provider.on('server_error', (ctx, error) => logger.error({ err: error, path: ctx.path }, 'provider server error'));
+  provider.use(pageErrors(logger));
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/healthz') {
+      ctx.body = { status: 'ok' };
+      return;
+    }
+    await next();
+  });
+  const deps = { provider, config, stores, assess: createAssessor(stores, config.policy), keyring: totpKeyring(config.keys), now };
+  for (const middleware of interactionMiddleware(deps)) provider.use(middleware);
+  return provider;
+}

@@ -1,0 +1,47 @@
+// The development demo: one account with a password and TOTP, one first-party client. Never in production.
+import type { Stores } from '../adapters/types.ts';
+import { encryptSecret, hashPassword, totpUri, type SecretKeyring } from '../authenticators/index.ts';
+import type { PasswordParams } from '../config/index.ts';
+
+export const DEMO = {
+  username: 'demo',
+  password: 'demo-password',
+  /** A published secret: anyone can compute the codes. Development only. */
+  totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+  clientId: 'demo-rp',
+  clientSecret: 'demo-rp-secret',
+  redirectUris: ['http://localhost:3001/callback', 'http://127.0.0.1:3001/callback'],
+} as const;
+
+/** True when demo data exists in the store (production refuses to start with it). */
+export async function hasDemoData(stores: Stores): Promise<boolean> {
+  return (await stores.accounts.findByUsername(DEMO.username)) !== undefined || (await stores.clients.get(DEMO.clientId)) !== undefined;
+}
+
+export async function seedDemo(stores: Stores, deps: { issuer: string; keyring: SecretKeyring; password: PasswordParams; now: number }) {
+  let account = await stores.accounts.findByUsername(DEMO.username);
+  if (!account) {
+    account = { id: 'demo-account', username: DEMO.username, passwordHash: await hashPassword(DEMO.password, deps.password), createdAt: deps.now };
+    await stores.accounts.create(account);
+    await stores.authenticators.add({
+      id: 'demo-totp',
+      accountId: account.id,
+      kind: 'totp',
+      label: 'Demo authenticator app',
+      data: { secret: await encryptSecret(DEMO.totpSecret, deps.keyring) },
+      createdAt: deps.now,
+    });
+  }
+  if (!(await stores.clients.get(DEMO.clientId))) {
+    await stores.clients.upsert({
+      client_id: DEMO.clientId,
+      client_secret: DEMO.clientSecret,
+      client_name: 'Demo relying party',
+      redirect_uris: [...DEMO.redirectUris],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      first_party: true,
+    });
+  }
+  return { ...DEMO, totpUri: totpUri({ issuer: new URL(deps.issuer).host, label: DEMO.username, secret: DEMO.totpSecret }) };
+}

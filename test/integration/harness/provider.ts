@@ -1,0 +1,59 @@
+// Starts the real provider on a loopback port with its own data directory and a clock the test can move.
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type AppConfig } from '../../../config/index.ts';
+import type { StepUpPolicy } from '../../../config/policy-schema.ts';
+import { openSqliteStores } from '../../../adapters/sqlite/index.ts';
+import type { Stores } from '../../../adapters/types.ts';
+import { createApp } from '../../../server/app.ts';
+import { createLogger } from '../../../server/logger.ts';
+
+export interface TestClock {
+  /** Seconds added to the real time. */
+  offset: number;
+  now(): number;
+  advance(seconds: number): void;
+}
+
+export interface RunningProvider {
+  issuer: string;
+  config: AppConfig;
+  stores: Stores;
+  clock: TestClock;
+  close(): Promise<void>;
+}
+
+export async function startProvider(options: { policy?: Partial<StepUpPolicy>; env?: Record<string, string> } = {}): Promise<RunningProvider> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stepup-it-'));
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://127.0.0.1:${port}`;
+  const loaded = await loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: issuer, PORT: String(port), STEPUP_SCRYPT_N: '1024', LOG_LEVEL: 'silent', ...options.env });
+  const config: AppConfig = { ...loaded, policy: { ...loaded.policy, ...options.policy } };
+  const stores = openSqliteStores({ file: join(dataDir, 'stepup.sqlite') });
+  const clock: TestClock = {
+    offset: 0,
+    now: () => Math.floor(Date.now() / 1000) + clock.offset,
+    advance: (seconds) => {
+      clock.offset += seconds;
+    },
+  };
+  const provider = createApp({ config, stores, logger: createLogger('silent'), now: clock.now });
+  server.on('request', provider.callback());
+  return {
+    issuer,
+    config,
+    stores,
+    clock,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stores.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
