@@ -27,7 +27,10 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     if (details.uid !== ctx.params.uid) ctx.throw(400, 'This sign-in page does not belong to the current sign-in. Start again from the application.');
     const client = await provider.Client.find(String(details.params.client_id));
     if (!client) ctx.throw(400, 'The application is no longer registered.');
-    return { details, pending: pendingOf(details), client };
+    const pending = pendingOf(details, deps.now());
+    const stored = (details.result as { stepup?: StepUpResult } | undefined)?.stepup;
+    if (stored?.startedAt === undefined) await savePending(provider, ctx, pending);
+    return { details, pending, client };
   }
 
   function page({ details, client }: Loaded, ctx: Context, why?: string, error?: string): PageContext {
@@ -64,7 +67,6 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
         accountId: pending.accountId,
         sessionUid: details.session?.uid,
         pending: pending.events,
-        interactionStartedAt: details.iat,
         now: deps.now(),
       });
     } catch (caught) {

@@ -5,12 +5,13 @@ import type { StepUpResult } from '../server/stepup-check.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-export function pendingOf(details: Details): StepUpResult {
+/** The stored progress, or a new one starting now (by the same clock as the events). */
+export function pendingOf(details: Details, now: number): StepUpResult & { startedAt: number } {
   const stored = (details.result as { stepup?: StepUpResult } | undefined)?.stepup;
   return {
     accountId: details.session?.accountId ?? stored?.accountId,
     events: stored?.events ?? [],
-    startedAt: details.iat,
+    startedAt: stored?.startedAt ?? now,
   };
 }
 

@@ -7,9 +7,11 @@ import {
   missingFactors,
   satisfactionOf,
   amrOf,
+  ANY_AGE,
   type Backing,
+  type Freshness,
 } from './ladder.ts';
-import type { Decision, DecisionInput, Factor, Level } from './types.ts';
+import type { AuthEvent, Decision, DecisionInput, Factor, Level } from './types.ts';
 
 interface Target {
   /** The value to report; undefined when the RP asked for no particular level. */
@@ -68,14 +70,16 @@ function resolveRequirement(input: DecisionInput): Resolved {
   return { requirement: { targets, mustMeet, maxAge, floor } };
 }
 
-/** Events before this time do not count: max_age and prompt=login ask for a fresh proof. */
-function freshAfter(input: DecisionInput, maxAge: number | undefined): number {
-  const { now, interactionStartedAt, request } = input;
-  let after = -Infinity;
-  if (maxAge !== undefined) after = now - maxAge;
-  if (request.forceLogin) after = interactionStartedAt ?? Infinity;
-  if (after !== -Infinity && interactionStartedAt !== undefined) after = Math.min(after, interactionStartedAt);
-  return after;
+/**
+ * max_age asks for events within that many seconds, prompt=login for events of this
+ * interaction only; an event proven in this interaction is always fresh (no loop).
+ */
+function freshness(input: DecisionInput, maxAge: number | undefined): Freshness {
+  const { now, request, interactionEvents } = input;
+  if (!request.forceLogin && maxAge === undefined) return ANY_AGE;
+  const inInteraction = (event: AuthEvent) => interactionEvents?.has(event.id) ?? false;
+  if (request.forceLogin) return inInteraction;
+  return (event) => inInteraction(event) || event.at >= now - maxAge!;
 }
 
 function satisfiedBy(acr: string, backing: Backing): Decision {
@@ -84,7 +88,7 @@ function satisfiedBy(acr: string, backing: Backing): Decision {
 }
 
 /** Without a requested value, report the highest level proven (at or above the floor). */
-function highestProven(input: DecisionInput, events: DecisionInput['events'], floor: Level | undefined, after: number): Backing | undefined {
+function highestProven(input: DecisionInput, events: DecisionInput['events'], floor: Level | undefined, after: Freshness): Backing | undefined {
   return [...input.ladder]
     .reverse()
     .filter((level) => !floor || level.rank >= floor.rank)
@@ -93,7 +97,7 @@ function highestProven(input: DecisionInput, events: DecisionInput['events'], fl
 }
 
 /** The cheapest way to reach `target` with the enrolled factors: fewest factors to ask. */
-function stepUpPlan(input: DecisionInput, target: Target, after: number): Factor[] | undefined {
+function stepUpPlan(input: DecisionInput, target: Target, after: Freshness): Factor[] | undefined {
   let best: Factor[] | undefined;
   for (const level of levelsSatisfying(input.ladder, target.level)) {
     for (const combination of level.combinations) {
@@ -115,7 +119,7 @@ export function decide(input: DecisionInput): Decision {
     return { outcome: 'login_required', reason: 'no signed-in account' };
   }
   const events = input.events.filter((event) => event.accountId === input.accountId);
-  const after = freshAfter(input, maxAge);
+  const after = freshness(input, maxAge);
 
   const scoped = { ...input, events };
   const report = (target: Target, backing: Backing): Decision => {

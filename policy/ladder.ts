@@ -27,15 +27,22 @@ export function eventLifetime(ladder: Ladder): number {
   return Math.max(...ladder.map((level) => level.maxAge));
 }
 
-/** Latest usable event per factor: not expired, not from the future, not before `freshAfter`. */
+/** Whether an event is recent enough for the request (max_age, prompt=login). */
+export type Freshness = (event: AuthEvent) => boolean;
+
+export const ANY_AGE: Freshness = () => true;
+
+/** Latest usable event per factor: not expired, not from the future, fresh enough. */
 function latestByFactor(
+  ladder: Ladder,
   events: readonly AuthEvent[],
   now: number,
-  notBefore: number,
+  fresh: Freshness,
 ): Map<Factor, AuthEvent> {
+  const oldest = now - eventLifetime(ladder);
   const latest = new Map<Factor, AuthEvent>();
   for (const event of events) {
-    if (event.at < notBefore || event.at > now) continue;
+    if (event.at < oldest || event.at > now || !fresh(event)) continue;
     const current = latest.get(event.factor);
     if (!current || event.at > current.at) latest.set(event.factor, event);
   }
@@ -43,17 +50,17 @@ function latestByFactor(
 }
 
 /**
- * The freshest backing of `level`: a combination whose factors all have usable
- * events (none before `freshAfter`), completed no longer than the level's maxAge ago.
+ * The freshest backing of `level`: a combination whose factors all have usable,
+ * fresh events, completed no longer than the level's maxAge ago.
  */
 export function backingOf(
   ladder: Ladder,
   level: Level,
   events: readonly AuthEvent[],
   now: number,
-  freshAfter: number,
+  fresh: Freshness,
 ): Backing | undefined {
-  const latest = latestByFactor(events, now, Math.max(now - eventLifetime(ladder), freshAfter));
+  const latest = latestByFactor(ladder, events, now, fresh);
   let best: Backing | undefined;
   for (const combination of level.combinations) {
     const chosen = combination.map((factor) => latest.get(factor));
@@ -72,11 +79,11 @@ export function satisfactionOf(
   level: Level,
   events: readonly AuthEvent[],
   now: number,
-  freshAfter: number,
+  fresh: Freshness,
 ): Backing | undefined {
   let best: Backing | undefined;
   for (const candidate of levelsSatisfying(ladder, level)) {
-    const backing = backingOf(ladder, candidate, events, now, freshAfter);
+    const backing = backingOf(ladder, candidate, events, now, fresh);
     if (backing && (!best || backing.authTime > best.authTime)) best = backing;
   }
   return best;
@@ -89,7 +96,7 @@ export function currentLevel(
   now: number,
 ): Backing | undefined {
   for (const level of [...ladder].reverse()) {
-    const backing = backingOf(ladder, level, events, now, -Infinity);
+    const backing = backingOf(ladder, level, events, now, ANY_AGE);
     if (backing) return backing;
   }
   return undefined;
@@ -105,9 +112,9 @@ export function missingFactors(
   combination: readonly Factor[],
   events: readonly AuthEvent[],
   now: number,
-  freshAfter: number,
+  fresh: Freshness,
 ): Factor[] {
-  const latest = latestByFactor(events, now, Math.max(now - eventLifetime(ladder), freshAfter));
+  const latest = latestByFactor(ladder, events, now, fresh);
   const absent = combination.filter((factor) => !latest.has(factor));
   if (absent.length > 0) return absent;
   const current = currentLevel(ladder, events, now);

@@ -82,8 +82,8 @@ export interface DecisionInput {
   enrolled: ReadonlySet<Factor>;
   /** Epoch seconds. */
   now: number;
-  /** Epoch seconds at which the current interaction started; its events are fresh for max_age and prompt=login. */
-  interactionStartedAt?: number;
+  /** Ids of the events proven in the current interaction: fresh for max_age and prompt=login. */
+  interactionEvents?: ReadonlySet<string>;
 }
 
 export type Decision =

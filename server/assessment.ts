@@ -12,9 +12,8 @@ export interface AssessmentInput {
   accountId?: string;
   /** The session whose stored events count; undefined before the first login. */
   sessionUid?: string;
-  /** Events proven in the current interaction and not yet stored with the session. */
+  /** Events proven in the current interaction (fresh by definition), not yet stored with the session. */
   pending?: readonly AuthEvent[];
-  interactionStartedAt?: number;
   now: number;
 }
 
@@ -60,10 +59,10 @@ export function createAssessor(stores: Stores, policy: StepUpPolicy) {
       client: input.client,
       rules: policy.scopeRules,
       accountId: input.accountId,
-      events: [...stored, ...(input.pending ?? [])],
+      events: [...new Map([...stored, ...(input.pending ?? [])].map((event) => [event.id, event])).values()],
       enrolled,
       now: input.now,
-      interactionStartedAt: input.interactionStartedAt,
+      interactionEvents: new Set((input.pending ?? []).map((event) => event.id)),
     });
     return { request, decision, enrolled };
   };

@@ -8,7 +8,7 @@ import { decisionEvent } from './audit.ts';
 
 const { Check } = interactionPolicy;
 
-/** What our interaction pages keep in the interaction result: the account, the factors proven, when it started. */
+/** What our interaction pages keep in the interaction result: the account, the factors proven, when it was first shown. */
 export interface StepUpResult {
   accountId?: string;
   events: AuthEvent[];
@@ -61,7 +61,7 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
           client: clientPolicy(oidc.client!),
           accountId,
           sessionUid: accountId ? session.uid : undefined,
-          interactionStartedAt: finished?.startedAt,
+          pending: finished?.events.filter((event) => event.accountId === accountId),
           now: at,
         });
       } catch (error) {
@@ -82,10 +82,9 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
         case 'unmet':
           throw new errors.UnmetAuthenticationRequirements('the requested authentication level cannot be met for this account');
         case 'step_up':
+        case 'login_required':
           // Back from our interaction and still short: an error, never another round.
           if (finished) throw new errors.UnmetAuthenticationRequirements('the requested authentication level was not reached');
-          return Check.REQUEST_PROMPT;
-        case 'login_required':
           return Check.REQUEST_PROMPT;
       }
     },

@@ -79,7 +79,7 @@ export interface Scenario {
   client?: Partial<ClientPolicy>;
   rules?: readonly ScopeRule[];
   ladder?: Ladder;
-  /** Seconds before NOW at which the interaction started. */
+  /** Seconds before NOW at which the interaction started: events since then were proven in it. */
   interactionAgo?: number;
 }
 
@@ -96,6 +96,8 @@ export function input(s: Scenario): DecisionInput {
     events: s.events ?? [],
     enrolled: s.enrolled ?? enrolled.pwdOtp,
     now: NOW,
-    ...(s.interactionAgo === undefined ? {} : { interactionStartedAt: NOW - s.interactionAgo }),
+    ...(s.interactionAgo === undefined
+      ? {}
+      : { interactionEvents: new Set((s.events ?? []).filter((event) => event.at >= NOW - s.interactionAgo!).map((event) => event.id)) }),
   };
 }
