@@ -1,6 +1,7 @@
 // All user-facing routes, behind page headers, form parsing and CSRF protection.
 import type { Middleware } from 'koa';
 import Router from '@koa/router';
+import { accountRoutes } from './account-routes.ts';
 import { csrfProtection } from './csrf.ts';
 import type { InteractionDeps } from './deps.ts';
 import { formBody } from './form-body.ts';
@@ -12,6 +13,6 @@ export type { InteractionDeps } from './deps.ts';
 
 export function interactionMiddleware(deps: InteractionDeps): Middleware[] {
   const guarded = [pageHeaders, formBody, csrfProtection(deps.config.issuer.startsWith('https://'))];
-  const routers: Router[] = [loginRoutes(deps, ...guarded)];
+  const routers: Router[] = [loginRoutes(deps, ...guarded), accountRoutes(deps, ...guarded)];
   return [staticRoutes().routes() as unknown as Middleware, ...routers.map((router) => router.routes() as unknown as Middleware)];
 }

@@ -1,13 +1,16 @@
 // Gathers what the policy needs (request, events, enrolled factors, client policy) and asks it for a decision.
 import { decide } from '../policy/decide.ts';
 import { parseAuthRequest, type RawRequest } from '../policy/request.ts';
+import { sensitiveActionRequest } from '../policy/sensitive-action.ts';
 import type { AuthEvent, AuthRequest, ClientPolicy, Decision, Factor } from '../policy/types.ts';
 import type { StepUpPolicy } from '../config/policy-schema.ts';
 import type { Stores } from '../adapters/types.ts';
 
 export interface AssessmentInput {
-  /** The authorization request's parameters (acr_values, max_age, prompt, scope, resource, claims). */
-  params: Record<string, unknown>;
+  /** The authorization request's parameters (acr_values, max_age, prompt, scope, resource, claims)... */
+  params?: Record<string, unknown>;
+  /** ...or a change of authenticators, which needs the account's highest level within `maxAge` seconds. */
+  sensitiveAction?: { maxAge: number };
   client: ClientPolicy;
   accountId?: string;
   /** The session whose stored events count; undefined before the first login. */
@@ -49,9 +52,11 @@ export async function enrolledFactors(stores: Stores, accountId: string): Promis
 
 export function createAssessor(stores: Stores, policy: StepUpPolicy) {
   return async function assess(input: AssessmentInput): Promise<Assessment> {
-    const request = parseAuthRequest(rawRequest(input.params));
     const stored = input.sessionUid ? await stores.events.listBySession(input.sessionUid, input.now) : [];
     const enrolled = input.accountId ? await enrolledFactors(stores, input.accountId) : new Set<Factor>();
+    const request = input.sensitiveAction
+      ? sensitiveActionRequest(policy.ladder, enrolled, input.sensitiveAction.maxAge)
+      : parseAuthRequest(rawRequest(input.params ?? {}));
     const decision = decide({
       ladder: policy.ladder,
       strict: policy.strict,

@@ -1,6 +1,5 @@
 // The step-up core over real HTTP: openid-client as the RP, the real forms, the real provider.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeJwt } from 'jose';
 import { Browser, expectCallback, expectPage, formOf } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';

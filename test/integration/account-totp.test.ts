@@ -1,0 +1,93 @@
+// TOTP enrolment from the account page, behind a fresh step-up to the account's highest level.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOTP } from 'otpauth';
+import { Browser, expectCallback, expectPage, formOf } from './harness/browser.ts';
+import { createAccount } from './harness/accounts.ts';
+import { startProvider, type RunningProvider } from './harness/provider.ts';
+import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+
+let provider: RunningProvider;
+let rp: RelyingParty;
+
+beforeAll(async () => {
+  provider = await startProvider();
+  rp = await relyingParty(provider);
+});
+afterAll(async () => provider?.close());
+
+const codeFor = (secret: string, now: number) => new TOTP({ secret, algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: now * 1000 });
+
+describe('the account page', () => {
+  it('asks a signed-out visitor to sign in', async () => {
+    const page = expectPage(await new Browser(CALLBACK).request(`${provider.issuer}/account`));
+    expect(page.document.querySelector('h1')?.text).toBe('Your account');
+    expect(page.html).toContain('Sign in');
+  });
+
+  it('enrols TOTP after a fresh sign-in, then step-up to aal2 asks for that app', async () => {
+    const account = await createAccount(provider);
+    const browser = new Browser(CALLBACK);
+    const flow = await rp.start(browser);
+    await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+
+    const enrol = expectPage(await browser.request(`${provider.issuer}/account/totp`));
+    expect(enrol.document.querySelector('h1')?.text).toBe('Set up an authenticator app');
+    expect(enrol.document.querySelector('.qr svg')).toBeTruthy();
+    expect(enrol.document.querySelector('#code')?.getAttribute('autocomplete')).toBe('one-time-code');
+    const secret = enrol.document.querySelector('code.secret')!.text.replace(/\s/g, '');
+
+    const wrong = expectPage(await browser.submit(enrol, '/account/totp', { code: '000000', label: 'Phone' }));
+    expect(wrong.status).toBe(400);
+    expect((await provider.stores.authenticators.listByAccount(account.id))).toHaveLength(0);
+    expect(wrong.document.querySelector('code.secret')!.text.replace(/\s/g, '')).toBe(secret);
+
+    const done = expectPage(await browser.submit(wrong, '/account/totp', { code: codeFor(secret, provider.clock.now()), label: 'Phone' }));
+    expect(done.html).toContain('Your authenticator app is set up.');
+    const stored = await provider.stores.authenticators.listByAccount(account.id);
+    expect(stored).toMatchObject([{ kind: 'totp', label: 'Phone' }]);
+    expect(JSON.stringify(stored)).not.toContain(secret);
+
+    provider.clock.advance(30);
+    const stepUp = await rp.start(browser, { acr_values: 'aal2' });
+    expect(formOf(stepUp.step)).toBe('otp');
+    const tokens = await rp.finish(stepUp, expectCallback(await browser.submit(stepUp.step, '/otp', { code: codeFor(secret, provider.clock.now()) })));
+    expect(tokens.claims()!.acr).toBe('aal2');
+
+    const audit = await provider.stores.audit.list({ accountId: account.id, type: 'authenticator.enroll', limit: 10 });
+    expect(audit.map((event) => event.outcome)).toEqual(['success', 'failure']);
+  });
+
+  it('requires a fresh step-up to the highest reachable level (aal2) before adding another factor', async () => {
+    const account = await createAccount(provider, { totp: true });
+    const browser = new Browser(CALLBACK);
+    const flow = await rp.start(browser);
+    await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+    provider.clock.advance(provider.config.sensitiveActionMaxAge + 1);
+
+    const password = await browser.request(`${provider.issuer}/account/totp`);
+    expect(formOf(password)).toBe('password');
+    expect(expectPage(password).document.querySelector('.why')?.text).toContain('Your account asks for two-step verification (aal2)');
+    const otp = await browser.submit(password, '/password', { password: account.password });
+    expect(formOf(otp)).toBe('otp');
+    const enrol = expectPage(await browser.submit(otp, '/otp', { code: account.code() }));
+    expect(enrol.url).toBe(`${provider.issuer}/account/totp`);
+    expect(enrol.document.querySelector('h1')?.text).toBe('Set up an authenticator app');
+
+    // Once the proof is older than the limit, the form no longer accepts the change.
+    provider.clock.advance(provider.config.sensitiveActionMaxAge + 1);
+    const secret = enrol.document.querySelector('code.secret')!.text.replace(/\s/g, '');
+    const refused = expectPage(await browser.submit(enrol, '/account/totp', { code: codeFor(secret, provider.clock.now()), label: 'Second' }));
+    expect(refused.status).toBe(403);
+    expect(await provider.stores.authenticators.listByAccount(account.id)).toHaveLength(1);
+  });
+
+  it('refuses a form post without the CSRF token', async () => {
+    const account = await createAccount(provider);
+    const browser = new Browser(CALLBACK);
+    const flow = await rp.start(browser);
+    await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+    await browser.request(`${provider.issuer}/account/totp`);
+    const refused = expectPage(await browser.request(`${provider.issuer}/account/totp`, { method: 'POST', body: new URLSearchParams({ code: '123456', label: 'x' }) }));
+    expect(refused.status).toBe(403);
+  });
+});
