@@ -9,7 +9,7 @@ export const DEMO = {
   /** A published secret: anyone can compute the codes. Development only. */
   totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
   clientId: 'demo-rp',
-  clientSecret: 'demo-rp-secret',
+  clientSecret: 'demo-rp-client-secret',
   redirectUris: ['http://localhost:3001/callback', 'http://127.0.0.1:3001/callback'],
 } as const;
 
