@@ -43,13 +43,13 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     ctx.status = 303;
   }
 
-  function audit(loaded: Loaded, factor: Factor, outcome: 'success' | 'failure', accountId?: string, reason?: string) {
+  function audit(loaded: Loaded, factor: Factor, outcome: 'success' | 'failure', who: { accountId?: string; username?: string }, reason?: string) {
     return stores.audit.append({
       at: Date.now(),
       type: 'factor.verify',
       outcome,
       factor,
-      accountId,
+      ...who,
       clientId: loaded.client.clientId,
       sessionUid: loaded.details.session?.uid,
       reason,
@@ -103,13 +103,18 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
   async function proven(ctx: Context, loaded: Loaded, event: AuthEvent) {
     loaded.pending = { ...loaded.pending, accountId: event.accountId, events: [...loaded.pending.events, event] };
     await savePending(provider, ctx, loaded.pending);
-    await audit(loaded, event.factor, 'success', event.accountId);
+    await audit(loaded, event.factor, 'success', { accountId: event.accountId });
     await advance(ctx, loaded);
   }
 
-  async function refused(ctx: Context, loaded: Loaded, factor: 'pwd' | 'otp', error: unknown) {
+  async function refused(ctx: Context, loaded: Loaded, factor: 'pwd' | 'otp', error: unknown, username?: string) {
     if (!(error instanceof AuthError)) throw error;
-    await audit(loaded, factor, 'failure', loaded.pending.accountId, error.code);
+    let who: { accountId?: string; username?: string } = { accountId: loaded.pending.accountId };
+    if (!who.accountId && username) {
+      const account = await stores.accounts.findByUsername(username).catch(() => undefined);
+      who = account ? { accountId: account.id } : { username: username.slice(0, 64) };
+    }
+    await audit(loaded, factor, 'failure', who, error.code);
     const { status, message } = messageFor(error, factor);
     if (error.retryAfter) ctx.set('Retry-After', String(error.retryAfter));
     await advance(ctx, loaded, { factor, status, message });
@@ -130,14 +135,15 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     const body = ctx.request.body as Record<string, unknown>;
     // During step-up the account is fixed: the username field is ignored.
     const known = loaded.pending.accountId ? await stores.accounts.findById(loaded.pending.accountId) : undefined;
+    const username = known?.username ?? String(body.username ?? '');
     try {
       const { event } = await verifyPassword(
-        { username: known?.username ?? String(body.username ?? ''), password: String(body.password ?? '') },
+        { username, password: String(body.password ?? '') },
         { accounts: stores.accounts, attempts: stores.attempts, limiterPolicy: deps.config.limiter, passwordParams: deps.config.password, now: deps.now() },
       );
       await proven(ctx, loaded, event);
     } catch (error) {
-      await refused(ctx, loaded, 'pwd', error);
+      await refused(ctx, loaded, 'pwd', error, username);
     }
   });
 
