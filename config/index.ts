@@ -6,22 +6,11 @@ import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from './ladder.ts';
 import { ConfigError } from './errors.ts';
 import { developmentKeys, parseCookieKeys, parseJwks, parseTotpKeys, type KeyMaterial } from './keys.ts';
 import { policySchema, type StepUpPolicy } from './policy-schema.ts';
+import { DEFAULT_LIMITER_POLICY, type LimiterPolicy, type PasswordParams } from '../authenticators/index.ts';
 
 export { ConfigError } from './errors.ts';
 
-export interface PasswordParams {
-  N: number;
-  r: number;
-  p: number;
-  keylen: number;
-}
-
-export interface LimiterPolicy {
-  freeAttempts: number;
-  baseDelaySeconds: number;
-  maxDelaySeconds: number;
-  lockAfter: number;
-}
+export type { LimiterPolicy, PasswordParams } from '../authenticators/index.ts';
 
 /** An API that receives JWT access tokens (RFC 9068) when a client names it as `resource`. */
 export interface ResourceServer {
@@ -146,7 +135,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     policy: loadPolicy(vars.STEPUP_POLICY_FILE),
     keys: await loadKeys(vars, production, dataDir),
     password: { N: vars.STEPUP_SCRYPT_N, r: 8, p: 1, keylen: 32 },
-    limiter: { freeAttempts: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, lockAfter: 100 },
+    limiter: { ...DEFAULT_LIMITER_POLICY },
     ttl: { session: 30 * 24 * 3600, interaction: 3600, authorizationCode: 60, idToken: 3600, accessToken: 600, refreshToken: 14 * 24 * 3600 },
     sensitiveActionMaxAge: 300,
     resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer),
