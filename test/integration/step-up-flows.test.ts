@@ -218,3 +218,34 @@ describe('when prompt=none needs a step-up', () => {
     expect(expectCallback(flow.step).searchParams.get('error')).toBe('login_required');
   });
 });
+
+describe('reporting a requested lower level (OIDC Core 5.5.1.1)', () => {
+  it('answers an essential acr value with that value without downgrading the session', async () => {
+    const account = await createAccount(provider, { totp: true });
+    const browser = new Browser(CALLBACK);
+    await signIn(browser, account);
+    const stepUp = await rp.start(browser, { acr_values: 'aal2' });
+    expectCallback(await browser.submit(stepUp.step, '/otp', { code: account.code() }));
+
+    const essential = await rp.start(browser, { claims: JSON.stringify({ id_token: { acr: { essential: true, value: 'aal1' } } }) });
+    expect((await rp.finish(essential, expectCallback(essential.step))).claims()!.acr).toBe('aal1');
+
+    const plain = await rp.start(browser);
+    const claims = (await rp.finish(plain, expectCallback(plain.step))).claims()!;
+    expect(claims.acr).toBe('aal2');
+    expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'otp', 'mfa']));
+  });
+});
+
+describe('first sign-in straight to aal2', () => {
+  it('asks for the password, then the code, and never for the password twice', async () => {
+    const account = await createAccount(provider, { totp: true });
+    const browser = new Browser(CALLBACK);
+    const flow = await rp.start(browser, { acr_values: 'aal2' });
+    expect(formOf(flow.step)).toBe('password');
+    const otp = await browser.submit(flow.step, '/password', { username: account.username, password: account.password });
+    expect(formOf(otp)).toBe('otp');
+    const claims = (await rp.finish(flow, expectCallback(await browser.submit(otp, '/otp', { code: account.code() })))).claims()!;
+    expect(claims).toMatchObject({ acr: 'aal2', sub: account.id });
+  });
+});
