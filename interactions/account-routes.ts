@@ -65,7 +65,7 @@ export function accountRoutes(deps: InteractionDeps, ...guards: Middleware[]): R
   async function showAccount(ctx: Context, user: SignedIn, extra: { notice?: string; error?: string } = {}) {
     const events = await stores.events.listBySession(user.sessionUid, deps.now());
     const level = currentLevel(config.policy.ladder, events.filter((event) => event.accountId === user.accountId), deps.now());
-    ctx.body = accountPage({ username: user.username, level: level ? (level.level.label ?? level.level.acr) : undefined, authenticators: await stores.authenticators.listByAccount(user.accountId), ...extra });
+    ctx.body = accountPage({ username: user.username, level: level ? `${level.level.label ?? level.level.acr} (${level.level.acr})` : undefined, authenticators: await stores.authenticators.listByAccount(user.accountId), ...extra });
   }
 
   /** The secret being enrolled: kept encrypted in a cookie, bound to the account, short-lived. */

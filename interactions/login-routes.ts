@@ -57,7 +57,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
   }
 
   /** Decide on what has been proven so far; finish the interaction or render the next factor's page. */
-  async function advance(ctx: Context, loaded: Loaded, error?: { factor: Factor; message: string; status: number }) {
+  async function advance(ctx: Context, loaded: Loaded, error?: { factor: Factor; message: string; status: number; username?: string }) {
     const { details, pending, client } = loaded;
     let assessment;
     try {
@@ -95,7 +95,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
     ctx.body = passwordPage({
       ...page(loaded, ctx, why, message),
-      username: account?.username ?? hint,
+      username: account?.username ?? error?.username ?? hint,
       usernameLocked: account !== undefined,
     });
   }
@@ -117,7 +117,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     await audit(loaded, factor, 'failure', who, error.code);
     const { status, message } = messageFor(error, factor);
     if (error.retryAfter) ctx.set('Retry-After', String(error.retryAfter));
-    await advance(ctx, loaded, { factor, status, message });
+    await advance(ctx, loaded, { factor, status, message, username });
   }
 
   router.get('/interaction/:uid', async (ctx) => {

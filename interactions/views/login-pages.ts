@@ -24,6 +24,7 @@ function reason(page: PageContext): SafeHtml {
 
 export function passwordPage(page: PageContext & { username?: string; usernameLocked: boolean }): string {
   const described = page.error ? 'form-error' : undefined;
+  const focusPassword = page.usernameLocked || Boolean(page.username);
   return layout(
     'Sign in',
     html`<h1>${page.usernameLocked ? 'Confirm your password' : 'Sign in'}</h1>
@@ -33,9 +34,9 @@ ${errorBox(page.error)}
 <input type="hidden" name="_csrf" value="${page.csrf}">
 <label for="username">Username</label>
 <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256"
- value="${page.username ?? ''}"${page.usernameLocked ? html` readonly` : ''}${described ? html` aria-describedby="${described}"` : ''}${page.usernameLocked ? '' : html` autofocus`}>
+ value="${page.username ?? ''}"${page.usernameLocked ? html` readonly` : ''}${described ? html` aria-describedby="${described}"` : ''}${focusPassword ? '' : html` autofocus`}>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${described ? html` aria-describedby="${described}"` : ''}${page.usernameLocked ? html` autofocus` : ''}>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${described ? html` aria-describedby="${described}"` : ''}${focusPassword ? html` autofocus` : ''}>
 <button type="submit">Continue</button>
 </form>
 ${cancelForm(page)}`,
