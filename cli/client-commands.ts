@@ -15,6 +15,8 @@ export interface AddClientArgs {
   minAcr?: string;
   public?: boolean;
   thirdParty?: boolean;
+  /** An API that may introspect tokens issued to other clients. */
+  resourceServer?: boolean;
   update?: boolean;
   allowInsecureRedirect?: boolean;
 }
@@ -27,10 +29,12 @@ const MAX_ID_LENGTH = 255;
 export async function addClient(stores: Stores, config: AppConfig, args: AddClientArgs, out: Out): Promise<void> {
   const id = checkClientId(args.id);
   if (args.public && args.secret !== undefined) throw new CliError('invalid_input', 'a --public client has no secret; drop --secret');
+  if (args.public && args.resourceServer) throw new CliError('invalid_input', 'a --resource-server must authenticate: drop --public');
   if (!args.public && (args.secret === undefined || args.secret.length < MIN_SECRET_LENGTH)) {
     throw new CliError('invalid_input', `--secret of at least ${MIN_SECRET_LENGTH} characters is required (e.g. \`openssl rand -base64 32\`), or --public for a client without one`);
   }
-  if (args.redirectUris.length === 0) throw new CliError('invalid_input', 'at least one --redirect-uri is required');
+  if (args.redirectUris.length === 0 && !args.resourceServer) throw new CliError('invalid_input', 'at least one --redirect-uri is required');
+  const signsIn = args.redirectUris.length > 0;
   for (const uri of args.redirectUris) checkRedirectUri(uri, Boolean(args.allowInsecureRedirect));
   if (args.minAcr !== undefined) checkAcr(args.minAcr, config);
   const name = args.name?.trim();
@@ -45,10 +49,11 @@ export async function addClient(stores: Stores, config: AppConfig, args: AddClie
     ...(args.public ? { token_endpoint_auth_method: 'none' } : { client_secret: args.secret }),
     ...(name !== undefined && { client_name: name }),
     redirect_uris: [...args.redirectUris],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
+    grant_types: signsIn ? ['authorization_code', 'refresh_token'] : [],
+    response_types: signsIn ? ['code'] : [],
     first_party: firstParty,
     ...(args.minAcr !== undefined && { stepup_min_acr: args.minAcr }),
+    ...(args.resourceServer && { stepup_resource_server: true }),
   });
   out(`${exists ? 'updated' : 'added'} client ${id}: ${describe(firstParty, Boolean(args.public), args.minAcr)}`);
   if (!firstParty) out('note: users are asked to consent before this third-party client receives their data');
@@ -82,6 +87,7 @@ export function registerClientCommands(program: Command, run: (action: StoreActi
     .option('--min-acr <acr>', 'the lowest authentication level this client ever gets (an acr or alias of the ladder)')
     .option('--public', 'a client without a secret (token_endpoint_auth_method none; PKCE is required)')
     .option('--third-party', 'ask users for consent (default: first-party, no consent page)')
+    .option('--resource-server', 'an API allowed to introspect access tokens issued to other clients')
     .option('--update', 'replace the registration of an existing client')
     .option('--allow-insecure-redirect', 'accept http redirect URIs on hosts other than localhost (testing only)')
     .action((options: Omit<AddClientArgs, 'redirectUris'> & { redirectUri: string[] }) => {

@@ -7,6 +7,7 @@ import { createAssessor } from './assessment.ts';
 import { stepUpCheck } from './stepup-check.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { extraTokenClaims } from './token-claims.ts';
+import { introspectionAllowed, revocationAllowed } from './token-endpoint-policy.ts';
 import { renderError } from './error-page.ts';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account-client.ts';
 
@@ -49,8 +50,8 @@ export function buildProvider({ config, stores, now = () => Math.floor(Date.now(
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: introspectionAllowed as never },
+      revocation: { enabled: true, allowedPolicy: revocationAllowed as never },
       rpInitiatedLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -70,14 +71,14 @@ export function buildProvider({ config, stores, now = () => Math.floor(Date.now(
       },
     },
     extraClientMetadata: {
-      properties: ['stepup_min_acr', 'first_party'],
+      properties: ['stepup_min_acr', 'first_party', 'stepup_resource_server'],
       validator(_ctx, key, value) {
         if (key === 'stepup_min_acr' && value !== undefined) {
           const known = policy.ladder.some((level) => level.acr === value || level.aliases.includes(value as string));
           if (!known) throw new errors.InvalidClientMetadata(`stepup_min_acr must be one of the ladder's acr values`);
         }
-        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
-          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        if ((key === 'first_party' || key === 'stepup_resource_server') && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
         }
       },
     },

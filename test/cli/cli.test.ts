@@ -169,6 +169,14 @@ describe('client add and list', () => {
     expect(await stores.clients.list()).toEqual([]);
   });
 
+  it('registers a resource server that signs nobody in but may introspect, which the provider loads', async () => {
+    await addClient(stores, config, { id: 'api', secret: 'a-long-enough-api-secret', redirectUris: [], resourceServer: true }, out);
+    expect(await stores.clients.get('api')).toMatchObject({ grant_types: [], response_types: [], redirect_uris: [], stepup_resource_server: true });
+    const provider = buildProvider({ config, stores });
+    expect((await provider.Client.find('api'))?.metadata()).toMatchObject({ stepup_resource_server: true });
+    await rejectsWith(addClient(stores, config, { id: 'api2', public: true, redirectUris: [], resourceServer: true }, out), 'invalid_input', /--resource-server/);
+  });
+
   it('accepts http off localhost with --allow-insecure-redirect', async () => {
     await addClient(stores, config, { ...valid, redirectUris: ['http://rp.test/cb'], allowInsecureRedirect: true }, out);
     expect(await stores.clients.get('rp')).toMatchObject({ redirect_uris: ['http://rp.test/cb'] });

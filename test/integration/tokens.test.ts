@@ -122,3 +122,18 @@ describe('policy the front channel cannot lower', () => {
     }
   });
 });
+
+describe('who may introspect', () => {
+  it('refuses to describe another client\'s token, but answers a registered resource server', async () => {
+    const account = await createAccount(provider);
+    const browser = new Browser(CALLBACK);
+    const flow = await rp.start(browser);
+    const tokens = await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+
+    const stranger = await relyingParty(provider);
+    expect((await oidc.tokenIntrospection(stranger.config, tokens.access_token)).active).toBe(false);
+
+    const resourceServer = await relyingParty(provider, { stepup_resource_server: true });
+    expect(await oidc.tokenIntrospection(resourceServer.config, tokens.access_token)).toMatchObject({ active: true, acr: 'aal1', sub: account.id });
+  });
+});
