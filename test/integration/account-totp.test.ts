@@ -27,8 +27,7 @@ describe('the account page', () => {
   it('enrols TOTP after a fresh sign-in, then step-up to aal2 asks for that app', async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
-    const flow = await rp.start(browser);
-    await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+    await rp.signIn(browser, account);
 
     const enrol = expectPage(await browser.request(`${provider.issuer}/account/totp`));
     expect(enrol.document.querySelector('h1')?.text).toBe('Set up an authenticator app');
@@ -60,8 +59,7 @@ describe('the account page', () => {
   it('requires a fresh step-up to the highest reachable level (aal2) before adding another factor', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    const flow = await rp.start(browser);
-    await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+    await rp.signIn(browser, account);
     provider.clock.advance(provider.config.sensitiveActionMaxAge + 1);
 
     const password = await browser.request(`${provider.issuer}/account/totp`);
@@ -84,8 +82,7 @@ describe('the account page', () => {
   it('refuses a form post without the CSRF token', async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
-    const flow = await rp.start(browser);
-    await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+    await rp.signIn(browser, account);
     await browser.request(`${provider.issuer}/account/totp`);
     const refused = expectPage(await browser.request(`${provider.issuer}/account/totp`, { method: 'POST', body: new URLSearchParams({ code: '123456', label: 'x' }) }));
     expect(refused.status).toBe(403);

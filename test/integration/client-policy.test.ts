@@ -36,8 +36,7 @@ describe('client defaults', () => {
     const rp = await relyingParty(provider, { default_max_age: 60 });
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
-    const flow = await rp.start(browser);
-    const first = (await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })))).claims()!;
+    const first = (await rp.signIn(browser, account)).claims()!;
     provider.clock.advance(61);
     const again = await rp.start(browser);
     expect(formOf(again.step)).toBe('password');
@@ -51,8 +50,7 @@ describe('the audit log', () => {
     const rp = await relyingParty(provider);
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    const flow = await rp.start(browser);
-    await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+    await rp.signIn(browser, account);
     const stepUp = await rp.start(browser, { acr_values: 'aal2', max_age: '600' });
     await rp.finish(stepUp, expectCallback(await browser.submit(stepUp.step, '/otp', { code: account.code() })));
 

@@ -1,7 +1,7 @@
 // The step-up core over real HTTP: openid-client as the RP, the real forms, the real provider.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, expectCallback, expectPage, formOf } from './harness/browser.ts';
-import { createAccount, type TestAccount } from './harness/accounts.ts';
+import { createAccount } from './harness/accounts.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';
 import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
 
@@ -14,19 +14,12 @@ beforeAll(async () => {
 });
 afterAll(async () => provider?.close());
 
-async function signIn(browser: Browser, account: TestAccount, params: Record<string, string> = {}) {
-  const flow = await rp.start(browser, params);
-  expect(formOf(flow.step)).toBe('password');
-  const done = await browser.submit(flow.step, '/password', { username: account.username, password: account.password });
-  return rp.finish(flow, expectCallback(done));
-}
-
 describe('when a user signs in with a password', () => {
   it('issues acr=aal1, amr with pwd and auth_time', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
     const before = provider.clock.now();
-    const tokens = await signIn(browser, account);
+    const tokens = await rp.signIn(browser, account);
     const claims = tokens.claims()!;
     expect(claims.sub).toBe(account.id);
     expect(claims.acr).toBe('aal1');
@@ -48,7 +41,7 @@ describe('when the same session asks for aal2', () => {
   it('asks only for the TOTP code and issues aal2 with pwd, otp, mfa and a new auth_time', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    const first = (await signIn(browser, account)).claims()!;
+    const first = (await rp.signIn(browser, account)).claims()!;
     provider.clock.advance(5);
 
     const flow = await rp.start(browser, { acr_values: 'aal2' });
@@ -64,13 +57,13 @@ describe('when the same session asks for aal2', () => {
   it('refuses the same TOTP code twice (replay)', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    await signIn(browser, account);
+    await rp.signIn(browser, account);
     const code = account.code();
     const flow = await rp.start(browser, { acr_values: 'aal2' });
     expectCallback(await browser.submit(flow.step, '/otp', { code }));
 
     const other = new Browser(CALLBACK);
-    await signIn(other, account);
+    await rp.signIn(other, account);
     const again = await rp.start(other, { acr_values: 'aal2' });
     const refused = expectPage(await other.submit(again.step, '/otp', { code }));
     expect(refused.status).toBe(401);
@@ -82,7 +75,7 @@ describe('when max_age is requested', () => {
   it('re-authenticates actively when the session is older, and moves auth_time forward', async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
-    const first = (await signIn(browser, account)).claims()!;
+    const first = (await rp.signIn(browser, account)).claims()!;
     provider.clock.advance(120);
 
     const flow = await rp.start(browser, { max_age: '60' });
@@ -99,7 +92,7 @@ describe('when max_age is requested', () => {
   it('does not prompt when the session is fresh enough', async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
-    const first = (await signIn(browser, account)).claims()!;
+    const first = (await rp.signIn(browser, account)).claims()!;
     const flow = await rp.start(browser, { max_age: '300' });
     const claims = (await rp.finish(flow, expectCallback(flow.step))).claims()!;
     expect(claims.auth_time).toBe(first.auth_time);
@@ -108,7 +101,7 @@ describe('when max_age is requested', () => {
   it('treats max_age=0 as a fresh login without looping', async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
-    await signIn(browser, account);
+    await rp.signIn(browser, account);
     const flow = await rp.start(browser, { max_age: '0' });
     expect(formOf(flow.step)).toBe('password');
     provider.clock.advance(2);
@@ -129,7 +122,7 @@ describe('when a level decays on its own clock', () => {
   it('asks for the second factor again after aal2 expires, while aal1 is still served silently', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    await signIn(browser, account);
+    await rp.signIn(browser, account);
     const stepUp = await rp.start(browser, { acr_values: 'aal2' });
     expectCallback(await browser.submit(stepUp.step, '/otp', { code: account.code() }));
 
@@ -151,7 +144,7 @@ describe('when the account cannot reach the requested level', () => {
   it('answers unmet_authentication_requirements for acr_values=aal2 without TOTP (strict mode), never a lower token', async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
-    await signIn(browser, account);
+    await rp.signIn(browser, account);
     const flow = await rp.start(browser, { acr_values: 'aal2' });
     const callback = expectCallback(flow.step);
     expect(callback.searchParams.get('error')).toBe('unmet_authentication_requirements');
@@ -171,7 +164,7 @@ describe('when the account cannot reach the requested level', () => {
   it('answers unmet for phr, which nothing can reach until passkeys exist', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    await signIn(browser, account);
+    await rp.signIn(browser, account);
     const flow = await rp.start(browser, { acr_values: 'phr' });
     expect(expectCallback(flow.step).searchParams.get('error')).toBe('unmet_authentication_requirements');
   });
@@ -179,7 +172,7 @@ describe('when the account cannot reach the requested level', () => {
   it('ends with the error, not a loop, when the interaction is resumed without reaching the level', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    await signIn(browser, account);
+    await rp.signIn(browser, account);
     const flow = await rp.start(browser, { acr_values: 'aal2' });
     expect(formOf(flow.step)).toBe('otp');
     // Skip the TOTP page: go straight back to the authorization endpoint's resume URL.
@@ -207,7 +200,7 @@ describe('when prompt=none needs a step-up', () => {
   it('answers login_required at the redirect URI without showing a page', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    await signIn(browser, account);
+    await rp.signIn(browser, account);
     const flow = await rp.start(browser, { acr_values: 'aal2', prompt: 'none' });
     const callback = expectCallback(flow.step);
     expect(callback.searchParams.get('error')).toBe('login_required');
@@ -223,7 +216,7 @@ describe('reporting a requested lower level (OIDC Core 5.5.1.1)', () => {
   it('answers an essential acr value with that value without downgrading the session', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    await signIn(browser, account);
+    await rp.signIn(browser, account);
     const stepUp = await rp.start(browser, { acr_values: 'aal2' });
     expectCallback(await browser.submit(stepUp.step, '/otp', { code: account.code() }));
 

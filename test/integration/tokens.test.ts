@@ -36,8 +36,7 @@ describe('JWT access tokens (RFC 9068)', () => {
   it('are typed at+jwt, signed by the provider and carry acr, amr and auth_time', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    const flow = await rp.start(browser, { scope: 'openid api:read', resource: api });
-    const tokens = await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+    const tokens = await rp.signIn(browser, account, { scope: 'openid api:read', resource: api });
     expect(decodeProtectedHeader(tokens.access_token).typ).toBe('at+jwt');
     const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${provider.issuer}/jwks`)), {
       issuer: provider.issuer,
@@ -52,8 +51,7 @@ describe('introspection (RFC 7662)', () => {
   it('reports acr, amr and auth_time of an opaque access token', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    const flow = await rp.start(browser);
-    await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+    await rp.signIn(browser, account);
     const stepped = await stepUpToAal2(browser, account);
     const introspection = await oidc.tokenIntrospection(rp.config, stepped.access_token);
     expect(introspection).toMatchObject({ active: true, sub: account.id, acr: 'aal2', auth_time: stepped.claims()!.auth_time });
@@ -127,8 +125,7 @@ describe('who may introspect', () => {
   it('refuses to describe another client\'s token, but answers a registered resource server', async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
-    const flow = await rp.start(browser);
-    const tokens = await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/password', { username: account.username, password: account.password })));
+    const tokens = await rp.signIn(browser, account);
 
     const stranger = await relyingParty(provider);
     expect((await oidc.tokenIntrospection(stranger.config, tokens.access_token)).active).toBe(false);

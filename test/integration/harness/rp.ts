@@ -1,7 +1,7 @@
 // A relying party built on openid-client, registered in the provider's store like any client.
 import * as oidc from 'openid-client';
 import type { RunningProvider } from './provider.ts';
-import type { Browser, Step } from './browser.ts';
+import { expectCallback, type Browser, type Step } from './browser.ts';
 
 export const CALLBACK = 'http://127.0.0.1:1/callback';
 
@@ -19,8 +19,12 @@ export interface RelyingParty {
   /** Sends the browser to the authorization endpoint with PKCE, state and nonce. */
   start(browser: Browser, params?: Record<string, string>): Promise<Flow>;
   /** Exchanges the code, validating the ID token (and auth_time against max_age). */
-  finish(flow: Flow, callback: URL): Promise<oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers>;
+  finish(flow: Flow, callback: URL): Promise<Tokens>;
+  /** A complete password sign-in: start, fill the password form, exchange the code. */
+  signIn(browser: Browser, account: { username: string; password: string }, params?: Record<string, string>): Promise<Tokens>;
 }
+
+type Tokens = oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers;
 
 export async function relyingParty(provider: RunningProvider, metadata: Record<string, unknown> = {}): Promise<RelyingParty> {
   const clientId = `rp-${Math.random().toString(36).slice(2, 10)}`;
@@ -35,7 +39,7 @@ export async function relyingParty(provider: RunningProvider, metadata: Record<s
     ...metadata,
   });
   const config = await oidc.discovery(new URL(provider.issuer), clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
-  return {
+  const rp: RelyingParty = {
     config,
     clientId,
     async start(browser, params = {}) {
@@ -63,5 +67,11 @@ export async function relyingParty(provider: RunningProvider, metadata: Record<s
         idTokenExpected: true,
       });
     },
+    async signIn(browser, account, params) {
+      const flow = await rp.start(browser, params);
+      const done = await browser.submit(flow.step, '/password', { username: account.username, password: account.password });
+      return rp.finish(flow, expectCallback(done));
+    },
   };
+  return rp;
 }
