@@ -9,6 +9,7 @@ import { loadExistingGrant } from './first-party-grant.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { introspectionAllowed, revocationAllowed } from './token-endpoint-policy.ts';
 import { renderError } from './error-page.ts';
+import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account-client.ts';
 
 /** The built-in checks our step-up Check replaces: they compare one stored acr and loop forever. */
@@ -52,7 +53,7 @@ export function buildProvider({ config, stores, now = () => Math.floor(Date.now(
       claimsParameter: { enabled: true },
       introspection: { enabled: true, allowedPolicy: introspectionAllowed as never },
       revocation: { enabled: true, allowedPolicy: revocationAllowed as never },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? undefined!,

@@ -37,7 +37,8 @@ ${view.authenticators.map((authenticator) => html`<li>${authenticator.kind === '
 <span class="hint">added ${date(authenticator.createdAt)}, last used ${date(authenticator.lastUsedAt)}</span></li>`)}
 </ul>
 <form method="get" action="/account/totp"><button type="submit">Set up an authenticator app</button></form>
-<p class="hint">Changing how you sign in asks you to prove it's you again first.</p>`,
+<p class="hint">Changing how you sign in asks you to prove it's you again first.</p>
+<form method="get" action="/session/end"><button type="submit" class="secondary">Sign out</button></form>`,
   );
 }
 

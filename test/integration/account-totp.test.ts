@@ -88,3 +88,19 @@ describe('the account page', () => {
     expect(refused.status).toBe(403);
   });
 });
+
+describe('signing out', () => {
+  it('ends the session after a confirmation, so the account page and the RP ask to sign in again', async () => {
+    const account = await createAccount(provider);
+    const browser = new Browser(CALLBACK);
+    await rp.signIn(browser, account);
+    const confirm = expectPage(await browser.request(`${provider.issuer}/session/end`));
+    expect(confirm.document.querySelector('h1')?.text).toBe('Sign out?');
+    const form = confirm.document.querySelector('form#op\\.logoutForm')!;
+    const body = new URLSearchParams({ xsrf: form.querySelector('input[name=xsrf]')!.getAttribute('value')!, logout: 'yes' });
+    const done = expectPage(await browser.request(new URL(form.getAttribute('action')!, confirm.url).href, { method: 'POST', body }));
+    expect(done.document.querySelector('h1')?.text).toBe('You are signed out');
+    expect(expectPage(await browser.request(`${provider.issuer}/account`)).html).toContain('Sign in to see and manage');
+    expect(formOf((await rp.start(browser)).step)).toBe('password');
+  });
+});
