@@ -75,8 +75,6 @@ export interface AuditEvent {
   type: string;
   outcome: 'success' | 'failure' | 'info';
   accountId?: string;
-  /** The username tried, for a failed sign-in to an unknown account. */
-  username?: string;
   clientId?: string;
   sessionUid?: string;
   requestedAcr?: string[];

@@ -16,6 +16,7 @@ import { totpKeyring } from '../config/keys.ts';
 import { CliError } from './errors.ts';
 import { columns, isoTime } from './format.ts';
 import type { Out, StoreAction } from './run.ts';
+import { systemClock } from '../server/clock.ts';
 
 export const OPERATOR_REASON = 'operator cli';
 const DEFAULT_TOTP_LABEL = 'Authenticator app';
@@ -27,7 +28,7 @@ export async function addUser(stores: Stores, config: AppConfig, args: { usernam
   const username = checkUsername(args.username);
   checkPassword(args.password);
   if (await stores.accounts.findByUsername(username)) throw duplicate(username);
-  const account = { id: randomUUID(), username, passwordHash: await hashPassword(args.password, config.password), createdAt: nowSeconds() };
+  const account = { id: randomUUID(), username, passwordHash: await hashPassword(args.password, config.password), createdAt: systemClock() };
   try {
     await stores.accounts.create(account);
   } catch (error) {
@@ -54,7 +55,7 @@ export async function enrollTotp(stores: Stores, config: AppConfig, args: { user
   if (label === '' || label.length > MAX_LABEL_LENGTH) throw new CliError('invalid_input', `the label must be 1 to ${MAX_LABEL_LENGTH} characters`);
   const account = await findAccount(stores, args.username);
   const { secret, uri } = newTotpEnrollment({ issuer: new URL(config.issuer).host, username: account.username });
-  const now = nowSeconds();
+  const now = systemClock();
   await stores.authenticators.add({
     id: randomUUID(),
     accountId: account.id,
@@ -182,8 +183,4 @@ async function findAccount(stores: Stores, username: string) {
 
 function duplicate(username: string): CliError {
   return new CliError('conflict', `a user named "${username}" already exists (usernames are case-insensitive)`);
-}
-
-function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
 }

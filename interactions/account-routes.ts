@@ -13,6 +13,11 @@ const RETURN_PATHS = new Set(['/account', '/account/totp']);
 const STEP_UP_COOKIE = 'stepup.account';
 const CANDIDATE_COOKIE = 'stepup.totp';
 const CANDIDATE_TTL = 600;
+const MAX_TOTP_AUTHENTICATORS = 10;
+
+function clearCookie(ctx: Context, name: string, path: string): void {
+  ctx.cookies.set(name, null, { signed: true, path });
+}
 
 interface SignedIn {
   accountId: string;
@@ -101,7 +106,7 @@ export function accountRoutes(deps: InteractionDeps, ...guards: Middleware[]): R
 
   router.get('/account/callback', async (ctx) => {
     const saved = ctx.cookies.get(STEP_UP_COOKIE, { signed: true });
-    ctx.cookies.set(STEP_UP_COOKIE, null, { path: '/account' });
+    clearCookie(ctx, STEP_UP_COOKIE, '/account');
     const expected = saved ? (JSON.parse(saved) as { state: string; returnTo: string }) : undefined;
     if (!expected || ctx.query.state !== expected.state) return ctx.throw(400, 'This sign-in response does not match a request from this browser. Start again from your account page.');
     if (typeof ctx.query.error === 'string') {
@@ -132,12 +137,21 @@ export function accountRoutes(deps: InteractionDeps, ...guards: Middleware[]): R
     const body = ctx.request.body as Record<string, unknown>;
     const secret = await candidateSecret(ctx, user);
     if (!secret) return ctx.throw(400, 'The setup expired. Start again from your account page.');
+    const existing = (await stores.authenticators.listByAccount(user.accountId)).filter((authenticator) => authenticator.kind === 'totp');
+    if (existing.length >= MAX_TOTP_AUTHENTICATORS) return ctx.throw(400, `An account can have at most ${MAX_TOTP_AUTHENTICATORS} authenticator apps.`);
+    for (const authenticator of existing) {
+      // The setup cookie is single-use: replaying it must not enrol the same secret twice.
+      if ((await decryptSecret(authenticator.data.secret as string, deps.keyring)) === secret) {
+        clearCookie(ctx, CANDIDATE_COOKIE, '/account/totp');
+        return ctx.throw(400, 'This authenticator app is already set up.');
+      }
+    }
     try {
       const record = await confirmTotpEnrollment(
         { accountId: user.accountId, secret, code: String(body.code ?? ''), label: String(body.label ?? '') },
         { authenticators: stores.authenticators, keyring: deps.keyring, now: deps.now() },
       );
-      ctx.cookies.set(CANDIDATE_COOKIE, null, { path: '/account/totp' });
+      clearCookie(ctx, CANDIDATE_COOKIE, '/account/totp');
       await stores.audit.append({ at: Date.now(), type: 'authenticator.enroll', outcome: 'success', factor: 'otp', accountId: user.accountId, clientId: ACCOUNT_CLIENT_ID, sessionUid: user.sessionUid, reason: `totp ${record.id}` });
       ctx.redirect('/account?notice=totp-added');
     } catch (error) {

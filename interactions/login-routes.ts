@@ -10,6 +10,7 @@ import { messageFor } from './messages.ts';
 import { pendingOf, savePending, type Details } from './pending.ts';
 import { consentPage, otpPage, passwordPage, type PageContext } from './views/login-pages.ts';
 import { whyText } from './why.ts';
+import { requestedSubject } from '../server/requested-subject.ts';
 
 interface Loaded {
   details: Details;
@@ -37,19 +38,19 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     return { uid: details.uid, csrf: ctx.state.csrf, clientName: client.clientName ?? client.clientId, why, error };
   }
 
-  async function finish(ctx: Context, result: Record<string, unknown>) {
-    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  async function finish(ctx: Context, result: Record<string, unknown>, { merge = false } = {}) {
+    const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
     ctx.redirect(to);
     ctx.status = 303;
   }
 
-  function audit(loaded: Loaded, factor: Factor, outcome: 'success' | 'failure', who: { accountId?: string; username?: string }, reason?: string) {
+  function audit(loaded: Loaded, factor: Factor, outcome: 'success' | 'failure', accountId: string | undefined, reason?: string) {
     return stores.audit.append({
       at: Date.now(),
       type: 'factor.verify',
       outcome,
       factor,
-      ...who,
+      accountId,
       clientId: loaded.client.clientId,
       sessionUid: loaded.details.session?.uid,
       reason,
@@ -75,23 +76,29 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     }
     const { decision } = assessment;
     const account = pending.accountId ? await stores.accounts.findById(pending.accountId) : undefined;
+    const subject = requestedSubject(details.params);
+    if (account && subject !== undefined && subject !== account.id) {
+      return finish(ctx, { error: 'login_required', error_description: 'the requested user is not the signed-in user' });
+    }
 
     if (decision.outcome === 'satisfied') {
       const login = { accountId: pending.accountId, acr: decision.acr, amr: decision.amr, ts: decision.authTime, remember: true };
-      return finish(ctx, { login, stepup: pending });
+      return finish(ctx, { login, stepup: { ...pending, finishedAt: deps.now() } });
     }
-    if (decision.outcome === 'unmet' || (decision.outcome === 'step_up' && decision.factors[0] === 'passkey')) {
+    if (decision.outcome === 'unmet') {
       return finish(ctx, { error: 'unmet_authentication_requirements', error_description: 'the requested authentication level cannot be met for this account' });
     }
 
     if (error) ctx.status = error.status;
     const why = decision.outcome === 'step_up' ? whyText(page(loaded, ctx).clientName, decision) : undefined;
-    const factor = decision.outcome === 'step_up' ? decision.factors[0] : 'pwd';
+    const factor = decision.outcome === 'step_up' ? decision.factors[0]! : 'pwd';
     const message = error?.factor === factor ? error.message : undefined;
     if (factor === 'otp' && account) {
       ctx.body = otpPage({ ...page(loaded, ctx, why, message), username: account.username });
       return;
     }
+    // The policy only asks for factors this server can verify; anything else is a broken invariant.
+    if (factor !== 'pwd') throw new Error(`no page for factor ${factor}`);
     const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
     ctx.body = passwordPage({
       ...page(loaded, ctx, why, message),
@@ -103,18 +110,16 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
   async function proven(ctx: Context, loaded: Loaded, event: AuthEvent) {
     loaded.pending = { ...loaded.pending, accountId: event.accountId, events: [...loaded.pending.events, event] };
     await savePending(provider, ctx, loaded.pending);
-    await audit(loaded, event.factor, 'success', { accountId: event.accountId });
+    await audit(loaded, event.factor, 'success', event.accountId);
     await advance(ctx, loaded);
   }
 
   async function refused(ctx: Context, loaded: Loaded, factor: 'pwd' | 'otp', error: unknown, username?: string) {
     if (!(error instanceof AuthError)) throw error;
-    let who: { accountId?: string; username?: string } = { accountId: loaded.pending.accountId };
-    if (!who.accountId && username) {
-      const account = await stores.accounts.findByUsername(username).catch(() => undefined);
-      who = account ? { accountId: account.id } : { username: username.slice(0, 64) };
-    }
-    await audit(loaded, factor, 'failure', who, error.code);
+    // Typed usernames are not logged: people type passwords into that field.
+    const named = !loaded.pending.accountId && username ? await stores.accounts.findByUsername(username).catch(() => undefined) : undefined;
+    const accountId = loaded.pending.accountId ?? named?.id;
+    await audit(loaded, factor, 'failure', accountId, accountId ? error.code : `${error.code} (unknown username)`);
     const { status, message } = messageFor(error, factor);
     if (error.retryAfter) ctx.set('Retry-After', String(error.retryAfter));
     await advance(ctx, loaded, { factor, status, message, username });
@@ -176,7 +181,8 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-    await finish(ctx, { consent: { grantId: await grant.save() } });
+    // Keep the login and factors of the previous interaction: consent must not ask for them again.
+    await finish(ctx, { consent: { grantId: await grant.save() } }, { merge: true });
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {

@@ -71,15 +71,19 @@ function resolveRequirement(input: DecisionInput): Resolved {
 }
 
 /**
- * max_age asks for events within that many seconds, prompt=login for events of this
- * interaction only; an event proven in this interaction is always fresh (no loop).
+ * max_age asks for every backing event within that many seconds of the decision (or of
+ * the moment the interaction finished, when resuming); prompt=login asks for events
+ * proven in this interaction only.
  */
 function freshness(input: DecisionInput, maxAge: number | undefined): Freshness {
-  const { now, request, interactionEvents } = input;
-  if (!request.forceLogin && maxAge === undefined) return ANY_AGE;
+  const { request, interactionEvents } = input;
+  const reference = Math.min(input.freshAt ?? input.now, input.now);
   const inInteraction = (event: AuthEvent) => interactionEvents?.has(event.id) ?? false;
-  if (request.forceLogin) return inInteraction;
-  return (event) => inInteraction(event) || event.at >= now - maxAge!;
+  // max_age=0 is prompt=login (OIDC Core 3.1.2.1): a new proof, however long it takes.
+  const bound = maxAge === 0 ? undefined : maxAge;
+  const recent = (event: AuthEvent) => bound === undefined || event.at >= reference - bound;
+  if (request.forceLogin || maxAge === 0) return (event) => inInteraction(event) && recent(event);
+  return bound === undefined ? ANY_AGE : recent;
 }
 
 function satisfiedBy(acr: string, backing: Backing): Decision {

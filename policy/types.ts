@@ -82,8 +82,13 @@ export interface DecisionInput {
   enrolled: ReadonlySet<Factor>;
   /** Epoch seconds. */
   now: number;
-  /** Ids of the events proven in the current interaction: fresh for max_age and prompt=login. */
+  /** Ids of the events proven in the current interaction: the only ones prompt=login accepts. */
   interactionEvents?: ReadonlySet<string>;
+  /**
+   * Epoch seconds from which max_age is measured when not `now`: the moment our
+   * interaction finished, so the redirect back does not age the proof (never later than now).
+   */
+  freshAt?: number;
 }
 
 export type Decision =

@@ -6,6 +6,7 @@ import { totpKeyring } from '../config/keys.ts';
 import { interactionMiddleware } from '../interactions/index.ts';
 import { pageErrors } from '../interactions/error-handler.ts';
 import { createAssessor } from './assessment.ts';
+import { systemClock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { buildProvider } from './provider.ts';
 
@@ -17,8 +18,9 @@ export interface AppDeps {
   now?: () => number;
 }
 
-export function createApp({ config, stores, logger, now = () => Math.floor(Date.now() / 1000) }: AppDeps): Provider {
-  const provider = buildProvider({ config, stores, now });
+export function createApp({ config, stores, logger, now = systemClock }: AppDeps): Provider {
+  const assess = createAssessor(stores, config.policy);
+  const provider = buildProvider({ config, stores, now, assess });
   provider.on('server_error', (ctx, error) => logger.error({ err: error, path: ctx.path }, 'provider server error'));
   provider.use(pageErrors(logger));
   provider.use(async (ctx, next) => {
@@ -28,7 +30,7 @@ export function createApp({ config, stores, logger, now = () => Math.floor(Date.
     }
     await next();
   });
-  const deps = { provider, config, stores, assess: createAssessor(stores, config.policy), keyring: totpKeyring(config.keys), now };
+  const deps = { provider, config, stores, assess, keyring: totpKeyring(config.keys), now };
   for (const middleware of interactionMiddleware(deps)) provider.use(middleware);
   return provider;
 }

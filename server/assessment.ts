@@ -4,7 +4,7 @@ import { parseAuthRequest, type RawRequest } from '../policy/request.ts';
 import { sensitiveActionRequest } from '../policy/sensitive-action.ts';
 import type { AuthEvent, AuthRequest, ClientPolicy, Decision, Factor } from '../policy/types.ts';
 import type { StepUpPolicy } from '../config/policy-schema.ts';
-import type { Stores } from '../adapters/types.ts';
+import type { AuthenticatorKind, Stores } from '../adapters/types.ts';
 
 export interface AssessmentInput {
   /** The authorization request's parameters (acr_values, max_age, prompt, scope, resource, claims)... */
@@ -15,8 +15,10 @@ export interface AssessmentInput {
   accountId?: string;
   /** The session whose stored events count; undefined before the first login. */
   sessionUid?: string;
-  /** Events proven in the current interaction (fresh by definition), not yet stored with the session. */
+  /** Events proven in the current interaction, not yet stored with the session. */
   pending?: readonly AuthEvent[];
+  /** When max_age is measured from, if not now (the moment the interaction finished). */
+  freshAt?: number;
   now: number;
 }
 
@@ -39,21 +41,39 @@ function rawRequest(params: Record<string, unknown>): RawRequest {
   return { ...params, claims };
 }
 
-export async function enrolledFactors(stores: Stores, accountId: string): Promise<Set<Factor>> {
-  const enrolled = new Set<Factor>();
+/** The factor each kind of authenticator proves, for the kinds this server can verify. */
+const FACTOR_OF: Partial<Record<AuthenticatorKind, Factor>> = { totp: 'otp' };
+
+interface Enrolment {
+  factors: Set<Factor>;
+  /** Authenticators the account still has: events of removed ones no longer count. */
+  authenticatorIds: Set<string>;
+}
+
+export async function enrolment(stores: Stores, accountId: string): Promise<Enrolment> {
+  const factors = new Set<Factor>();
+  const authenticatorIds = new Set<string>();
   const account = await stores.accounts.findById(accountId);
-  if (!account) return enrolled;
-  if (account.passwordHash) enrolled.add('pwd');
+  if (!account) return { factors, authenticatorIds };
+  if (account.passwordHash) factors.add('pwd');
   for (const authenticator of await stores.authenticators.listByAccount(accountId)) {
-    enrolled.add(authenticator.kind === 'totp' ? 'otp' : 'passkey');
+    const factor = FACTOR_OF[authenticator.kind];
+    if (!factor) continue;
+    factors.add(factor);
+    authenticatorIds.add(authenticator.id);
   }
-  return enrolled;
+  return { factors, authenticatorIds };
 }
 
 export function createAssessor(stores: Stores, policy: StepUpPolicy) {
   return async function assess(input: AssessmentInput): Promise<Assessment> {
     const stored = input.sessionUid ? await stores.events.listBySession(input.sessionUid, input.now) : [];
-    const enrolled = input.accountId ? await enrolledFactors(stores, input.accountId) : new Set<Factor>();
+    const { factors: enrolled, authenticatorIds } = input.accountId
+      ? await enrolment(stores, input.accountId)
+      : { factors: new Set<Factor>(), authenticatorIds: new Set<string>() };
+    const events = [...new Map([...stored, ...(input.pending ?? [])].map((event) => [event.id, event])).values()].filter(
+      (event) => event.authenticatorId === undefined || authenticatorIds.has(event.authenticatorId),
+    );
     const request = input.sensitiveAction
       ? sensitiveActionRequest(policy.ladder, enrolled, input.sensitiveAction.maxAge)
       : parseAuthRequest(rawRequest(input.params ?? {}));
@@ -64,10 +84,11 @@ export function createAssessor(stores: Stores, policy: StepUpPolicy) {
       client: input.client,
       rules: policy.scopeRules,
       accountId: input.accountId,
-      events: [...new Map([...stored, ...(input.pending ?? [])].map((event) => [event.id, event])).values()],
+      events,
       enrolled,
       now: input.now,
       interactionEvents: new Set((input.pending ?? []).map((event) => event.id)),
+      freshAt: input.freshAt,
     });
     return { request, decision, enrolled };
   };

@@ -3,6 +3,7 @@ import { loadConfig, ConfigError } from '../config/index.ts';
 import { totpKeyring } from '../config/keys.ts';
 import { checkRuntime } from '../config/runtime.ts';
 import { createApp } from './app.ts';
+import { systemClock } from './clock.ts';
 import { hasDemoData, seedDemo } from './demo.ts';
 import { createLogger } from './logger.ts';
 import { openStores } from './storage.ts';
@@ -20,7 +21,7 @@ async function main() {
   }
   if (config.keys.generated) logger.warn({ dataDir: config.dataDir }, 'using development keys generated in the data directory');
   if (config.demo) {
-    const demo = await seedDemo(stores, { issuer: config.issuer, keyring: totpKeyring(config.keys), password: config.password, now: Math.floor(Date.now() / 1000) });
+    const demo = await seedDemo(stores, { issuer: config.issuer, keyring: totpKeyring(config.keys), password: config.password, now: systemClock() });
     logger.info(
       { username: demo.username, client_id: demo.clientId, redirect_uris: demo.redirectUris, totp_uri: demo.totpUri },
       `demo seeded: sign in as "${demo.username}" / "${demo.password}"; client "${demo.clientId}" / "${demo.clientSecret}"; TOTP secret ${demo.totpSecret}`,

@@ -3,7 +3,8 @@ import Provider, { errors, interactionPolicy, type Configuration, type KoaContex
 import type { AppConfig } from '../config/index.ts';
 import type { Stores } from '../adapters/types.ts';
 import { eventLifetime } from '../policy/ladder.ts';
-import { createAssessor } from './assessment.ts';
+import { createAssessor, type Assessor } from './assessment.ts';
+import { systemClock } from './clock.ts';
 import { stepUpCheck } from './stepup-check.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { extraTokenClaims } from './token-claims.ts';
@@ -27,11 +28,12 @@ export interface ProviderDeps {
   config: AppConfig;
   stores: Stores;
   now?: () => number;
+  assess?: Assessor;
 }
 
-export function buildProvider({ config, stores, now = () => Math.floor(Date.now() / 1000) }: ProviderDeps): Provider {
+export function buildProvider({ config, stores, now = systemClock, assess = createAssessor(stores, config.policy) }: ProviderDeps): Provider {
   const { policy, ttl } = config;
-  const check = stepUpCheck({ assess: createAssessor(stores, policy), stores, eventTtl: eventLifetime(policy.ladder), now });
+  const check = stepUpCheck({ assess, stores, eventTtl: eventLifetime(policy.ladder), now });
   const secure = config.issuer.startsWith('https://');
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
 

@@ -8,11 +8,16 @@ import { decisionEvent } from './audit.ts';
 
 const { Check } = interactionPolicy;
 
-/** What our interaction pages keep in the interaction result: the account, the factors proven, when it was first shown. */
+/** What our interaction pages keep in the interaction result. */
 export interface StepUpResult {
+  /** The account being signed in: the session's, or the one the password identified. */
   accountId?: string;
+  /** The factors proven in this interaction. */
   events: AuthEvent[];
+  /** When our page first handled the interaction: marks that it ran, so a bare resume is not a new round. */
   startedAt?: number;
+  /** When the interaction finished satisfied: max_age is measured from here, not from the resume. */
+  finishedAt?: number;
 }
 
 export interface StepUpCheckDeps {
@@ -49,10 +54,8 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
       const accountId = session.accountId;
       const finished = (oidc.result as { stepup?: StepUpResult } | undefined)?.stepup;
       const at = now();
-      if (finished && accountId) {
-        const own = finished.events.filter((event) => event.accountId === accountId);
-        await stores.events.append(session.uid, own, at + eventTtl);
-      }
+      const proven = accountId ? (finished?.events ?? []).filter((event) => event.accountId === accountId) : [];
+      if (proven.length) await stores.events.append(session.uid, proven, at + eventTtl);
 
       let assessment;
       try {
@@ -61,7 +64,8 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
           client: clientPolicy(oidc.client!),
           accountId,
           sessionUid: accountId ? session.uid : undefined,
-          pending: finished?.events.filter((event) => event.accountId === accountId),
+          pending: proven,
+          freshAt: finished?.finishedAt,
           now: at,
         });
       } catch (error) {

@@ -28,6 +28,15 @@ export class Browser {
     }
   }
 
+  /** Reads and writes cookies directly, to replay what an attacker kept. */
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+
   /** Drops every cookie: a new browser profile. */
   clearCookies(): void {
     this.cookies.clear();

@@ -371,11 +371,32 @@ describe('decide: max_age, prompt=login and the current interaction', () => {
       want: { outcome: 'satisfied', acr: 'aal1', amr: PWD_AMR, authAgo: 100 },
     },
     {
-      name: 'max_age=60 but the password was entered in this interaction (started 200 s ago) → satisfied',
+      name: 'max_age=60 and the password entered in this interaction 100 s ago → asked again (an open page does not stop the clock)',
       events: [ev('pwd', 100)],
       interactionAgo: 200,
       req: { maxAge: 60 },
+      want: { outcome: 'step_up', acr: 'aal1', factors: ['pwd'] },
+    },
+    {
+      name: 'max_age=60, measured from when the interaction finished (freshAt), not the later resume → satisfied',
+      events: [ev('pwd', 100)],
+      freshAgo: 90,
+      req: { maxAge: 60 },
       want: { outcome: 'satisfied', acr: 'aal1', authAgo: 100 },
+    },
+    {
+      name: 'freshAt can never be in the future: it is capped at now',
+      events: [ev('pwd', 100)],
+      freshAgo: -1000,
+      req: { maxAge: 60 },
+      want: { outcome: 'step_up', acr: 'aal1', factors: ['pwd'] },
+    },
+    {
+      name: 'max_age=0 without prompt=login behaves as prompt=login: a password from before the interaction is asked again',
+      events: [ev('pwd', 3)],
+      interactionAgo: 1,
+      req: { maxAge: 0 },
+      want: { outcome: 'step_up', acr: 'aal1', factors: ['pwd'] },
     },
     {
       name: 'max_age=60, password from before the interaction → step_up [pwd]',

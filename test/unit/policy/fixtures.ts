@@ -81,6 +81,8 @@ export interface Scenario {
   ladder?: Ladder;
   /** Seconds before NOW at which the interaction started: events since then were proven in it. */
   interactionAgo?: number;
+  /** Seconds before NOW at which the interaction finished (max_age is measured from there). */
+  freshAgo?: number;
 }
 
 export function input(s: Scenario): DecisionInput {
@@ -96,6 +98,7 @@ export function input(s: Scenario): DecisionInput {
     events: s.events ?? [],
     enrolled: s.enrolled ?? enrolled.pwdOtp,
     now: NOW,
+    ...(s.freshAgo === undefined ? {} : { freshAt: NOW - s.freshAgo }),
     ...(s.interactionAgo === undefined
       ? {}
       : { interactionEvents: new Set((s.events ?? []).filter((event) => event.at >= NOW - s.interactionAgo!).map((event) => event.id)) }),
