@@ -33,6 +33,10 @@ export interface AuthenticatorRecord {
   lastUsedAt?: number;
   /** TOTP: the last accepted time step (each step is accepted at most once). */
   lastUsedStep?: number;
+  /** Passkey: the WebAuthn credential id (base64url), unique across all accounts. */
+  credentialId?: string;
+  /** Passkey: the last signature counter accepted (0 when the authenticator keeps none). */
+  signCount?: number;
 }
 
 export interface AuthenticatorStore {
@@ -47,6 +51,14 @@ export interface AuthenticatorStore {
    * `step` is greater than the last accepted step (then it becomes the last one).
    */
   consumeTotpStep(id: string, step: number, at: number): Promise<boolean>;
+  /** The passkey with this WebAuthn credential id, whichever account owns it. */
+  findByCredentialId(credentialId: string): Promise<AuthenticatorRecord | undefined>;
+  /**
+   * Atomically records a passkey assertion's signature counter: true only if it moves
+   * forward (or both old and new are 0, for authenticators without a counter); a
+   * counter that does not advance may mean a cloned authenticator and is refused.
+   */
+  advanceSignCount(id: string, signCount: number, at: number): Promise<boolean>;
 }
 
 export interface AuthEventStore {

@@ -12,13 +12,20 @@ interface AuthenticatorRow {
   created_at: number;
   last_used_at: number | null;
   last_used_step: number | null;
+  credential_id: string | null;
+  sign_count: number | null;
 }
 
-const COLUMNS = 'id, account_id, kind, label, data, created_at, last_used_at, last_used_step';
+const COLUMNS = 'id, account_id, kind, label, data, created_at, last_used_at, last_used_step, credential_id, sign_count';
 
 export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore {
-  const insert = db.prepare<[string, string, string, string, string, number, number | null, number | null]>(
-    `INSERT INTO authenticators (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  const insert = db.prepare<[string, string, string, string, string, number, number | null, number | null, string | null, number | null]>(
+    `INSERT INTO authenticators (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  );
+  const byCredential = db.prepare<[string], AuthenticatorRow>(`SELECT ${COLUMNS} FROM authenticators WHERE credential_id = ?`);
+  const advanceCount = db.prepare<[number, number, string, number, number]>(
+    `UPDATE authenticators SET sign_count = ?, last_used_at = ?
+     WHERE id = ? AND (sign_count IS NULL OR sign_count < ? OR (sign_count = 0 AND ? = 0))`,
   );
   const byId = db.prepare<[string], AuthenticatorRow>(`SELECT ${COLUMNS} FROM authenticators WHERE id = ?`);
   const byAccount = db.prepare<[string], AuthenticatorRow>(
@@ -33,10 +40,13 @@ export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore
 
   const insertRow = (a: AuthenticatorRecord): number => {
     try {
-      return insert.run(a.id, a.accountId, a.kind, a.label, JSON.stringify(a.data), a.createdAt, a.lastUsedAt ?? null, a.lastUsedStep ?? null).changes;
+      return insert.run(a.id, a.accountId, a.kind, a.label, JSON.stringify(a.data), a.createdAt, a.lastUsedAt ?? null, a.lastUsedStep ?? null, a.credentialId ?? null, a.signCount ?? null).changes;
     } catch (error) {
       if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
         throw new StoreError('not_found', `no account ${a.accountId}`);
+      }
+      if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new StoreError('conflict', 'this credential is already registered');
       }
       throw error;
     }
@@ -61,6 +71,12 @@ export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore
     async consumeTotpStep(id, step, at) {
       return consumeStep.run(step, at, id, step).changes === 1;
     },
+    async findByCredentialId(credentialId) {
+      return toAuthenticator(byCredential.get(credentialId));
+    },
+    async advanceSignCount(id, signCount, at) {
+      return advanceCount.run(signCount, at, id, signCount, signCount).changes === 1;
+    },
   };
 }
 
@@ -75,5 +91,7 @@ function toAuthenticator(row: AuthenticatorRow | undefined): AuthenticatorRecord
     createdAt: row.created_at,
     ...(row.last_used_at !== null && { lastUsedAt: row.last_used_at }),
     ...(row.last_used_step !== null && { lastUsedStep: row.last_used_step }),
+    ...(row.credential_id !== null && { credentialId: row.credential_id }),
+    ...(row.sign_count !== null && { signCount: row.sign_count }),
   };
 }

@@ -75,4 +75,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX oidc_models_by_user_code ON oidc_models(model, user_code);
   CREATE INDEX oidc_models_by_expiry ON oidc_models(expires_at);
   `,
+  `
+  ALTER TABLE authenticators ADD COLUMN credential_id TEXT;
+  ALTER TABLE authenticators ADD COLUMN sign_count INTEGER;
+  CREATE UNIQUE INDEX authenticators_by_credential ON authenticators(credential_id) WHERE credential_id IS NOT NULL;
+  `,
 ];

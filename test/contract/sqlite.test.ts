@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
 import { describeStoresContract } from './stores.contract.ts';
+import { MIGRATIONS } from '../../adapters/sqlite/schema.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'stepup-sqlite-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -46,7 +47,7 @@ describe('SQLite stores on a file', () => {
     await openSqliteStores({ file }).close();
     const db = new Database(file, { readonly: true });
     try {
-      expect(db.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }]);
+      expect(db.prepare('SELECT version FROM schema_version').all()).toEqual(MIGRATIONS.map((_, index) => ({ version: index + 1 })));
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();

@@ -18,6 +18,10 @@ function totp(id: string, accountId: string): AuthenticatorRecord {
   return { id, accountId, kind: 'totp', label: `TOTP ${id}`, data: { secret: { iv: 'aa', ct: 'bb' } }, createdAt: T0 };
 }
 
+function passkey(id: string, accountId: string, credentialId: string, signCount: number): AuthenticatorRecord {
+  return { id, accountId, kind: 'passkey', label: `Passkey ${id}`, data: { publicKey: 'pQECAyYgASFY' }, createdAt: T0, credentialId, signCount };
+}
+
 function event(id: string, at: number, accountId = 'acc-1'): AuthEvent {
   return { id, accountId, factor: 'otp', amr: ['otp', 'mfa'], at, authenticatorId: 'auth-1' };
 }
@@ -124,6 +128,27 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(await stores.authenticators.consumeTotpStep('auth-1', 101, T0 + 30)).toBe(true);
         expect(await stores.authenticators.get('auth-1')).toMatchObject({ lastUsedStep: 101, lastUsedAt: T0 + 30 });
         expect(await stores.authenticators.consumeTotpStep('missing', 1, T0)).toBe(false);
+      });
+
+      it('finds a passkey by credential id and keeps credential ids unique across accounts', async () => {
+        await stores.authenticators.add(passkey('pk-1', 'acc-1', 'cred-A', 5));
+        expect(await stores.authenticators.findByCredentialId('cred-A')).toMatchObject({ id: 'pk-1', accountId: 'acc-1', kind: 'passkey', credentialId: 'cred-A', signCount: 5 });
+        expect(await stores.authenticators.findByCredentialId('cred-missing')).toBeUndefined();
+        await expect(stores.authenticators.add(passkey('pk-2', 'acc-2', 'cred-A', 0))).rejects.toMatchObject({ code: 'conflict' });
+      });
+
+      it('moves a passkey signature counter only forward, and lets counter-less authenticators stay at 0', async () => {
+        await stores.authenticators.add(passkey('pk-1', 'acc-1', 'cred-A', 5));
+        expect(await stores.authenticators.advanceSignCount('pk-1', 5, T0)).toBe(false);
+        expect(await stores.authenticators.advanceSignCount('pk-1', 4, T0)).toBe(false);
+        expect(await stores.authenticators.advanceSignCount('pk-1', 6, T0 + 1)).toBe(true);
+        expect(await stores.authenticators.get('pk-1')).toMatchObject({ signCount: 6, lastUsedAt: T0 + 1 });
+        expect(await stores.authenticators.advanceSignCount('pk-1', 0, T0 + 2)).toBe(false);
+        await stores.authenticators.add(passkey('pk-0', 'acc-1', 'cred-Z', 0));
+        expect(await stores.authenticators.advanceSignCount('pk-0', 0, T0)).toBe(true);
+        expect(await stores.authenticators.advanceSignCount('pk-0', 0, T0 + 1)).toBe(true);
+        const raced = await Promise.all(Array.from({ length: 10 }, () => stores.authenticators.advanceSignCount('pk-1', 7, T0 + 3)));
+        expect(raced.filter(Boolean)).toHaveLength(1);
       });
 
       it('accepts a step exactly once when it is submitted concurrently', async () => {

@@ -70,6 +70,21 @@ export class FakeAuthenticatorStore implements AuthenticatorStore {
     row.lastUsedAt = at;
     return true;
   }
+
+  async findByCredentialId(credentialId: string): Promise<AuthenticatorRecord | undefined> {
+    const row = [...this.rows.values()].find((candidate) => candidate.credentialId === credentialId);
+    return row && structuredClone(row);
+  }
+
+  async advanceSignCount(id: string, signCount: number, at: number): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row) return false;
+    const current = row.signCount;
+    if (current !== undefined && !(current < signCount || (current === 0 && signCount === 0))) return false;
+    row.signCount = signCount;
+    row.lastUsedAt = at;
+    return true;
+  }
 }
 
 /**
