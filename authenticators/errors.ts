@@ -4,6 +4,7 @@ export type AuthErrorCode =
   | 'throttled'
   | 'locked'
   | 'replayed'
+  | 'cloned'
   | 'not_enrolled'
   | 'invalid_input';
 

@@ -32,3 +32,14 @@ export type { TotpDeps, VerifiedTotp } from './verify-totp.ts';
 export { MAX_LABEL_LENGTH, confirmTotpEnrollment, newTotpEnrollment } from './enroll-totp.ts';
 export type { TotpEnrollmentDeps } from './enroll-totp.ts';
 export { qrSvg } from './qr.ts';
+export {
+  CHALLENGE_TTL,
+  MAX_PASSKEY_LABEL_LENGTH,
+  authenticationOptions,
+  passkeyAmr,
+  passkeyData,
+  registerPasskey,
+  registrationOptions,
+  verifyPasskey,
+} from './passkey.ts';
+export type { VerifiedPasskey, WebAuthnRelyingParty } from './passkey.ts';

@@ -36,6 +36,8 @@ export interface AppConfig {
   /** How recent a step-up must be before a user may change their authenticators. */
   sensitiveActionMaxAge: number;
   resourceServers: ResourceServer[];
+  /** Passkeys: the relying-party id (a registrable domain of the issuer) and the origins pages are served from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
   logLevel: string;
 }
 
@@ -52,6 +54,9 @@ const env = z.object({
   STEPUP_TOTP_KEYS: z.string().min(1).optional(),
   STEPUP_SCRYPT_N: z.coerce.number().int().min(1024).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'must be a power of two').default(2 ** 15),
   STEPUP_RESOURCE_SERVERS: z.string().optional(),
+  STEPUP_WEBAUTHN_RP_ID: z.string().min(1).optional(),
+  STEPUP_WEBAUTHN_RP_NAME: z.string().min(1).default('Step-up sign-in'),
+  STEPUP_WEBAUTHN_ORIGINS: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -86,6 +91,26 @@ function parseResourceServers(text: string | undefined, issuer: string): Resourc
   const result = schema.safeParse(parsed);
   if (!result.success) throw new ConfigError(`STEPUP_RESOURCE_SERVERS is invalid: ${issues(result.error)}`);
   return result.data;
+}
+
+/** The RP id must be the issuer's host or a registrable suffix of it, or browsers refuse every passkey. */
+function webauthnSettings(vars: z.infer<typeof env>, issuer: string): AppConfig['webauthn'] {
+  const host = new URL(issuer).hostname;
+  const rpId = vars.STEPUP_WEBAUTHN_RP_ID ?? host;
+  if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+    throw new ConfigError(`STEPUP_WEBAUTHN_RP_ID "${rpId}" must be the issuer's host "${host}" or a parent domain of it`);
+  }
+  const origins = (vars.STEPUP_WEBAUTHN_ORIGINS ?? new URL(issuer).origin).split(',').map((origin) => origin.trim());
+  for (const origin of origins) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`STEPUP_WEBAUTHN_ORIGINS: "${origin}" is not a URL`);
+    }
+    if (url.origin !== origin) throw new ConfigError(`STEPUP_WEBAUTHN_ORIGINS: "${origin}" must be a bare origin like ${url.origin}`);
+  }
+  return { rpId, rpName: vars.STEPUP_WEBAUTHN_RP_NAME, origins };
 }
 
 async function loadKeys(vars: z.infer<typeof env>, production: boolean, dataDir: string): Promise<KeyMaterial> {
@@ -139,6 +164,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     ttl: { session: 30 * 24 * 3600, interaction: 3600, authorizationCode: 60, idToken: 3600, accessToken: 600, refreshToken: 14 * 24 * 3600 },
     sensitiveActionMaxAge: 300,
     resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer),
+    webauthn: webauthnSettings(vars, issuer),
     logLevel: vars.LOG_LEVEL,
   };
 }

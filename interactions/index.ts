@@ -1,7 +1,7 @@
 // All user-facing routes, behind page headers, form parsing and CSRF protection.
 import type { Middleware } from 'koa';
 import Router from '@koa/router';
-import { accountRoutes } from './account-routes.ts';
+import { accountRoutes } from './account/index.ts';
 import { csrfProtection } from './csrf.ts';
 import type { InteractionDeps } from './deps.ts';
 import { formBody } from './form-body.ts';

@@ -1,14 +1,15 @@
 // Interaction routes: ask the policy what is missing, show only that factor's page, finish when satisfied.
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { AuthError, verifyPassword, verifyTotp } from '../authenticators/index.ts';
+import { AuthError, CHALLENGE_TTL, authenticationOptions, verifyPasskey, verifyPassword, verifyTotp } from '../authenticators/index.ts';
+import type { AuthenticatorRecord } from '../adapters/types.ts';
 import { PolicyError } from '../policy/errors.ts';
 import type { AuthEvent, Factor } from '../policy/types.ts';
 import { clientPolicy, type StepUpResult } from '../server/stepup-check.ts';
 import type { InteractionDeps } from './deps.ts';
 import { messageFor } from './messages.ts';
 import { pendingOf, savePending, type Details } from './pending.ts';
-import { consentPage, otpPage, passwordPage, type PageContext } from './views/login-pages.ts';
+import { consentPage, otpPage, passkeyPage, passwordPage, type PageContext } from './views/login-pages.ts';
 import { whyText } from './why.ts';
 import { requestedSubject } from '../server/requested-subject.ts';
 
@@ -97,14 +98,30 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
       ctx.body = otpPage({ ...page(loaded, ctx, why, message), username: account.username });
       return;
     }
+    const passkeys = account ? (await stores.authenticators.listByAccount(account.id)).filter((record) => record.kind === 'passkey') : [];
+    if (factor === 'passkey' && account) {
+      ctx.body = passkeyPage({ ...page(loaded, ctx, why, message), username: account.username, options: await issueChallenge(ctx, loaded, passkeys) });
+      return;
+    }
     // The policy only asks for factors this server can verify; anything else is a broken invariant.
     if (factor !== 'pwd') throw new Error(`no page for factor ${factor}`);
     const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
+    // A passkey is offered next to the password: username-less before sign-in, or the account's own passkeys.
+    const offer = !account || passkeys.length > 0 ? { options: await issueChallenge(ctx, loaded, passkeys), discoverable: !account } : undefined;
     ctx.body = passwordPage({
       ...page(loaded, ctx, why, message),
       username: account?.username ?? error?.username ?? hint,
       usernameLocked: account !== undefined,
+      passkey: offer,
     });
+  }
+
+  /** A fresh challenge for the page being rendered, kept in the interaction (the previous one is replaced). */
+  async function issueChallenge(ctx: Context, loaded: Loaded, allowed: AuthenticatorRecord[]) {
+    const options = await authenticationOptions(deps.config.webauthn, allowed);
+    loaded.pending = { ...loaded.pending, challenge: { value: options.challenge, expiresAt: deps.now() + CHALLENGE_TTL } };
+    await savePending(provider, ctx, loaded.pending);
+    return options;
   }
 
   async function proven(ctx: Context, loaded: Loaded, event: AuthEvent) {
@@ -114,8 +131,11 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     await advance(ctx, loaded);
   }
 
-  async function refused(ctx: Context, loaded: Loaded, factor: 'pwd' | 'otp', error: unknown, username?: string) {
+  async function refused(ctx: Context, loaded: Loaded, factor: Factor, error: unknown, username?: string) {
     if (!(error instanceof AuthError)) throw error;
+    if (error.code === 'cloned') {
+      await stores.audit.append({ at: Date.now(), type: 'authenticator.suspected_clone', outcome: 'failure', factor, accountId: loaded.pending.accountId, clientId: loaded.client.clientId, reason: error.message });
+    }
     // Typed usernames are not logged: people type passwords into that field.
     const named = !loaded.pending.accountId && username ? await stores.accounts.findByUsername(username).catch(() => undefined) : undefined;
     const accountId = loaded.pending.accountId ?? named?.id;
@@ -165,6 +185,25 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
       await proven(ctx, loaded, event);
     } catch (error) {
       await refused(ctx, loaded, 'otp', error);
+    }
+  });
+
+  router.post('/interaction/:uid/passkey', async (ctx) => {
+    const loaded = await load(ctx);
+    const { challenge } = loaded.pending;
+    // Single use: the challenge is gone before the response is even checked.
+    loaded.pending = { ...loaded.pending, challenge: undefined };
+    await savePending(provider, ctx, loaded.pending);
+    const body = ctx.request.body as Record<string, unknown>;
+    try {
+      if (!challenge || challenge.expiresAt < deps.now()) throw new AuthError('invalid_input', 'the passkey request expired');
+      const { event } = await verifyPasskey(
+        { response: String(body.response ?? ''), expectedChallenge: challenge.value, accountId: loaded.pending.accountId },
+        { rp: deps.config.webauthn, authenticators: stores.authenticators, now: deps.now() },
+      );
+      await proven(ctx, loaded, event);
+    } catch (error) {
+      await refused(ctx, loaded, 'passkey', error);
     }
   });
 

@@ -1,19 +1,34 @@
 // What each authenticator error tells the person signing in, and the HTTP status of that page.
 import type { AuthError } from '../authenticators/index.ts';
+import type { Factor } from '../policy/types.ts';
 
-export function messageFor(error: AuthError, factor: 'pwd' | 'otp'): { status: number; message: string } {
+const WRONG: Record<Factor, string> = {
+  pwd: 'Wrong username or password.',
+  otp: 'That code is not right. Check your authenticator app and try again.',
+  passkey: 'That passkey could not be verified for this account. Try again, or use another passkey.',
+};
+
+const MISSING: Record<Factor, string> = {
+  pwd: 'Enter your username and password.',
+  otp: 'Enter the 6-digit code from your authenticator app.',
+  passkey: 'The passkey did not answer. Try again.',
+};
+
+export function messageFor(error: AuthError, factor: Factor): { status: number; message: string } {
   switch (error.code) {
     case 'invalid_credentials':
-      return { status: 401, message: factor === 'pwd' ? 'Wrong username or password.' : 'That code is not right. Check your authenticator app and try again.' };
+      return { status: 401, message: WRONG[factor] };
     case 'replayed':
       return { status: 401, message: 'That code was already used. Wait for the next code and enter it.' };
+    case 'cloned':
+      return { status: 401, message: 'This passkey looks like a copy of another one, so it was refused. Use another sign-in method and check your devices.' };
     case 'throttled':
       return { status: 429, message: `Too many failed attempts. Wait ${error.retryAfter ?? 1} seconds, then try again.` };
     case 'locked':
       return { status: 429, message: 'This account is locked after too many failed attempts. Contact your administrator to unlock it.' };
     case 'invalid_input':
-      return { status: 400, message: factor === 'pwd' ? 'Enter your username and password.' : 'Enter the 6-digit code from your authenticator app.' };
+      return { status: 400, message: MISSING[factor] };
     case 'not_enrolled':
-      return { status: 400, message: 'No authenticator app is set up for this account.' };
+      return { status: 400, message: 'No authenticator of this kind is set up for this account.' };
   }
 }

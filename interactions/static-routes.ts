@@ -1,9 +1,16 @@
 // Serves the few static assets the pages use, from memory, with long-lived caching.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import Router from '@koa/router';
 
-const ASSETS: Record<string, { type: string; file: URL }> = {
+const require = createRequire(import.meta.url);
+
+const ASSETS: Record<string, { type: string; file: string | URL }> = {
   'app.css': { type: 'text/css; charset=utf-8', file: new URL('./static/app.css', import.meta.url) },
+  'webauthn.js': { type: 'text/javascript; charset=utf-8', file: new URL('./static/webauthn.js', import.meta.url) },
+  // Served from the installed package: no CDN.
+  'simplewebauthn-browser.js': { type: 'text/javascript; charset=utf-8', file: join(dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist/bundle/index.umd.min.js') },
 };
 
 export function staticRoutes(): Router {

@@ -4,7 +4,7 @@ import { parseAuthRequest, type RawRequest } from '../policy/request.ts';
 import { sensitiveActionRequest } from '../policy/sensitive-action.ts';
 import type { AuthEvent, AuthRequest, ClientPolicy, Decision, Factor } from '../policy/types.ts';
 import type { StepUpPolicy } from '../config/policy-schema.ts';
-import type { AuthenticatorKind, Stores } from '../adapters/types.ts';
+import type { AuthenticatorKind, AuthenticatorRecord, Stores } from '../adapters/types.ts';
 
 export interface AssessmentInput {
   /** The authorization request's parameters (acr_values, max_age, prompt, scope, resource, claims)... */
@@ -42,7 +42,7 @@ function rawRequest(params: Record<string, unknown>): RawRequest {
 }
 
 /** The factor each kind of authenticator proves, for the kinds this server can verify. */
-const FACTOR_OF: Partial<Record<AuthenticatorKind, Factor>> = { totp: 'otp' };
+const FACTOR_OF: Partial<Record<AuthenticatorKind, Factor>> = { totp: 'otp', passkey: 'passkey' };
 
 interface Enrolment {
   factors: Set<Factor>;
@@ -50,19 +50,23 @@ interface Enrolment {
   authenticatorIds: Set<string>;
 }
 
-export async function enrolment(stores: Stores, accountId: string): Promise<Enrolment> {
-  const factors = new Set<Factor>();
+/** The factors an account has: its password, and each authenticator this server can verify. */
+export function enrolmentOf(hasPassword: boolean, authenticators: readonly AuthenticatorRecord[]): Enrolment {
+  const factors = new Set<Factor>(hasPassword ? ['pwd'] : []);
   const authenticatorIds = new Set<string>();
-  const account = await stores.accounts.findById(accountId);
-  if (!account) return { factors, authenticatorIds };
-  if (account.passwordHash) factors.add('pwd');
-  for (const authenticator of await stores.authenticators.listByAccount(accountId)) {
+  for (const authenticator of authenticators) {
     const factor = FACTOR_OF[authenticator.kind];
     if (!factor) continue;
     factors.add(factor);
     authenticatorIds.add(authenticator.id);
   }
   return { factors, authenticatorIds };
+}
+
+export async function enrolment(stores: Stores, accountId: string): Promise<Enrolment> {
+  const account = await stores.accounts.findById(accountId);
+  if (!account) return enrolmentOf(false, []);
+  return enrolmentOf(Boolean(account.passwordHash), await stores.authenticators.listByAccount(accountId));
 }
 
 export function createAssessor(stores: Stores, policy: StepUpPolicy) {

@@ -18,6 +18,8 @@ export interface StepUpResult {
   startedAt?: number;
   /** When the interaction finished satisfied: max_age is measured from here, not from the resume. */
   finishedAt?: number;
+  /** The passkey challenge issued on the current page: single-use, short-lived, bound to this interaction. */
+  challenge?: { value: string; expiresAt: number };
 }
 
 export interface StepUpCheckDeps {

@@ -20,7 +20,7 @@ const COLUMNS = 'id, account_id, kind, label, data, created_at, last_used_at, la
 
 export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore {
   const insert = db.prepare<[string, string, string, string, string, number, number | null, number | null, string | null, number | null]>(
-    `INSERT INTO authenticators (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    `INSERT INTO authenticators (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   );
   const byCredential = db.prepare<[string], AuthenticatorRow>(`SELECT ${COLUMNS} FROM authenticators WHERE credential_id = ?`);
   const advanceCount = db.prepare<[number, number, string, number, number]>(

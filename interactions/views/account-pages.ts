@@ -1,7 +1,9 @@
 // Account pages: what the session has proven, the enrolled authenticators, and TOTP enrolment.
 import type { AuthenticatorRecord } from '../../adapters/types.ts';
-import { html, trusted } from './html.ts';
+import type { Level } from '../../policy/types.ts';
+import { html, trusted, type SafeHtml } from './html.ts';
 import { errorBox, layout } from './layout.ts';
+import { passkeyForm, passkeyScripts } from './passkey-form.ts';
 
 function date(seconds: number | undefined): string {
   return seconds ? new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'never';
@@ -15,6 +17,17 @@ ${errorBox(message)}
 <p>Sign in to see and manage how you sign in.</p>
 <form method="get" action="/account/login"><button type="submit">Sign in</button></form>`,
   );
+}
+
+function kindName(authenticator: AuthenticatorRecord): string {
+  if (authenticator.kind === 'totp') return 'Authenticator app';
+  const data = authenticator.data as { backupEligible?: boolean };
+  return data.backupEligible ? 'Passkey (synced)' : 'Passkey (this device)';
+}
+
+function describe(authenticator: AuthenticatorRecord): SafeHtml {
+  return html`${kindName(authenticator)}: <strong>${authenticator.label}</strong>
+<span class="hint">added ${date(authenticator.createdAt)}, last used ${date(authenticator.lastUsedAt)}</span>`;
 }
 
 export function accountPage(view: {
@@ -33,12 +46,73 @@ ${errorBox(view.error)}
 <h2>How you sign in</h2>
 <ul class="factors">
 <li>Password</li>
-${view.authenticators.map((authenticator) => html`<li>${authenticator.kind === 'totp' ? 'Authenticator app' : 'Passkey'}: <strong>${authenticator.label}</strong>
-<span class="hint">added ${date(authenticator.createdAt)}, last used ${date(authenticator.lastUsedAt)}</span></li>`)}
+${view.authenticators.map((authenticator) => html`<li>${describe(authenticator)}</li>`)}
 </ul>
-<form method="get" action="/account/totp"><button type="submit">Set up an authenticator app</button></form>
+<form method="get" action="/account/passkey"><button type="submit">Add a passkey</button></form>
+<form method="get" action="/account/totp"><button type="submit" class="secondary">Set up an authenticator app</button></form>
+${view.authenticators.length ? html`<form method="get" action="/account/manage"><button type="submit" class="secondary">Rename or remove sign-in methods</button></form>` : ''}
 <p class="hint">Changing how you sign in asks you to prove it's you again first.</p>
 <form method="get" action="/session/end"><button type="submit" class="secondary">Sign out</button></form>`,
+  );
+}
+
+export function passkeyEnrolPage(view: { csrf: string; options: unknown; error?: string }): string {
+  return layout(
+    'Add a passkey',
+    html`<h1>Add a passkey</h1>
+<p>A passkey signs you in with your fingerprint, face or device PIN. It only works on this site, so it cannot be phished.</p>
+${errorBox(view.error)}
+${passkeyForm({
+  action: '/account/passkey',
+  csrf: view.csrf,
+  options: view.options,
+  mode: 'register',
+  button: 'Create passkey',
+  extra: html`<label for="label">Name for this passkey</label>
+<input id="label" name="label" type="text" maxlength="64" value="Passkey" required>`,
+})}
+${passkeyScripts()}
+<form method="get" action="/account"><button type="submit" class="secondary">Cancel</button></form>`,
+  );
+}
+
+export function managePage(view: { csrf: string; authenticators: AuthenticatorRecord[]; error?: string }): string {
+  return layout(
+    'Sign-in methods',
+    html`<h1>Sign-in methods</h1>
+${errorBox(view.error)}
+<ul class="factors">
+${view.authenticators.map((authenticator) => html`<li class="authenticator">${describe(authenticator)}
+<form method="post" action="/account/authenticators/${authenticator.id}/rename" class="row">
+<input type="hidden" name="_csrf" value="${view.csrf}">
+<input name="label" type="text" maxlength="64" required value="${authenticator.label}" aria-label="New name for ${authenticator.label}">
+<button type="submit" class="secondary">Rename</button>
+</form>
+<form method="post" action="/account/authenticators/${authenticator.id}/remove">
+<input type="hidden" name="_csrf" value="${view.csrf}">
+<button type="submit" class="secondary">Remove ${authenticator.label}</button>
+</form></li>`)}
+</ul>
+<form method="get" action="/account"><button type="submit">Done</button></form>`,
+  );
+}
+
+function levelName(level: Level | undefined): string {
+  return level ? `${level.label ?? level.acr} (${level.acr})` : 'no level at all';
+}
+
+export function manageCheckRemovalPage(view: { csrf: string; authenticator: AuthenticatorRecord; before?: Level; after?: Level }): string {
+  return layout(
+    'Remove a sign-in method?',
+    html`<h1>Remove ${view.authenticator.label}?</h1>
+<p class="error" role="alert">This is the last sign-in method that gives your account <strong>${levelName(view.before)}</strong>.
+Without it your account only reaches <strong>${levelName(view.after)}</strong>, and applications that require more will refuse you until you add another.</p>
+<form method="post" action="/account/authenticators/${view.authenticator.id}/remove">
+<input type="hidden" name="_csrf" value="${view.csrf}">
+<label class="check"><input type="checkbox" name="confirm" value="lower" required> I understand what I lose</label>
+<button type="submit">Remove it</button>
+</form>
+<form method="get" action="/account/manage"><button type="submit" class="secondary">Keep it</button></form>`,
   );
 }
 

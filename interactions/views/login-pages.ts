@@ -1,6 +1,7 @@
 // The sign-in pages: password and one-time code, each saying which application asked for what.
 import { html, type SafeHtml } from './html.ts';
 import { errorBox, layout } from './layout.ts';
+import { passkeyForm, passkeyScripts } from './passkey-form.ts';
 
 export interface PageContext {
   uid: string;
@@ -22,7 +23,14 @@ function reason(page: PageContext): SafeHtml {
   return html`<p class="why">${page.why ?? html`Sign in to continue to <strong>${page.clientName}</strong>.`}</p>`;
 }
 
-export function passwordPage(page: PageContext & { username?: string; usernameLocked: boolean }): string {
+/** Sign-in with a passkey offered next to the password, with the browser's passkey autofill where supported. */
+export interface PasskeyOffer {
+  options: unknown;
+  /** Username-less: the passkey identifies the account, and autofill may propose it. */
+  discoverable: boolean;
+}
+
+export function passwordPage(page: PageContext & { username?: string; usernameLocked: boolean; passkey?: PasskeyOffer }): string {
   const described = page.error ? 'form-error' : undefined;
   const focusPassword = page.usernameLocked || Boolean(page.username);
   return layout(
@@ -33,12 +41,30 @@ ${errorBox(page.error)}
 <form method="post" action="/interaction/${page.uid}/password" novalidate>
 <input type="hidden" name="_csrf" value="${page.csrf}">
 <label for="username">Username</label>
-<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required maxlength="256"
+<input id="username" name="username" type="text" autocomplete="${page.passkey?.discoverable ? 'username webauthn' : 'username'}" autocapitalize="none" spellcheck="false" required maxlength="256"
  value="${page.username ?? ''}"${page.usernameLocked ? html` readonly` : ''}${described ? html` aria-describedby="${described}"` : ''}${focusPassword ? '' : html` autofocus`}>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${described ? html` aria-describedby="${described}"` : ''}${focusPassword ? html` autofocus` : ''}>
 <button type="submit">Continue</button>
 </form>
+${page.passkey
+  ? html`<p class="or">or</p>
+${passkeyForm({ action: `/interaction/${page.uid}/passkey`, csrf: page.csrf, options: page.passkey.options, mode: 'authenticate', button: 'Sign in with a passkey', autofill: page.passkey.discoverable, secondary: true })}
+${passkeyScripts()}`
+  : ''}
+${cancelForm(page)}`,
+  );
+}
+
+export function passkeyPage(page: PageContext & { username: string; options: unknown }): string {
+  return layout(
+    'Use your passkey',
+    html`<h1>Confirm with your passkey</h1>
+${reason(page)}
+<p>Signed in as <strong>${page.username}</strong>. Use the passkey on this device or your phone; a one-time code is not enough here, because codes can be phished.</p>
+${errorBox(page.error)}
+${passkeyForm({ action: `/interaction/${page.uid}/passkey`, csrf: page.csrf, options: page.options, mode: 'authenticate', button: 'Use passkey' })}
+${passkeyScripts()}
 ${cancelForm(page)}`,
   );
 }

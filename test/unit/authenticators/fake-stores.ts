@@ -40,6 +40,9 @@ export class FakeAuthenticatorStore implements AuthenticatorStore {
   readonly rows = new Map<string, AuthenticatorRecord>();
 
   async add(authenticator: AuthenticatorRecord): Promise<void> {
+    if (authenticator.credentialId !== undefined && [...this.rows.values()].some((a) => a.credentialId === authenticator.credentialId)) {
+      throw new StoreError('conflict', 'this credential is already registered');
+    }
     if (this.rows.has(authenticator.id)) throw new StoreError('conflict', 'id exists');
     this.rows.set(authenticator.id, structuredClone(authenticator));
   }

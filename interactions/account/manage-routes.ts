@@ -1,0 +1,61 @@
+// Renaming and removing sign-in methods, behind a fresh step-up; removing one that lowers the account's level needs consent.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { removalImpact } from '../../policy/removal.ts';
+import { enrolmentOf } from '../../server/assessment.ts';
+import type { InteractionDeps } from '../deps.ts';
+import { manageCheckRemovalPage, managePage } from '../views/account-pages.ts';
+import type { AccountContext, SignedIn } from './context.ts';
+
+const PATH = '/account/manage';
+const MAX_LABEL_LENGTH = 64;
+const FACTOR_NAME = { totp: 'otp', passkey: 'passkey' } as const;
+
+export function manageRoutes(deps: InteractionDeps, account: AccountContext, router: Router): void {
+  const { stores, config } = deps;
+
+  async function owned(ctx: Context, user: SignedIn) {
+    const record = await stores.authenticators.get(String(ctx.params.id));
+    if (!record || record.accountId !== user.accountId) return ctx.throw(404, 'No such sign-in method on your account.');
+    return record;
+  }
+
+  async function show(ctx: Context, user: SignedIn, error?: string) {
+    if (error) ctx.status = 400;
+    ctx.body = managePage({ csrf: ctx.state.csrf, authenticators: await stores.authenticators.listByAccount(user.accountId), error });
+  }
+
+  router.get(PATH, async (ctx) => {
+    const user = await account.freshUser(ctx, PATH);
+    if (user) await show(ctx, user);
+  });
+
+  router.post('/account/authenticators/:id/rename', async (ctx) => {
+    const user = await account.freshPoster(ctx);
+    const record = await owned(ctx, user);
+    const label = String((ctx.request.body as Record<string, unknown>).label ?? '').trim();
+    if (label === '' || label.length > MAX_LABEL_LENGTH) return show(ctx, user, `A name must be 1 to ${MAX_LABEL_LENGTH} characters.`);
+    await stores.authenticators.rename(record.id, user.accountId, label);
+    await account.audit(user, 'authenticator.rename', 'success', FACTOR_NAME[record.kind], record.id);
+    ctx.redirect('/account?notice=renamed');
+  });
+
+  router.post('/account/authenticators/:id/remove', async (ctx) => {
+    const user = await account.freshPoster(ctx);
+    const record = await owned(ctx, user);
+    const all = await stores.authenticators.listByAccount(user.accountId);
+    const hasPassword = Boolean((await stores.accounts.findById(user.accountId))?.passwordHash);
+    const impact = removalImpact(
+      config.policy.ladder,
+      enrolmentOf(hasPassword, all).factors,
+      enrolmentOf(hasPassword, all.filter((candidate) => candidate.id !== record.id)).factors,
+    );
+    if (impact.lowers && (ctx.request.body as Record<string, unknown>).confirm !== 'lower') {
+      ctx.body = manageCheckRemovalPage({ csrf: ctx.state.csrf, authenticator: record, before: impact.before, after: impact.after });
+      return;
+    }
+    await stores.authenticators.remove(record.id, user.accountId);
+    await account.audit(user, 'authenticator.remove', 'success', FACTOR_NAME[record.kind], impact.lowers ? `${record.id}; level ${impact.before?.acr} → ${impact.after?.acr ?? 'none'}` : record.id);
+    ctx.redirect('/account?notice=removed');
+  });
+}

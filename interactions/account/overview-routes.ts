@@ -1,0 +1,51 @@
+// The account overview, signing in to it, and the return from a step-up.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { currentLevel } from '../../policy/ladder.ts';
+import type { InteractionDeps } from '../deps.ts';
+import { accountPage, signedOutPage } from '../views/account-pages.ts';
+import { RETURN_PATHS, STEP_UP_COOKIE, type AccountContext, type SignedIn } from './context.ts';
+
+const NOTICES: Record<string, string> = {
+  'totp-added': 'Your authenticator app is set up.',
+  'passkey-added': 'Your passkey is ready.',
+  renamed: 'The name was changed.',
+  removed: 'The sign-in method was removed.',
+};
+
+export function overviewRoutes(deps: InteractionDeps, account: AccountContext, router: Router): void {
+  const { stores, config } = deps;
+
+  async function show(ctx: Context, user: SignedIn, extra: { notice?: string; error?: string } = {}) {
+    const events = await stores.events.listBySession(user.sessionUid, deps.now());
+    const proven = currentLevel(config.policy.ladder, events.filter((event) => event.accountId === user.accountId), deps.now());
+    ctx.body = accountPage({
+      username: user.username,
+      level: proven ? `${proven.level.label ?? proven.level.acr} (${proven.level.acr})` : undefined,
+      authenticators: await stores.authenticators.listByAccount(user.accountId),
+      ...extra,
+    });
+  }
+
+  router.get('/account', async (ctx) => {
+    const user = await account.signedIn(ctx);
+    if (!user) return void (ctx.body = signedOutPage());
+    await show(ctx, user, { notice: NOTICES[String(ctx.query.notice)] });
+  });
+
+  router.get('/account/login', (ctx) => account.startStepUp(ctx, '/account'));
+
+  router.get('/account/callback', async (ctx) => {
+    const saved = ctx.cookies.get(STEP_UP_COOKIE, { signed: true });
+    account.clearCookie(ctx, STEP_UP_COOKIE, '/account');
+    const expected = saved ? (JSON.parse(saved) as { state: string; returnTo: string }) : undefined;
+    if (!expected || ctx.query.state !== expected.state) return ctx.throw(400, 'This sign-in response does not match a request from this browser. Start again from your account page.');
+    if (typeof ctx.query.error === 'string') {
+      const user = await account.signedIn(ctx);
+      const message = ctx.query.error === 'access_denied' ? 'Sign-in was cancelled.' : 'We could not verify it is you, so nothing was changed.';
+      if (!user) return void (ctx.body = signedOutPage(message));
+      return show(ctx, user, { error: message });
+    }
+    ctx.redirect(RETURN_PATHS.has(expected.returnTo) ? expected.returnTo : '/account');
+  });
+}

@@ -1,0 +1,76 @@
+// Coded errors of the resource-server guard: each code has one HTTP status and one RFC 6750 / RFC 9470 error.
+
+/** Why a request was refused. A closed union: callers switch on it, never on messages. */
+export type GuardErrorCode =
+  | 'token_missing'
+  | 'request_malformed'
+  | 'token_malformed'
+  | 'token_algorithm_invalid'
+  | 'token_key_unknown'
+  | 'token_signature_invalid'
+  | 'token_type_invalid'
+  | 'token_issuer_invalid'
+  | 'token_audience_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_claims_invalid'
+  | 'token_inactive'
+  | 'token_sender_constrained'
+  | 'scope_insufficient'
+  | 'acr_missing'
+  | 'acr_unknown'
+  | 'acr_too_low'
+  | 'auth_time_missing'
+  | 'auth_time_too_old'
+  | 'provider_unavailable';
+
+/** The `error` values of RFC 6750 §3.1 and RFC 9470 §3 (and RFC 6749's for an unavailable provider). */
+export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication' | 'temporarily_unavailable';
+
+/** Status and standard error per code; `undefined` error: RFC 6750 §3.1 says a request without credentials gets none. */
+export const ERROR_TABLE: Readonly<Record<GuardErrorCode, { status: 400 | 401 | 403 | 503; error?: BearerError }>> = {
+  token_missing: { status: 401 },
+  request_malformed: { status: 400, error: 'invalid_request' },
+  token_malformed: { status: 401, error: 'invalid_token' },
+  token_algorithm_invalid: { status: 401, error: 'invalid_token' },
+  token_key_unknown: { status: 401, error: 'invalid_token' },
+  token_signature_invalid: { status: 401, error: 'invalid_token' },
+  token_type_invalid: { status: 401, error: 'invalid_token' },
+  token_issuer_invalid: { status: 401, error: 'invalid_token' },
+  token_audience_invalid: { status: 401, error: 'invalid_token' },
+  token_expired: { status: 401, error: 'invalid_token' },
+  token_not_yet_valid: { status: 401, error: 'invalid_token' },
+  token_claims_invalid: { status: 401, error: 'invalid_token' },
+  token_inactive: { status: 401, error: 'invalid_token' },
+  token_sender_constrained: { status: 401, error: 'invalid_token' },
+  scope_insufficient: { status: 403, error: 'insufficient_scope' },
+  acr_missing: { status: 401, error: 'insufficient_user_authentication' },
+  acr_unknown: { status: 401, error: 'insufficient_user_authentication' },
+  acr_too_low: { status: 401, error: 'insufficient_user_authentication' },
+  auth_time_missing: { status: 401, error: 'insufficient_user_authentication' },
+  auth_time_too_old: { status: 401, error: 'insufficient_user_authentication' },
+  provider_unavailable: { status: 503, error: 'temporarily_unavailable' },
+};
+
+/** A request the guard refuses; `message` is safe to send to the client as error_description. */
+export class GuardError extends Error {
+  readonly code: GuardErrorCode;
+  readonly status: 400 | 401 | 403 | 503;
+  readonly error: BearerError | undefined;
+  constructor(code: GuardErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GuardError';
+    this.code = code;
+    this.status = ERROR_TABLE[code].status;
+    this.error = ERROR_TABLE[code].error;
+  }
+}
+
+/** A mistake in the guard's own configuration or a route's requirement: a bug to fix, never the client's fault. */
+export class GuardConfigError extends Error {
+  readonly code = 'invalid_configuration';
+  constructor(message: string) {
+    super(message);
+    this.name = 'GuardConfigError';
+  }
+}

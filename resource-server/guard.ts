@@ -1,0 +1,142 @@
+// The framework-free guard: verify the bearer token, check the route's requirement, answer with a result or a challenge.
+import { bearerToken } from './bearer-token.ts';
+import { checkRequirement } from './check-requirement.ts';
+import { GuardConfigError, GuardError } from './errors.ts';
+import { checkIntrospection, introspector } from './introspection.ts';
+import { jwtVerifier, looksLikeJwt } from './jwt-verifier.ts';
+import { acceptedAcrValues, checkLadder, ladderFromAcrValues, levelOf, type RankedLadder } from './ladder.ts';
+import { providerMetadata } from './provider-metadata.ts';
+import { routeRequirement, type RouteRequirement } from './requirement.ts';
+import { verifiedToken } from './token-claims.ts';
+import type { GuardOptions, GuardResult, Requirement, VerifiedToken } from './types.ts';
+import { bearerChallenge, isVisibleToken } from './www-authenticate.ts';
+
+export interface Guard {
+  /** The one check: the `Authorization` header value (or undefined) against a requirement. */
+  check(authorization: string | undefined, requirement?: Requirement): Promise<GuardResult>;
+  /** The same check with the requirement validated once: what middleware calls per request. */
+  protect(requirement?: Requirement): (authorization: string | undefined) => Promise<GuardResult>;
+  /** Loads discovery and the ladder now (otherwise on first use); throws GuardError when the provider is unavailable. */
+  ready(): Promise<RankedLadder>;
+}
+
+const DEFAULTS = { algorithms: ['ES256'], clockTolerance: 5, timeout: 5000, jwksCooldown: 30_000, cacheTtl: 30, cacheSize: 1000 };
+/** Seconds a client should wait before retrying when the provider cannot be reached. */
+const RETRY_AFTER = 5;
+
+function systemNow(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function checkOptions(options: GuardOptions): void {
+  for (const name of ['issuer', 'audience'] as const) {
+    if (typeof options[name] !== 'string' || options[name] === '') throw new GuardConfigError(`the guard needs an ${name}`);
+  }
+  if (options.realm !== undefined && /[^\x20-\x7E]/.test(options.realm)) throw new GuardConfigError('realm must be printable ASCII');
+  if (!isVisibleToken(options.audience)) throw new GuardConfigError('audience must be printable ASCII without spaces');
+  if (options.algorithms?.length === 0) throw new GuardConfigError('algorithms must name at least one JWS algorithm');
+  if (options.algorithms?.some((alg) => alg === 'none' || alg.startsWith('HS'))) {
+    throw new GuardConfigError('algorithms must be asymmetric: "none" and HMAC cannot be verified with public keys');
+  }
+}
+
+export function createGuard(options: GuardOptions): Guard {
+  checkOptions(options);
+  const now = options.now ?? systemNow;
+  const tolerance = options.clockTolerance ?? DEFAULTS.clockTolerance;
+  const timeout = options.timeout ?? DEFAULTS.timeout;
+  const metadata = providerMetadata(options.issuer, timeout);
+  const given = options.ladder;
+  let ladder: RankedLadder | undefined =
+    given === undefined ? undefined : given.every((item) => typeof item === 'string') ? ladderFromAcrValues(given as string[]) : checkLadder(given as RankedLadder);
+
+  async function loadLadder(): Promise<RankedLadder> {
+    if (ladder) return ladder;
+    const values = (await metadata()).acrValuesSupported;
+    if (!values?.length) throw new GuardConfigError('discovery lists no acr_values_supported: pass the ladder to createGuard');
+    ladder = ladderFromAcrValues(values);
+    return ladder;
+  }
+
+  const verifyJwt = jwtVerifier({
+    issuer: options.issuer,
+    audience: options.audience,
+    algorithms: options.algorithms ?? DEFAULTS.algorithms,
+    clockTolerance: tolerance,
+    jwksUri: async () => options.jwksUri ?? (await metadata()).jwksUri,
+    timeout,
+    jwksCooldown: options.jwksCooldown ?? DEFAULTS.jwksCooldown,
+  });
+
+  const introspection = options.introspection;
+  const introspect = introspection
+    ? introspector({
+        clientId: introspection.clientId,
+        clientSecret: introspection.clientSecret,
+        endpoint: async () => {
+          const endpoint = introspection.endpoint ?? (await metadata()).introspectionEndpoint;
+          if (!endpoint) throw new GuardConfigError('discovery lists no introspection_endpoint: pass introspection.endpoint');
+          return endpoint;
+        },
+        cacheTtl: introspection.cacheTtl ?? DEFAULTS.cacheTtl,
+        cacheSize: introspection.cacheSize ?? DEFAULTS.cacheSize,
+        timeout,
+      })
+    : undefined;
+
+  async function verify(token: string, at: number): Promise<VerifiedToken> {
+    if (looksLikeJwt(token)) return verifiedToken('jwt', await verifyJwt(token, at), at, tolerance);
+    if (!introspect) throw new GuardError('token_malformed', 'the access token is not a JWT and this API does not introspect opaque tokens');
+    const answer = await introspect(token, at);
+    checkIntrospection(answer, { issuer: options.issuer, audience: options.audience, requireAudience: introspection?.requireAudience ?? false });
+    const token_ = verifiedToken('introspected', answer, at, tolerance);
+    if (token_.exp <= at - tolerance) throw new GuardError('token_expired', 'the access token expired');
+    return token_;
+  }
+
+  /** The challenge carries only what applies: acr_values and max_age when the route requires them, scope for scope. */
+  function refusal(error: GuardError, route: RouteRequirement, known: RankedLadder | undefined): GuardResult {
+    if (error.status === 503) {
+      return { ok: false, status: 503, error, headers: { 'Retry-After': String(RETRY_AFTER) }, body: { error: error.error, error_description: error.message } };
+    }
+    const stepUp = error.error === 'insufficient_user_authentication';
+    const needed = stepUp && route.acr !== undefined && known ? levelOf(known, route.acr) : undefined;
+    const challenge = bearerChallenge({
+      realm: options.realm ?? (error.error === undefined ? options.audience : undefined),
+      error: error.error,
+      errorDescription: error.error === undefined ? undefined : error.message,
+      scope: error.code === 'scope_insufficient' ? route.scopes : undefined,
+      // Both parameters whenever the route has both: a new token must meet both, or the retry fails again.
+      acrValues: needed && known ? acceptedAcrValues(known, needed) : undefined,
+      maxAge: stepUp ? route.maxAge : undefined,
+    });
+    const body = error.error === undefined ? { error_description: error.message } : { error: error.error, error_description: error.message };
+    return { ok: false, status: error.status, error, headers: { 'WWW-Authenticate': challenge }, body };
+  }
+
+  function protect(requirement?: Requirement) {
+    const route = routeRequirement(requirement);
+    if (route.acr !== undefined && ladder && !levelOf(ladder, route.acr)) {
+      throw new GuardConfigError(`the route requires acr ${route.acr}, which is not on the ladder (${ladder.map((level) => level.acr).join(' ')})`);
+    }
+    return async function checkRoute(authorization: string | undefined): Promise<GuardResult> {
+      const at = now();
+      let known = ladder;
+      try {
+        const token = await verify(bearerToken(authorization), at);
+        if (route.acr !== undefined) known = await loadLadder();
+        const shortfall = checkRequirement(token, route, { ladder: known ?? [], now: at, tolerance });
+        return shortfall ? refusal(shortfall, route, known) : { ok: true, token };
+      } catch (error) {
+        if (error instanceof GuardError) return refusal(error, route, known);
+        throw error;
+      }
+    };
+  }
+
+  return {
+    check: (authorization, requirement) => protect(requirement)(authorization),
+    protect,
+    ready: loadLadder,
+  };
+}
