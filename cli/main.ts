@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
+import { registerDbCommands } from './db-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
 import { reportError, withStores, type Out } from './run.ts';
 import { registerUserCommands } from './user-commands.ts';
@@ -9,6 +10,8 @@ import { registerUserCommands } from './user-commands.ts';
 const ENVIRONMENT_HELP = `
 Configuration comes from the environment, exactly as for the server:
   DATA_DIR          directory of the SQLite database (default: data)
+  MONGODB_URI       use MongoDB instead of SQLite (mongodb:// or mongodb+srv://)
+  MONGODB_DB        the MongoDB database name (default: stepup)
   NODE_ENV          development (default) | production | test
   ISSUER            the provider's public URL (TOTP URIs name its host)
   STEPUP_POLICY_FILE, STEPUP_SCRYPT_N, STEPUP_JWKS, STEPUP_COOKIE_KEYS, STEPUP_TOTP_KEYS
@@ -27,6 +30,7 @@ export function buildProgram(out: Out): Command {
   registerClientCommands(program, withStores, out);
   registerKeysCommands(program, out);
   registerAuditCommands(program, withStores, out);
+  registerDbCommands(program, out);
   return program;
 }
 

@@ -1,6 +1,6 @@
 // Typed configuration from the environment, validated at start-up with errors that name the bad setting.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from './ladder.ts';
 import { ConfigError } from './errors.ts';
@@ -19,12 +19,16 @@ export interface ResourceServer {
   accessTokenTTL: number;
 }
 
+/** Where everything is kept: the embedded SQLite file, or MongoDB (shared by several instances). */
+export type StorageConfig = { kind: 'sqlite'; file: string } | { kind: 'mongodb'; uri: string; dbName: string };
+
 export interface AppConfig {
   production: boolean;
   port: number;
   host: string;
   issuer: string;
   dataDir: string;
+  storage: StorageConfig;
   /** Seed the demo account and client (development only). */
   demo: boolean;
   policy: StepUpPolicy;
@@ -58,7 +62,24 @@ const env = z.object({
   STEPUP_WEBAUTHN_RP_NAME: z.string().min(1).default('Step-up sign-in'),
   STEPUP_WEBAUTHN_ORIGINS: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MONGODB_URI: unsetIfEmpty(z.string().regex(/^mongodb(\+srv)?:\/\/[^/?]+/, 'must be a mongodb:// or mongodb+srv:// connection string').optional()),
+  MONGODB_DB: unsetIfEmpty(
+    z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'must be a MongoDB database name: 1 to 63 characters, none of /\\. "$*<>:|?').optional(),
+  ),
 });
+
+/** An empty variable (`MONGODB_URI=`) counts as unset. */
+function unsetIfEmpty<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema);
+}
+
+const DEFAULT_MONGODB_DB = 'stepup';
+
+function storageConfig(vars: z.infer<typeof env>, dataDir: string): StorageConfig {
+  if (vars.MONGODB_URI) return { kind: 'mongodb', uri: vars.MONGODB_URI, dbName: vars.MONGODB_DB ?? DEFAULT_MONGODB_DB };
+  if (vars.MONGODB_DB) throw new ConfigError('MONGODB_DB is set but MONGODB_URI is not: set MONGODB_URI to use MongoDB, or unset MONGODB_DB');
+  return { kind: 'sqlite', file: join(dataDir, 'stepup.sqlite') };
+}
 
 function issues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
@@ -156,6 +177,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     host: vars.HOST,
     issuer,
     dataDir,
+    storage: storageConfig(vars, dataDir),
     demo,
     policy: loadPolicy(vars.STEPUP_POLICY_FILE),
     keys: await loadKeys(vars, production, dataDir),

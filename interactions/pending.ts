@@ -9,6 +9,7 @@ export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 export function pendingOf(details: Details, now: number): StepUpResult & { startedAt: number } {
   const stored = (details.result as { stepup?: StepUpResult } | undefined)?.stepup;
   return {
+    ...stored,
     accountId: details.session?.accountId ?? stored?.accountId,
     events: stored?.events ?? [],
     startedAt: stored?.startedAt ?? now,

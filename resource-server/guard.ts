@@ -89,9 +89,9 @@ export function createGuard(options: GuardOptions): Guard {
     if (!introspect) throw new GuardError('token_malformed', 'the access token is not a JWT and this API does not introspect opaque tokens');
     const answer = await introspect(token, at);
     checkIntrospection(answer, { issuer: options.issuer, audience: options.audience, requireAudience: introspection?.requireAudience ?? false });
-    const token_ = verifiedToken('introspected', answer, at, tolerance);
-    if (token_.exp <= at - tolerance) throw new GuardError('token_expired', 'the access token expired');
-    return token_;
+    const described = verifiedToken('introspected', answer, at, tolerance);
+    if (described.exp <= at - tolerance) throw new GuardError('token_expired', 'the access token expired');
+    return described;
   }
 
   /** The challenge carries only what applies: acr_values and max_age when the route requires them, scope for scope. */

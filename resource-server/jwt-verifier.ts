@@ -49,13 +49,23 @@ function toGuardError(error: unknown): GuardError {
 }
 
 export function jwtVerifier(options: JwtVerifierOptions) {
-  let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
+  /** One remote key set for every request (created once the URI is known): its cache is what makes rotation cheap. */
+  let keys: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  function keySet() {
+    keys ??= options.jwksUri().then(
+      (uri) => createRemoteJWKSet(new URL(uri), { timeoutDuration: options.timeout, cooldownDuration: options.jwksCooldown }),
+      (error: unknown) => {
+        keys = undefined;
+        throw error;
+      },
+    );
+    return keys;
+  }
 
   /** The remote key set; fetching problems are the provider's (503), a missing kid is the token's (401). */
   async function key(header: JWTHeaderParameters, token: FlattenedJWSInput) {
     try {
-      keys ??= createRemoteJWKSet(new URL(await options.jwksUri()), { timeoutDuration: options.timeout, cooldownDuration: options.jwksCooldown });
-      return await keys(header, token);
+      return await (await keySet())(header, token);
     } catch (error) {
       if (error instanceof GuardError) throw error;
       if (error instanceof errors.JOSEError && KEY_MISMATCH.has(error.code)) throw error;

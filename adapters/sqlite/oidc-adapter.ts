@@ -1,5 +1,6 @@
 // oidc-provider's Adapter over the oidc_models table, with expiry checked on every read; Client reads the client store.
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../already-consumed.ts';
 import { createClientAdapter } from '../client-adapter.ts';
 import type { ClientStore } from '../types.ts';
 import type { SqliteDatabase } from './database.ts';
@@ -84,7 +85,11 @@ class ModelAdapter implements Adapter {
   }
 
   async consume(id: string) {
-    this.#sql.consume.run(this.#now(), this.#model, id);
+    // Exactly one caller finds the row unconsumed and marks it; every other one is told it was already used.
+    if (this.#sql.consume.run(this.#now(), this.#model, id).changes === 1) return;
+    const grantId = revokesGrantOnReplay(this.#model) ? this.#sql.grantOf.get(this.#model, id)?.grant_id : undefined;
+    if (grantId) this.#sql.revokeGrant.run(grantId, grantId);
+    throw alreadyConsumed(this.#model);
   }
 
   async destroy(id: string) {
@@ -114,8 +119,11 @@ function prepareStatements(db: SqliteDatabase) {
     byId: db.prepare<[string, string], ModelRow>(`${select} AND id = ?`),
     byUid: db.prepare<[string, string], ModelRow>(`${select} AND uid = ? ORDER BY rowid DESC LIMIT 1`),
     byUserCode: db.prepare<[string, string], ModelRow>(`${select} AND user_code = ? ORDER BY rowid DESC LIMIT 1`),
-    consume: db.prepare<[number, string, string]>(
-      'UPDATE oidc_models SET consumed_at = COALESCE(consumed_at, ?) WHERE model = ? AND id = ?',
+    consume: db.prepare<[number, string, string]>('UPDATE oidc_models SET consumed_at = ? WHERE model = ? AND id = ? AND consumed_at IS NULL'),
+    grantOf: db.prepare<[string, string], { grant_id: string | null }>('SELECT grant_id FROM oidc_models WHERE model = ? AND id = ?'),
+    revokeGrant: db.prepare<[string, string]>(
+      `DELETE FROM oidc_models WHERE (grant_id = ? AND model IN (${GRANT_REVOKED_MODELS.map((model) => `'${model}'`).join(', ')}))
+       OR (model = 'Grant' AND id = ?)`,
     ),
     destroy: db.prepare<[string, string]>('DELETE FROM oidc_models WHERE model = ? AND id = ?'),
     revokeByGrantId: db.prepare<[string, string]>('DELETE FROM oidc_models WHERE model = ? AND grant_id = ?'),

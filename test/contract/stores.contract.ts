@@ -8,7 +8,12 @@ export interface ContractClock {
   now: () => number;
 }
 
-const T0 = 1_700_000_000;
+/**
+ * The contract's clock starts a day ahead of the wall clock: a store may also delete expired documents in the
+ * background on the wall clock (MongoDB's TTL monitor, every 60 s), which must never remove a document that the
+ * contract's clock still considers live.
+ */
+const T0 = Math.floor(Date.now() / 1000) + 24 * 3600;
 
 function account(id: string, username = id): AccountRecord {
   return { id, username, passwordHash: `hash-of-${id}`, createdAt: T0 };
@@ -212,9 +217,9 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
       });
 
       it('counts every concurrent failure', async () => {
-        const states = await Promise.all(Array.from({ length: 5 }, () => stores.attempts.recordFailure('otp:acc-1', T0)));
-        expect(states.map((s) => s.failures).sort()).toEqual([1, 2, 3, 4, 5]);
-        expect((await stores.attempts.get('otp:acc-1'))?.failures).toBe(5);
+        const states = await Promise.all(Array.from({ length: 20 }, () => stores.attempts.recordFailure('otp:acc-1', T0)));
+        expect(states.map((s) => s.failures).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect((await stores.attempts.get('otp:acc-1'))?.failures).toBe(20);
       });
     });
 
@@ -300,14 +305,60 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(await devices.findByUserCode('WXYZ-WXYZ')).toBeUndefined();
       });
 
-      it('marks a model consumed with the time of its first consumption', async () => {
+      it('marks a model consumed with the time of its consumption', async () => {
+        const codes = new stores.OidcAdapter('AuthorizationCode');
+        await codes.upsert('c1', { grantId: 'g1' }, 60);
+        await codes.consume('c1');
+        expect(await codes.find('c1')).toEqual({ grantId: 'g1', consumed: T0 });
+        const pushed = new stores.OidcAdapter('PushedAuthorizationRequest');
+        await pushed.upsert('par-1', { params: { client_id: 'rp-1' } }, 60);
+        await pushed.consume('par-1');
+        expect(await pushed.find('par-1')).toEqual({ params: { client_id: 'rp-1' }, consumed: T0 });
+      });
+
+      it('refuses to consume a model twice, or one that is gone, as oidc-provider answers a replay', async () => {
         const codes = new stores.OidcAdapter('AuthorizationCode');
         await codes.upsert('c1', { grantId: 'g1' }, 60);
         await codes.consume('c1');
         clock += 5;
-        await codes.consume('c1');
-        expect(await codes.find('c1')).toEqual({ grantId: 'g1', consumed: T0 });
-        await codes.consume('missing');
+        await expect(codes.consume('c1')).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
+        await expect(codes.consume('missing')).rejects.toMatchObject({ error: 'invalid_grant' });
+        const pushed = new stores.OidcAdapter('PushedAuthorizationRequest');
+        await pushed.upsert('par-1', { params: {} }, 60);
+        await pushed.consume('par-1');
+        await expect(pushed.consume('par-1')).rejects.toMatchObject({ error: 'invalid_request_uri', status: 400 });
+        expect(await pushed.find('par-1')).toEqual({ params: {}, consumed: T0 + 5 });
+      });
+
+      it('lets exactly one of concurrent consumptions of a code win, and revokes the grant for the others', async () => {
+        const codes = new stores.OidcAdapter('AuthorizationCode');
+        const tokens = new stores.OidcAdapter('AccessToken');
+        const grants = new stores.OidcAdapter('Grant');
+        await grants.upsert('g1', { accountId: 'acc-1' }, 600);
+        await grants.upsert('g2', { accountId: 'acc-1' }, 600);
+        await codes.upsert('c1', { grantId: 'g1' }, 60);
+        await tokens.upsert('at-1', { grantId: 'g1' }, 60);
+        await tokens.upsert('at-2', { grantId: 'g2' }, 60);
+        const results = await Promise.allSettled(Array.from({ length: 10 }, () => codes.consume('c1')));
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        for (const result of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
+          expect(result.reason).toMatchObject({ error: 'invalid_grant' });
+        }
+        expect(await codes.find('c1')).toBeUndefined();
+        expect(await tokens.find('at-1')).toBeUndefined();
+        expect(await grants.find('g1')).toBeUndefined();
+        expect(await tokens.find('at-2')).toEqual({ grantId: 'g2' });
+        expect(await grants.find('g2')).toEqual({ accountId: 'acc-1' });
+      });
+
+      it('lets exactly one of concurrent rotations of a refresh token win', async () => {
+        const refresh = new stores.OidcAdapter('RefreshToken');
+        await refresh.upsert('rt-1', { grantId: 'g1' }, 600);
+        await refresh.upsert('rt-2', { grantId: 'g2' }, 600);
+        const results = await Promise.allSettled(Array.from({ length: 10 }, () => refresh.consume('rt-1')));
+        expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+        expect(await refresh.find('rt-1')).toBeUndefined();
+        expect(await refresh.find('rt-2')).toEqual({ grantId: 'g2' });
       });
 
       it('destroys a model', async () => {

@@ -26,12 +26,13 @@ export interface RunningProvider {
   close(): Promise<void>;
 }
 
-export async function startProvider(options: { policy?: Partial<StepUpPolicy>; env?: Record<string, string> } = {}): Promise<RunningProvider> {
+/** `hostname: 'localhost'` gives an issuer a browser accepts as a WebAuthn relying party (IP addresses are refused). */
+export async function startProvider(options: { policy?: Partial<StepUpPolicy>; env?: Record<string, string>; hostname?: string } = {}): Promise<RunningProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepup-it-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   const loaded = await loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: issuer, PORT: String(port), STEPUP_SCRYPT_N: '1024', LOG_LEVEL: 'silent', ...options.env });
   const config: AppConfig = { ...loaded, policy: { ...loaded.policy, ...options.policy } };
   const stores = openSqliteStores({ file: join(dataDir, 'stepup.sqlite') });
@@ -44,14 +45,23 @@ export async function startProvider(options: { policy?: Partial<StepUpPolicy>; e
   };
   const provider = createApp({ config, stores, logger: createLogger('silent'), now: clock.now });
   server.on('request', provider.callback());
+  // A browser may resolve localhost to ::1 as well: answer on both loopback addresses.
+  const servers = [server];
+  if (options.hostname === 'localhost') {
+    const v6 = createServer(provider.callback());
+    await new Promise<void>((resolve, reject) => v6.once('error', reject).listen(port, '::1', resolve));
+    servers.push(v6);
+  }
   return {
     issuer,
     config,
     stores,
     clock,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const each of servers) {
+        each.closeAllConnections();
+        await new Promise<void>((resolve) => each.close(() => resolve()));
+      }
       await stores.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

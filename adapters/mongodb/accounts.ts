@@ -1,0 +1,45 @@
+// Accounts in MongoDB: usernames are unique case-insensitively (a unique index on the username key) and keep their spelling.
+import type { Db } from 'mongodb';
+import { StoreError, type AccountRecord, type AccountStore } from '../types.ts';
+import { usernameKey } from '../username-key.ts';
+import { COLLECTIONS, type AccountDoc } from './collections.ts';
+import { isDuplicateKey } from './errors.ts';
+
+export function createAccountStore(db: Db): AccountStore {
+  const accounts = db.collection<AccountDoc>(COLLECTIONS.accounts);
+
+  return {
+    async create(account) {
+      try {
+        await accounts.insertOne({
+          _id: account.id,
+          username: account.username,
+          usernameKey: usernameKey(account.username),
+          passwordHash: account.passwordHash,
+          createdAt: account.createdAt,
+        });
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new StoreError('conflict', `account id or username already exists: ${account.username}`);
+        throw error;
+      }
+    },
+    async findById(id) {
+      return toAccount(await accounts.findOne({ _id: id }));
+    },
+    async findByUsername(username) {
+      return toAccount(await accounts.findOne({ usernameKey: usernameKey(username) }));
+    },
+    async list() {
+      const docs = await accounts.find({}).sort({ usernameKey: 1 }).toArray();
+      return docs.map((doc) => toAccount(doc)!);
+    },
+    async setPasswordHash(id, passwordHash) {
+      const { matchedCount } = await accounts.updateOne({ _id: id }, { $set: { passwordHash } });
+      if (matchedCount === 0) throw new StoreError('not_found', `no account ${id}`);
+    },
+  };
+}
+
+function toAccount(doc: AccountDoc | null): AccountRecord | undefined {
+  return doc ? { id: doc._id, username: doc.username, passwordHash: doc.passwordHash, createdAt: doc.createdAt } : undefined;
+}

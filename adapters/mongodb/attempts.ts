@@ -1,0 +1,30 @@
+// Consecutive-failure counters in MongoDB, incremented by one atomic $inc upsert (shared by every instance).
+import type { Db } from 'mongodb';
+import type { AttemptState, AttemptStore } from '../types.ts';
+import { COLLECTIONS, type AttemptDoc } from './collections.ts';
+import { retryOnDuplicateKey } from './errors.ts';
+
+export function createAttemptStore(db: Db): AttemptStore {
+  const attempts = db.collection<AttemptDoc>(COLLECTIONS.attempts);
+
+  return {
+    async get(key) {
+      const doc = await attempts.findOne({ _id: key });
+      return doc ? toState(doc) : undefined;
+    },
+    async recordFailure(key, at) {
+      const doc = await retryOnDuplicateKey(() =>
+        attempts.findOneAndUpdate({ _id: key }, { $inc: { failures: 1 }, $set: { lastFailureAt: at } }, { upsert: true, returnDocument: 'after' }),
+      );
+      if (!doc) throw new Error(`upsert of attempt counter ${key} returned no document`);
+      return toState(doc);
+    },
+    async reset(key) {
+      await attempts.deleteOne({ _id: key });
+    },
+  };
+}
+
+function toState(doc: AttemptDoc): AttemptState {
+  return { failures: doc.failures, lastFailureAt: doc.lastFailureAt };
+}

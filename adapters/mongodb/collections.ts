@@ -1,0 +1,109 @@
+// The MongoDB collections and their document shapes: one collection per store and per oidc-provider model.
+import type { ObjectId } from 'mongodb';
+import type { AuthenticatorKind } from '../types.ts';
+import type { Factor } from '../../policy/types.ts';
+
+export const COLLECTIONS = {
+  accounts: 'accounts',
+  authenticators: 'authenticators',
+  authEvents: 'auth_events',
+  attempts: 'attempts',
+  audit: 'audit_events',
+  clients: 'clients',
+} as const;
+
+/** The oidc-provider models kept in MongoDB (Client is read from the clients collection instead). */
+export const OIDC_MODELS = [
+  'Session',
+  'Interaction',
+  'Grant',
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'ClientCredentials',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+  'PushedAuthorizationRequest',
+  'InitialAccessToken',
+  'RegistrationAccessToken',
+  'ReplayDetection',
+] as const;
+
+/** One collection per model: `oidc_Session`, `oidc_AccessToken`, ... */
+export function modelCollection(model: string): string {
+  return `oidc_${model}`;
+}
+
+export interface AccountDoc {
+  _id: string;
+  username: string;
+  /** adapters/username-key.ts; unique. */
+  usernameKey: string;
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface AuthenticatorDoc {
+  _id: string;
+  accountId: string;
+  kind: AuthenticatorKind;
+  label: string;
+  /** Kind-specific data as JSON, read back exactly as the embedded store does. */
+  data: string;
+  createdAt: number;
+  /** Tie-breaker for authenticators created in the same second: insertion order. */
+  seq: ObjectId;
+  lastUsedAt?: number;
+  lastUsedStep?: number;
+  /** Unique where present. */
+  credentialId?: string;
+  signCount?: number;
+}
+
+export interface AuthEventDoc {
+  sessionUid: string;
+  eventId: string;
+  accountId: string;
+  factor: Factor;
+  amr: string[];
+  at: number;
+  authenticatorId?: string;
+  /** TTL index; also compared with the clock on every read. */
+  expiresAt: Date;
+}
+
+export interface AttemptDoc {
+  _id: string;
+  failures: number;
+  lastFailureAt: number;
+}
+
+export interface ClientDoc {
+  _id: string;
+  /** The metadata as JSON: client metadata may carry keys MongoDB treats specially (dots, `$`). */
+  metadata: string;
+}
+
+export interface ModelDoc {
+  _id: string;
+  /** The payload as JSON: claim names in it may contain dots, which MongoDB field names handle badly. */
+  payload: string;
+  grantId?: string;
+  uid?: string;
+  userCode?: string;
+  /** Epoch seconds of the first consumption. */
+  consumed?: number;
+  /** Absent for models without expiry. TTL index; also compared with the clock on every read. */
+  expiresAt?: Date;
+}
+
+/** Epoch seconds as the Date a TTL index needs. */
+export function dateOf(epochSeconds: number): Date {
+  return new Date(epochSeconds * 1000);
+}
+
+/** Matches documents that have not expired at `now` (epoch seconds): TTL deletion is lazy, so every read checks. */
+export function liveAt(now: number): { $or: Array<Record<string, unknown>> } {
+  return { $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: dateOf(now) } }] };
+}

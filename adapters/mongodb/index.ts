@@ -1,0 +1,49 @@
+// Opens every store on one MongoDB database: the production storage, shared by every provider instance.
+import type { Db } from 'mongodb';
+import type { Stores } from '../types.ts';
+import { createAccountStore } from './accounts.ts';
+import { createAttemptStore } from './attempts.ts';
+import { createAuditStore } from './audit.ts';
+import { createAuthEventStore } from './auth-events.ts';
+import { createAuthenticatorStore } from './authenticators.ts';
+import { createClientStore } from './clients.ts';
+import { connectMongo } from './connect.ts';
+import { createOidcAdapterClass } from './oidc-adapter.ts';
+
+export { createMongoIndexes, mongoIndexStatus, type IndexStatus, type MigrationReport } from './indexes.ts';
+export { isMongoUnavailable } from './errors.ts';
+export { redactMongoUri } from './connect.ts';
+
+export interface MongoStoresOptions {
+  /** mongodb:// or mongodb+srv:// connection string. */
+  uri: string;
+  dbName: string;
+  /** Epoch seconds; decides when OIDC models expire. */
+  now?: () => number;
+}
+
+export interface MongoStores extends Stores {
+  /** For index creation and checks (`db migrate`), and for tests. */
+  readonly db: Db;
+}
+
+/** Connects (failing with StoreError 'unavailable' if the server cannot be reached) and returns the stores. */
+export async function openMongoStores(options: MongoStoresOptions): Promise<MongoStores> {
+  const client = await connectMongo(options.uri);
+  const db = client.db(options.dbName);
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const clients = createClientStore(db);
+  return {
+    db,
+    accounts: createAccountStore(db),
+    authenticators: createAuthenticatorStore(db),
+    events: createAuthEventStore(db),
+    attempts: createAttemptStore(db),
+    audit: createAuditStore(db),
+    clients,
+    OidcAdapter: createOidcAdapterClass(db, clients, now),
+    async close() {
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// `stepup db ...`: bring the storage's schema (SQLite migrations, MongoDB indexes) up to date, or show how far it is.
+import type { Command } from 'commander';
+import type { AppConfig } from '../config/index.ts';
+import { loadConfig } from '../config/index.ts';
+import { migrateStorage, storageStatus } from '../server/migrate.ts';
+import { CliError } from './errors.ts';
+import type { Out } from './run.ts';
+
+/** Creates what is missing and reports it; safe to run again, and while instances are running. */
+export async function migrateDatabase(config: AppConfig, out: Out): Promise<void> {
+  const { where, applied, present } = await migrateStorage(config.storage);
+  out(`${where}: ${applied.length} applied, ${present.length} already present`);
+  for (const name of applied) out(`  + ${name}`);
+}
+
+/** Prints what `db migrate` would do; fails (exit 1) unless the storage is up to date, so scripts can check. */
+export async function databaseStatus(config: AppConfig, out: Out): Promise<void> {
+  const { where, pending, present, conflicting } = await storageStatus(config.storage);
+  out(`${where}: ${present.length} present, ${pending.length} pending, ${conflicting.length} conflicting`);
+  for (const name of pending) out(`  missing     ${name}`);
+  for (const name of conflicting) out(`  conflicting ${name} (exists with other keys or options: drop it, then run db migrate)`);
+  if (pending.length + conflicting.length > 0) {
+    throw new CliError('conflict', conflicting.length > 0 ? 'the storage has conflicting indexes' : 'the storage is not up to date: run `db migrate`');
+  }
+}
+
+export function registerDbCommands(program: Command, out: Out): void {
+  const db = program.command('db').description('the storage schema: SQLite migrations, or MongoDB collections and indexes (MONGODB_URI)');
+
+  db.command('migrate')
+    .description('create missing tables or indexes (production never creates MongoDB indexes at start: run this first)')
+    .action(async () => migrateDatabase(await loadConfig(), out));
+
+  db.command('status')
+    .description('show what db migrate would create; exit code 1 unless everything is in place')
+    .action(async () => databaseStatus(await loadConfig(), out));
+}

@@ -1,0 +1,47 @@
+// The demo API's money: balances in cents per subject, kept in memory, with the one rule a transfer must obey.
+export const OPENING_BALANCE_CENTS = 100_000;
+const MAX_ACCOUNTS = 10_000;
+
+export interface Transfer {
+  id: string;
+  to: string;
+  cents: number;
+  at: number;
+}
+
+export type TransferError = 'invalid_amount' | 'invalid_recipient' | 'insufficient_funds';
+
+/** "25", "25.5" or "25.50" euros as cents; anything else (negative, more decimals, exponent) is undefined. */
+export function parseAmount(value: unknown): number | undefined {
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !/^\d{1,7}(\.\d{1,2})?$/.test(text.trim())) return undefined;
+  const [whole, fraction = ''] = text.trim().split('.');
+  const cents = Number(whole) * 100 + Number(fraction.padEnd(2, '0'));
+  return cents > 0 ? cents : undefined;
+}
+
+export function formatCents(cents: number): string {
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+}
+
+export class Ledger {
+  private readonly balances = new Map<string, number>();
+  private sequence = 0;
+
+  balance(sub: string): number {
+    return this.balances.get(sub) ?? OPENING_BALANCE_CENTS;
+  }
+
+  transfer(sub: string, to: unknown, amount: unknown): Transfer | TransferError {
+    const cents = parseAmount(amount);
+    if (cents === undefined) return 'invalid_amount';
+    if (typeof to !== 'string' || !/^[\w .@-]{1,64}$/.test(to.trim())) return 'invalid_recipient';
+    const balance = this.balance(sub);
+    if (cents > balance) return 'insufficient_funds';
+    // Bounded memory: the oldest account resets to the opening balance (a demo, not a bank).
+    if (!this.balances.has(sub) && this.balances.size >= MAX_ACCOUNTS) this.balances.delete(this.balances.keys().next().value!);
+    this.balances.set(sub, balance - cents);
+    this.sequence += 1;
+    return { id: `t-${this.sequence}`, to: to.trim(), cents, at: Math.floor(Date.now() / 1000) };
+  }
+}

@@ -1,0 +1,67 @@
+// Assembles the demo RP: security headers, sessions, form parsing, CSRF, routes, one stylesheet.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import Koa, { type Context, type Next } from 'koa';
+import { bodyParser } from '@koa/bodyparser';
+import type { DemoConfig } from '../config.ts';
+import { providerClient } from './provider-client.ts';
+import { rpRoutes } from './routes.ts';
+import { csrfProtection, sessions, SessionStore } from './sessions.ts';
+import { messagePage } from './views.ts';
+
+const STYLESHEET = readFileSync(new URL('./static/demo.css', import.meta.url));
+
+/** No script at all; forms post here, and a form's redirect may lead to the provider. */
+function pageHeaders(issuer: string) {
+  const csp = [
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self'",
+    `form-action 'self' ${new URL(issuer).origin}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+  return async function headers(ctx: Context, next: Next) {
+    await next();
+    ctx.set('Content-Security-Policy', csp);
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    if (ctx.path !== '/static/demo.css') ctx.set('Cache-Control', 'no-store');
+  };
+}
+
+function errorPages(log: (message: string) => void) {
+  return async function errors(ctx: Context, next: Next) {
+    try {
+      await next();
+    } catch (error) {
+      log(`demo RP error on ${ctx.method} ${ctx.path}: ${(error as Error).message}`);
+      ctx.status = 502;
+      ctx.type = 'html';
+      ctx.body = messagePage('Something went wrong', 'The provider or the API did not answer as expected. Check that all three demo processes run, then try again.');
+    }
+  };
+}
+
+export function createRpApp(config: DemoConfig, log: (message: string) => void = console.error): Koa {
+  const app = new Koa();
+  app.keys = [randomBytes(32).toString('base64url')];
+  const secure = config.rpUrl.startsWith('https://');
+  const store = new SessionStore();
+  const router = rpRoutes({ config, provider: providerClient(config) });
+  app.use(pageHeaders(config.issuer));
+  app.use(errorPages(log));
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/static/demo.css') return next();
+    ctx.type = 'text/css; charset=utf-8';
+    ctx.set('Cache-Control', 'public, max-age=3600');
+    ctx.body = STYLESHEET;
+  });
+  app.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
+  app.use(sessions(store, secure));
+  app.use(csrfProtection);
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
