@@ -66,6 +66,26 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
     };
   }
 
+  async function signInWithPassword(session: Session, account: TestAccount, params: Record<string, string> = {}) {
+    const flow = await authorize(session, params);
+    await session.page.getByLabel('Username').fill(account.username);
+    await session.page.getByLabel('Password').fill(account.password);
+    await session.page.getByRole('button', { name: 'Continue' }).click();
+    return flow.finish();
+  }
+
+  /** A new browser whose account (password only) has just added a passkey on its virtual authenticator. */
+  async function passwordUserWithPasskey() {
+    const account = await createAccount(provider);
+    const session = await newSession();
+    const { page } = session;
+    await signInWithPassword(session, account);
+    await page.goto(`${provider.issuer}/account/passkey`);
+    await page.getByRole('button', { name: 'Create passkey' }).click();
+    await expect.poll(() => page.locator('[role=status]').textContent()).toBe('Your passkey is ready.');
+    return { account, session, page };
+  }
+
   async function typeCode(page: Page, account: TestAccount) {
     await page.getByLabel('Verification code').fill(account.code());
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -140,17 +160,7 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
   });
 
   it('signs in with a passkey alone (username-less) and reaches phr', async () => {
-    const account = await createAccount(provider);
-    const session = await newSession();
-    const { page } = session;
-    const signIn = await authorize(session);
-    await page.getByLabel('Username').fill(account.username);
-    await page.getByLabel('Password').fill(account.password);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await signIn.finish();
-    await page.goto(`${provider.issuer}/account/passkey`);
-    await page.getByRole('button', { name: 'Create passkey' }).click();
-    await expect.poll(() => page.locator('[role=status]').textContent()).toBe('Your passkey is ready.');
+    const { account, session, page } = await passwordUserWithPasskey();
 
     await session.context.clearCookies();
     const fresh = await authorize(session, { acr_values: 'phr' });
@@ -163,17 +173,7 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
   });
 
   it('refuses when the authenticator cannot verify the user', async () => {
-    const account = await createAccount(provider);
-    const session = await newSession();
-    const { page } = session;
-    const signIn = await authorize(session);
-    await page.getByLabel('Username').fill(account.username);
-    await page.getByLabel('Password').fill(account.password);
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await signIn.finish();
-    await page.goto(`${provider.issuer}/account/passkey`);
-    await page.getByRole('button', { name: 'Create passkey' }).click();
-    await expect.poll(() => page.locator('[role=status]').textContent()).toBe('Your passkey is ready.');
+    const { account, session, page } = await passwordUserWithPasskey();
 
     await session.authenticator.setUserVerified(false);
     await authorize(session, { acr_values: 'phr' });
