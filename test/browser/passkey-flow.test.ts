@@ -173,7 +173,7 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
   });
 
   it('refuses when the authenticator cannot verify the user', async () => {
-    const { account, session, page } = await passwordUserWithPasskey();
+    const { session, page } = await passwordUserWithPasskey();
 
     await session.authenticator.setUserVerified(false);
     await authorize(session, { acr_values: 'phr' });
