@@ -1,6 +1,8 @@
-// Turns errors in our routes into a page: 4xx with a clear message, 5xx without internals (logged instead).
+// Turns errors in our routes into a page: 4xx with a clear message, 5xx without internals (logged instead), 503 while storage is down.
 import type { Context, Next } from 'koa';
 import type { Logger } from '../server/logger.ts';
+import { RETRY_AFTER_SECONDS, StorageUnavailableError, isStorageFailure } from '../server/guarded-stores.ts';
+import { unavailablePage } from '../server/unavailable-page.ts';
 import { html } from './views/html.ts';
 import { layout } from './views/layout.ts';
 
@@ -9,6 +11,7 @@ export function pageErrors(logger: Logger) {
     try {
       await next();
     } catch (caught) {
+      if (isStorageFailure(caught)) return unavailable(ctx, logger, caught);
       const error = caught as { status?: number; statusCode?: number; expose?: boolean; message?: string; error_description?: string; name?: string };
       const status = error.status ?? error.statusCode ?? 500;
       const known = status < 500;
@@ -22,5 +25,22 @@ export function pageErrors(logger: Logger) {
       ctx.type = 'html';
       ctx.body = layout('Error', html`<h1>${known ? 'We could not continue' : 'Server error'}</h1><p class="error" role="alert">${message}</p>`);
     }
+    // oidc-provider's own handlers answer its 503s; every 503 tells the client when to come back.
+    if (ctx.status === 503 && !ctx.response.get('Retry-After')) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
   };
+}
+
+/** Storage down: 503 with the friendly page (these are page routes), or the standard OAuth error body if JSON is preferred. */
+function unavailable(ctx: Context, logger: Logger, caught: unknown): void {
+  // Guarded stores have logged the cause already; anything else reaching here is logged once, here.
+  if (!(caught instanceof StorageUnavailableError)) logger.warn({ err: caught, path: ctx.path }, 'storage unavailable: answering 503');
+  ctx.status = 503;
+  ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  ctx.set('Cache-Control', 'no-store');
+  if (ctx.accepts('html', 'json') === 'html') {
+    ctx.type = 'html';
+    ctx.body = unavailablePage();
+  } else {
+    ctx.body = { error: 'temporarily_unavailable', error_description: new StorageUnavailableError(caught).error_description };
+  }
 }

@@ -13,7 +13,7 @@ export function bearerToken(authorization: string | undefined): string {
   // Another scheme (Basic, DPoP, ...) carries no bearer token: treat it as no credentials.
   if (scheme.toLowerCase() !== 'bearer') throw new GuardError('token_missing', 'a bearer access token is required');
   const token = space === -1 ? '' : header.slice(space + 1).trim();
-  if (!B64TOKEN.test(token)) throw new GuardError('request_malformed', 'the Authorization header is not "Bearer <token>"');
+  if (!B64TOKEN.test(token)) throw new GuardError('request_malformed', 'the Authorization header must be: Bearer <token>');
   if (token.length > MAX_TOKEN_LENGTH) throw new GuardError('token_malformed', 'the access token is too long');
   return token;
 }

@@ -36,7 +36,7 @@ async function fetchMetadata(issuer: string, timeout: number): Promise<ProviderM
   };
 }
 
-/** A loader that fetches at most once at a time and keeps the first success. */
+/** A loader that fetches at most once at a time, keeps the first success, and asks again after a failure. */
 export function providerMetadata(issuer: string, timeout: number): () => Promise<ProviderMetadata> {
   let loaded: ProviderMetadata | undefined;
   let pending: Promise<ProviderMetadata> | undefined;

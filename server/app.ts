@@ -9,6 +9,7 @@ import { createAssessor } from './assessment.ts';
 import { systemClock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { buildProvider } from './provider.ts';
+import { guardStores } from './guarded-stores.ts';
 
 export interface AppDeps {
   config: AppConfig;
@@ -18,7 +19,9 @@ export interface AppDeps {
   now?: () => number;
 }
 
-export function createApp({ config, stores, logger, now = systemClock }: AppDeps): Provider {
+export function createApp({ config, stores: given, logger, now = systemClock }: AppDeps): Provider {
+  // Every store call of the provider and our routes: unreachable or unwritable storage answers 503, never 500.
+  const stores = guardStores(given, (cause) => logger.warn({ err: cause }, 'storage unavailable: answering 503 temporarily_unavailable'));
   const assess = createAssessor(stores, config.policy);
   const provider = buildProvider({ config, stores, now, assess });
   provider.on('server_error', (ctx, error) => logger.error({ err: error, path: ctx.path }, 'provider server error'));

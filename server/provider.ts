@@ -10,6 +10,7 @@ import { loadExistingGrant } from './first-party-grant.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { introspectionAllowed, revocationAllowed } from './token-endpoint-policy.ts';
 import { renderError } from './error-page.ts';
+import { withUnavailablePage } from './unavailable-page.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account-client.ts';
 
@@ -100,7 +101,7 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
       AccessToken: ttl.accessToken,
       RefreshToken: ttl.refreshToken,
     },
-    renderError,
+    renderError: withUnavailablePage(renderError),
   };
 
   const provider = new Provider(config.issuer, configuration);

@@ -1,6 +1,6 @@
 // The MongoDB indexes the stores rely on (uniqueness, lookups, TTL clean-up): created by `db migrate`, verified at start.
 import { MongoServerError, type Db, type Document, type IndexDescription } from 'mongodb';
-import { GRANT_REVOKED_MODELS } from '../already-consumed.ts';
+import { GRANT_REVOKED_MODELS } from '../consume-once.ts';
 import { StoreError } from '../types.ts';
 import { COLLECTIONS, OIDC_MODELS, modelCollection } from './collections.ts';
 

@@ -1,7 +1,7 @@
 // oidc-provider's Adapter over one MongoDB collection per model, with expiry checked on every read; Client reads the client store.
 import type { Collection, Db } from 'mongodb';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
-import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../already-consumed.ts';
+import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../consume-once.ts';
 import { createClientAdapter } from '../client-adapter.ts';
 import type { ClientStore } from '../types.ts';
 import { dateOf, liveAt, modelCollection, type ModelDoc } from './collections.ts';
@@ -84,7 +84,7 @@ class ModelAdapter implements Adapter {
       const replayed = await this.#collection.findOne({ _id: id }, { projection: { grantId: 1 } });
       if (replayed?.grantId !== undefined) await revokeGrant(this.#db, replayed.grantId);
     }
-    throw alreadyConsumed(this.#model);
+    throw alreadyConsumed(this.#model, id);
   }
 
   async destroy(id: string) {

@@ -1,6 +1,6 @@
 // oidc-provider's Adapter over the oidc_models table, with expiry checked on every read; Client reads the client store.
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
-import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../already-consumed.ts';
+import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../consume-once.ts';
 import { createClientAdapter } from '../client-adapter.ts';
 import type { ClientStore } from '../types.ts';
 import type { SqliteDatabase } from './database.ts';
@@ -89,7 +89,7 @@ class ModelAdapter implements Adapter {
     if (this.#sql.consume.run(this.#now(), this.#model, id).changes === 1) return;
     const grantId = revokesGrantOnReplay(this.#model) ? this.#sql.grantOf.get(this.#model, id)?.grant_id : undefined;
     if (grantId) this.#sql.revokeGrant.run(grantId, grantId);
-    throw alreadyConsumed(this.#model);
+    throw alreadyConsumed(this.#model, id);
   }
 
   async destroy(id: string) {

@@ -5,19 +5,25 @@ import type { TokenFacts } from './types.ts';
 const METHOD_LABELS: Record<string, string> = {
   pwd: 'password',
   otp: 'one-time code',
-  hwk: 'hardware-bound key (passkey)',
-  swk: 'software-bound key',
+  hwk: 'passkey, device-bound',
+  swk: 'passkey, synced',
   user: 'user verification',
   pin: 'PIN',
   fpt: 'fingerprint',
   face: 'face recognition',
   sms: 'code by SMS',
   pop: 'proof of possession of a key',
-  mfa: 'multiple factors',
 };
 
-export function methodLabel(method: string): string {
-  return METHOD_LABELS[method] ? `${METHOD_LABELS[method]} (${method})` : method;
+/** How a passkey shows in amr (pop, hwk or swk, user): one phrase, not three. */
+const PART_OF_A_KEY = new Set(['pop', 'user']);
+
+/** People's words for a list of amr methods, e.g. ['password (pwd)', 'passkey, synced (swk)']. */
+export function describeMethods(methods: readonly string[]): string[] {
+  const key = methods.some((method) => method === 'hwk' || method === 'swk');
+  return methods
+    .filter((method) => !(key && PART_OF_A_KEY.has(method)))
+    .map((method) => (METHOD_LABELS[method] ? `${METHOD_LABELS[method]} (${method})` : method));
 }
 
 const methods = (facts: TokenFacts | undefined) => (facts?.amr ?? []).filter((method) => method !== 'mfa');

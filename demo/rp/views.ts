@@ -1,6 +1,6 @@
 // The demo RP's pages: the tokens held, the actions, and the story of the last step-up. Escaped output, no script.
 import { html, type SafeHtml } from '../../interactions/views/html.ts';
-import { methodLabel } from './story.ts';
+import { describeMethods } from './story.ts';
 import type { Outcome, SignedIn, Story, TokenFacts } from './types.ts';
 
 export interface PageContext {
@@ -30,7 +30,8 @@ ${body}
 
 function when(epoch: number | undefined, now: number): SafeHtml {
   if (epoch === undefined) return html`<em>none</em>`;
-  return html`<time datetime="${new Date(epoch * 1000).toISOString()}">${new Date(epoch * 1000).toISOString().replace('.000Z', 'Z')}</time> (${now - epoch} s ago)`;
+  const relative = epoch > now ? `in ${epoch - now} s` : `${now - epoch} s ago`;
+  return html`<time datetime="${new Date(epoch * 1000).toISOString()}">${new Date(epoch * 1000).toISOString().replace('.000Z', 'Z')}</time> (${relative})`;
 }
 
 function factsList(id: string, facts: TokenFacts, now: number): SafeHtml {
@@ -104,11 +105,11 @@ ${row('auth_time', (facts) => html`<span data-value="${facts.authTime ?? ''}">${
 }
 
 function storySection(story: Story, now: number): SafeHtml {
-  const sent = new URLSearchParams(story.sentWith).toString();
+  const sent = Object.entries(story.sentWith).map(([name, value]) => `${name}=${value}`).join(', ');
   const provider = story.providerError
     ? html`<li data-step="provider">The provider answered <code data-provider-error>${story.providerError.error}</code>${story.providerError.description ? html`: ${story.providerError.description}` : ''}.</li>`
     : story.proven
-      ? html`<li data-step="provider">The provider asked you for <strong data-proven="${story.proven.join(' ')}">${story.proven.length ? story.proven.map(methodLabel).join(' and ') : 'nothing (your sign-in already met the request)'}</strong>.
+      ? html`<li data-step="provider">The provider asked you for <strong data-proven="${story.proven.join(' ')}">${story.proven.length ? describeMethods(story.proven).join(' and ') : 'nothing (your sign-in already met the request)'}</strong>.
 <span class="hint">Inferred from the tokens before and after (new amr values; all of them when the old sign-in was older than max_age). The RP cannot see the provider's decisions; an operator reads them with <code>npm run cli -- audit list --type policy.decision</code>.</span></li>`
       : html``;
   return html`<section id="story" aria-labelledby="story-heading">

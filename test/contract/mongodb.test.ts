@@ -4,6 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoIndexes, mongoIndexStatus, openMongoStores, type MongoStores } from '../../adapters/mongodb/index.ts';
 import { MONGO_INDEXES } from '../../adapters/mongodb/indexes.ts';
 import { describeStoresContract } from './stores.contract.ts';
+import { loadConfig } from '../../config/index.ts';
+import { generateKeyMaterial, serializeKeys } from '../../config/keys.ts';
+import { openStores } from '../../server/storage.ts';
 
 const uri = process.env.MONGODB_URI;
 const dbName = `stepup_contract_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
@@ -46,6 +49,26 @@ describe.skipIf(!uri)(uri ? `MongoDB (${dbName})` : 'MONGODB_URI not set: MongoD
       await admin.db.collection('oidc_AuthorizationCode').dropIndex('by_grant');
       expect((await mongoIndexStatus(admin.db)).missing).toEqual(['oidc_AuthorizationCode.by_grant']);
       expect((await createMongoIndexes(admin.db)).created).toEqual(['oidc_AuthorizationCode.by_grant']);
+    });
+
+    it('makes a production start refuse a database without them, naming db migrate', async () => {
+      const empty = `${dbName}_empty`;
+      const keys = serializeKeys(await generateKeyMaterial());
+      const config = await loadConfig({
+        NODE_ENV: 'production',
+        ISSUER: 'https://id.example',
+        DATA_DIR: '/nonexistent-stepup-data',
+        MONGODB_URI: uri!,
+        MONGODB_DB: empty,
+        STEPUP_JWKS: keys.jwks,
+        STEPUP_COOKIE_KEYS: keys.cookieKeys,
+        STEPUP_TOTP_KEYS: keys.totpKeys,
+      });
+      try {
+        await expect(openStores(config)).rejects.toThrow(/lacks indexes the provider relies on \(.*accounts\.unique_username_key.*\).*db migrate/);
+      } finally {
+        await admin.db.client.db(empty).dropDatabase();
+      }
     });
 
     it('keeps an expired document out of every read even before the TTL monitor deletes it', async () => {

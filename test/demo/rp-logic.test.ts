@@ -1,0 +1,98 @@
+// The demo's pure parts as tables: what the RP does with a challenge, what it infers the provider asked, and the ledger's rules.
+import { describe, expect, it } from 'vitest';
+import { nextStep } from '../../demo/rp/next-step.ts';
+import { readChallenge } from '../../demo/rp/api-client.ts';
+import { describeMethods, provenDuringStepUp } from '../../demo/rp/story.ts';
+import type { Challenge, TokenFacts } from '../../demo/rp/types.ts';
+import { formatCents, Ledger, parseAmount } from '../../demo/api/ledger.ts';
+
+const challenge = (fields: Partial<Challenge>): Challenge => ({ status: 401, header: 'Bearer', ...fields });
+
+describe('nextStep: what the RP does with a challenge it did not expect', () => {
+  it.each<[string, Challenge, number, ReturnType<typeof nextStep>['kind'], Record<string, string> | undefined]>([
+    ['step-up with acr_values and max_age', challenge({ error: 'insufficient_user_authentication', acrValues: ['aal2', 'phr'], maxAge: 300 }), 0, 'authorize', { acr_values: 'aal2 phr', max_age: '300' }],
+    ['step-up with max_age only', challenge({ error: 'insufficient_user_authentication', maxAge: 0 }), 0, 'authorize', { max_age: '0' }],
+    ['step-up with acr_values only', challenge({ error: 'insufficient_user_authentication', acrValues: ['phr'] }), 0, 'authorize', { acr_values: 'phr' }],
+    ['more scope', challenge({ status: 403, error: 'insufficient_scope', scope: ['api:write'] }), 0, 'authorize', { scope: 'api:write' }],
+    ['an expired token', challenge({ error: 'invalid_token' }), 0, 'authorize', {}],
+    ['no token at all', challenge({}), 0, 'authorize', {}],
+    ['a malformed request', challenge({ status: 400, error: 'invalid_request' }), 0, 'stop', undefined],
+    ['a second challenge after a round trip', challenge({ error: 'insufficient_user_authentication', acrValues: ['aal2'] }), 1, 'stop', undefined],
+  ])('%s', (_name, given, rounds, kind, params) => {
+    const step = nextStep(given, rounds);
+    expect(step.kind).toBe(kind);
+    if (step.kind === 'authorize') expect(step.params).toEqual(params);
+  });
+});
+
+describe('readChallenge: the Bearer parameters as openid-client parsed them', () => {
+  it('reads lists, an integer max_age, and ignores other schemes', () => {
+    const parsed = readChallenge(401, 'h', [
+      { scheme: 'dpop', parameters: { error: 'x' } },
+      { scheme: 'bearer', parameters: { error: 'insufficient_user_authentication', acr_values: 'aal2  phr', max_age: '300' } },
+    ]);
+    expect(parsed).toEqual({ status: 401, header: 'h', error: 'insufficient_user_authentication', errorDescription: undefined, acrValues: ['aal2', 'phr'], maxAge: 300, scope: undefined });
+  });
+
+  it('drops a max_age that is not a whole number rather than guessing', () => {
+    expect(readChallenge(401, 'h', [{ scheme: 'bearer', parameters: { max_age: '5m' } }])?.maxAge).toBeUndefined();
+    expect(readChallenge(401, 'h', [{ scheme: 'basic', parameters: {} }])).toBeUndefined();
+  });
+});
+
+describe('provenDuringStepUp: which factors the provider asked for, seen from the tokens', () => {
+  const aal1: TokenFacts = { acr: 'aal1', amr: ['pwd'], authTime: 1000 };
+  const aal2: TokenFacts = { acr: 'aal2', amr: ['pwd', 'otp', 'mfa'], authTime: 1100 };
+  it.each<[string, TokenFacts | undefined, TokenFacts, number | undefined, number, string[]]>([
+    ['only the new factor when the password is still fresh', aal1, aal2, 300, 1090, ['otp']],
+    ['every factor when the old sign-in was older than max_age', aal1, aal2, 300, 1400, ['pwd', 'otp']],
+    ['every factor with max_age=0', aal1, aal2, 0, 1090, ['pwd', 'otp']],
+    ['the new factor without max_age', aal1, aal2, undefined, 5000, ['otp']],
+    ['nothing when auth_time did not move (the session already sufficed)', aal2, { ...aal2 }, 300, 1100, []],
+    ['what was re-proven when no method is new', aal1, { acr: 'aal1', amr: ['pwd'], authTime: 1200 }, undefined, 1150, ['pwd']],
+    ['everything at the first sign-in', undefined, aal2, undefined, 1000, ['pwd', 'otp']],
+  ])('%s', (_name, before, after, maxAge, sentAt, expected) => {
+    expect(provenDuringStepUp(before, after, maxAge, sentAt)).toEqual(expected);
+  });
+});
+
+describe('the demo ledger', () => {
+  it.each<[unknown, number | undefined]>([
+    ['25', 2500],
+    ['25.5', 2550],
+    ['25.50', 2550],
+    [' 1.00 ', 100],
+    [12, 1200],
+    ['0', undefined],
+    ['-5', undefined],
+    ['1.234', undefined],
+    ['1e3', undefined],
+    ['', undefined],
+    [null, undefined],
+    ['99999999', undefined],
+  ])('parses %j as %j cents', (value, cents) => {
+    expect(parseAmount(value)).toBe(cents);
+  });
+
+  it('moves money only within the balance, to a sensible recipient', () => {
+    const ledger = new Ledger();
+    expect(ledger.transfer('alice', 'bob', '999.99')).toMatchObject({ to: 'bob', cents: 99_999 });
+    expect(ledger.transfer('alice', 'bob', '0.02')).toBe('insufficient_funds');
+    expect(ledger.transfer('alice', '<script>', '0.01')).toBe('invalid_recipient');
+    expect(formatCents(ledger.balance('alice'))).toBe('0.01');
+    expect(formatCents(ledger.balance('bob'))).toBe('1000.00');
+  });
+});
+
+describe('describeMethods: amr for people', () => {
+  it.each<[string[], string[]]>([
+    [['otp'], ['one-time code (otp)']],
+    [['pwd', 'otp'], ['password (pwd)', 'one-time code (otp)']],
+    [['pop', 'hwk', 'user'], ['passkey, device-bound (hwk)']],
+    [['pop', 'swk', 'user'], ['passkey, synced (swk)']],
+    [['pop', 'user'], ['proof of possession of a key (pop)', 'user verification (user)']],
+    [['urn:example:custom'], ['urn:example:custom']],
+  ])('%j reads as %j', (methods, words) => {
+    expect(describeMethods(methods)).toEqual(words);
+  });
+});
