@@ -97,10 +97,39 @@ export interface AuditEvent {
   reason?: string;
 }
 
+/** An audit event as stored: its place in the store's chain and hash = SHA-256(previous hash || canonical JSON of event + seq). */
+export interface ChainedAuditEvent {
+  seq: number;
+  hash: string;
+  event: AuditEvent;
+}
+
+export interface AuditQuery {
+  accountId?: string;
+  clientId?: string;
+  outcome?: AuditEvent['outcome'];
+  type?: string;
+  /** Epoch milliseconds, inclusive. */
+  from?: number;
+  /** Epoch milliseconds, inclusive. */
+  to?: number;
+  limit: number;
+}
+
+/** The first broken link names the seq where the stored chain stops matching. */
+export type AuditVerification = { ok: true; count: number } | { ok: false; seq: number; reason: string };
+
 export interface AuditStore {
+  /** Chains the event to the last stored one, atomically with respect to concurrent appends. */
   append(event: AuditEvent): Promise<void>;
   /** Newest first. */
   list(filter: { accountId?: string; type?: string; limit: number }): Promise<AuditEvent[]>;
+  /** Oldest first, with seq and hash. */
+  query(filter: AuditQuery): Promise<ChainedAuditEvent[]>;
+  /** Up to `limit` stored events with a seq above `afterSeq`, in seq order: pages through the whole chain. */
+  readChain(afterSeq: number, limit: number): Promise<ChainedAuditEvent[]>;
+  /** Recomputes the chain from the first event and reports the first broken link. */
+  verify(): Promise<AuditVerification>;
 }
 
 /** Registered OAuth clients (the metadata oidc-provider reads through the Client model). */

@@ -1,24 +1,76 @@
-// The append-only audit log in MongoDB, read newest first (server-assigned ids follow the order of insertion).
+// The append-only, hash-chained audit log in MongoDB: list newest first, query and read the chain oldest first.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, Filter } from 'mongodb';
 import { clampAuditLimit } from '../audit-limit.ts';
-import type { AuditEvent, AuditStore } from '../types.ts';
+import { nextLink, storedForm, verifyChain } from '../audit-chain.ts';
+import { StoreError, type AuditEvent, type AuditStore, type ChainedAuditEvent } from '../types.ts';
 import { COLLECTIONS } from './collections.ts';
+import { isDuplicateKey } from './errors.ts';
+
+/** An event with its link; events written before the chain existed have neither field and stay out of it. */
+type AuditDoc = AuditEvent & { seq?: number; hash?: string };
+
+/** Appends that lose the race for a seq try again: enough for many instances appending at once. */
+const MAX_APPEND_ATTEMPTS = 100;
+
+/** Chained events: the same filter as the unique_seq index's, so that the planner can use it. */
+const CHAINED: Filter<AuditDoc> = { seq: { $exists: true } };
 
 export function createAuditStore(db: Db): AuditStore {
-  const audit = db.collection<AuditEvent>(COLLECTIONS.audit);
+  const audit = db.collection<AuditDoc>(COLLECTIONS.audit);
+
+  const readChain = async (afterSeq: number, limit: number) => {
+    const docs = await audit.find({ seq: { $exists: true, $gt: afterSeq } }, { projection: { _id: 0 } }).sort({ seq: 1 }).limit(limit).toArray();
+    return docs.map(chained);
+  };
 
   return {
     async append(event) {
-      // A copy: the driver would otherwise add an _id to the caller's object. The server assigns the _id, so every
-      // instance's events share one order.
-      await audit.insertOne({ ...event }, { forceServerObjectId: true });
+      const stored = storedForm(event);
+      // Optimistic: link to the last event and insert; the unique index on seq (indexes.ts) refuses all but one of
+      // the appends that read the same last event, and those read it again.
+      for (let attempt = 1; ; attempt += 1) {
+        const last = await audit.find(CHAINED, { projection: { _id: 0, seq: 1, hash: 1 } }).sort({ seq: -1 }).limit(1).next();
+        const link = nextLink(last ? { seq: last.seq!, hash: last.hash! } : undefined, stored);
+        try {
+          // The server assigns the _id, so that list's order is every instance's order.
+          await audit.insertOne({ ...stored, seq: link.seq, hash: link.hash }, { forceServerObjectId: true });
+          return;
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          if (attempt >= MAX_APPEND_ATTEMPTS) throw new StoreError('conflict', 'audit append lost the race for a seq too often');
+          await sleep(Math.random() * Math.min(50, attempt * 2));
+        }
+      }
     },
     async list({ accountId, type, limit }) {
-      const filter: Filter<AuditEvent> = {};
+      const filter: Filter<AuditDoc> = {};
       if (accountId !== undefined) filter.accountId = accountId;
       if (type !== undefined) filter.type = type;
-      const docs = await audit.find(filter, { projection: { _id: 0 } }).sort({ _id: -1 }).limit(clampAuditLimit(limit)).toArray();
+      const docs = await audit
+        .find(filter, { projection: { _id: 0, seq: 0, hash: 0 } })
+        .sort({ _id: -1 })
+        .limit(clampAuditLimit(limit))
+        .toArray();
       return docs as AuditEvent[];
     },
+    async query({ accountId, clientId, outcome, type, from, to, limit }) {
+      const filter: Filter<AuditDoc> = { ...CHAINED };
+      if (accountId !== undefined) filter.accountId = accountId;
+      if (clientId !== undefined) filter.clientId = clientId;
+      if (outcome !== undefined) filter.outcome = outcome;
+      if (type !== undefined) filter.type = type;
+      if (from !== undefined || to !== undefined) {
+        filter.at = { ...(from !== undefined && { $gte: from }), ...(to !== undefined && { $lte: to }) };
+      }
+      const docs = await audit.find(filter, { projection: { _id: 0 } }).sort({ seq: 1 }).limit(clampAuditLimit(limit)).toArray();
+      return docs.map(chained);
+    },
+    readChain,
+    verify: () => verifyChain(readChain),
   };
+}
+
+function chained({ seq, hash, ...event }: AuditDoc): ChainedAuditEvent {
+  return { seq: seq!, hash: hash ?? '', event };
 }

@@ -40,6 +40,8 @@ export const MONGO_INDEXES: ReadonlyMap<string, readonly IndexSpec[]> = new Map<
     [
       { name: 'by_account', key: { accountId: 1, _id: -1 } },
       { name: 'by_type', key: { type: 1, _id: -1 } },
+      // One event per seq: the audit chain's appends race on it (audit.ts). Events from before the chain have no seq.
+      { name: 'unique_seq', key: { seq: 1 }, unique: true, partialFilterExpression: { seq: { $exists: true } } },
     ],
   ],
   [COLLECTIONS.clients, []],

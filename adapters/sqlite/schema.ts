@@ -80,4 +80,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE authenticators ADD COLUMN sign_count INTEGER;
   CREATE UNIQUE INDEX authenticators_by_credential ON authenticators(credential_id) WHERE credential_id IS NOT NULL;
   `,
+  // The audit hash chain (adapters/audit-chain.ts): events written before it get their hash once, when the store opens,
+  // which is the only update the trigger lets through.
+  `
+  ALTER TABLE audit_events ADD COLUMN hash TEXT;
+  CREATE INDEX audit_events_unchained ON audit_events(seq) WHERE hash IS NULL;
+  DROP TRIGGER audit_events_no_update;
+  CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+    WHEN NOT (OLD.hash IS NULL AND NEW.hash IS NOT NULL AND NEW.seq IS OLD.seq AND NEW.at IS OLD.at
+              AND NEW.type IS OLD.type AND NEW.account_id IS OLD.account_id AND NEW.event IS OLD.event)
+    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+  `,
 ];

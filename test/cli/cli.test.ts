@@ -1,6 +1,6 @@
 // The operator CLI: each command against an in-memory store, plus one run of the real executable.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,8 @@ import { attemptKeys, decryptSecret, verifyPasswordHash } from '../../authentica
 import { loadConfig, type AppConfig } from '../../config/index.ts';
 import { totpKeyring } from '../../config/keys.ts';
 import { buildProvider } from '../../server/provider.ts';
-import { listAudit } from '../../cli/audit-commands.ts';
+import Database from 'better-sqlite3';
+import { exportAudit, listAudit, queryAudit, verifyAudit } from '../../cli/audit-commands.ts';
 import { addClient, listClients, type AddClientArgs } from '../../cli/client-commands.ts';
 import { CliError } from '../../cli/errors.ts';
 import { generateKeys } from '../../cli/keys-commands.ts';
@@ -237,6 +238,76 @@ describe('audit list', () => {
     await rejectsWith(listAudit(stores, config, { limit: 0 }, out), 'invalid_input', /--limit/);
     await rejectsWith(listAudit(stores, config, { account: 'nobody' }, out), 'not_found', /no user/);
   });
+});
+
+describe('audit query, export and verify', () => {
+  const T = Date.parse('2026-01-02T03:04:05Z');
+
+  beforeEach(async () => {
+    await addUser(stores, config, { username: 'alice', password: 'pw' }, () => {});
+    const alice = (await stores.accounts.findByUsername('alice'))!.id;
+    await stores.audit.append({ at: T, type: 'factor.verify', outcome: 'failure', accountId: alice, clientId: 'rp-1', factor: 'otp' });
+    await stores.audit.append({ at: T + 60_000, type: 'factor.verify', outcome: 'success', accountId: alice, clientId: 'rp-1', factor: 'otp' });
+    await stores.audit.append({ at: T + 120_000, type: 'policy.decision', outcome: 'info', clientId: 'rp-2' });
+  });
+
+  it('prints the matching events as JSON lines, oldest first, with seq and hash', async () => {
+    await queryAudit(stores, config, { account: 'alice', client: 'rp-1' }, out);
+    const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events.map((event) => [event.seq, event.outcome])).toEqual([[1, 'failure'], [2, 'success']]);
+    expect(events[0]).toMatchObject({ type: 'factor.verify', at: T, clientId: 'rp-1', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    const seqs = async (args: Parameters<typeof queryAudit>[2]) => {
+      lines = [];
+      await queryAudit(stores, config, args, out);
+      return lines.map((line) => (JSON.parse(line) as { seq: number }).seq);
+    };
+    expect(await seqs({ outcome: 'success' })).toEqual([2]);
+    expect(await seqs({ type: 'policy.decision' })).toEqual([3]);
+    expect(await seqs({ since: '2026-01-02T03:05:05Z' })).toEqual([2, 3]);
+    expect(await seqs({ until: String(T + 60_000) })).toEqual([1, 2]);
+    expect(await seqs({ since: '2026-01-02T03:05:00Z', until: '2026-01-02T03:06:00Z' })).toEqual([2]);
+    expect(await seqs({ limit: 1 })).toEqual([1]);
+    expect(await seqs({ client: 'rp-9' })).toEqual([]);
+
+    await rejectsWith(queryAudit(stores, config, { outcome: 'maybe' }, out), 'invalid_input', /--outcome/);
+    await rejectsWith(queryAudit(stores, config, { since: 'yesterday' }, out), 'invalid_input', /--since/);
+    await rejectsWith(queryAudit(stores, config, { limit: 1001 }, out), 'invalid_input', /--limit/);
+    await rejectsWith(queryAudit(stores, config, { account: 'nobody' }, out), 'not_found', /no user/);
+  });
+
+  it('exports every event in chain order as JSON lines', async () => {
+    const file = join(root, 'export.jsonl');
+    await exportAudit(stores, config, { out: file }, out);
+    expect(lines).toEqual([`exported 3 audit events to ${file}`]);
+    const exported = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(exported.map((event) => event.seq)).toEqual([1, 2, 3]);
+    const chain = await stores.audit.readChain(0, 10);
+    expect(exported).toEqual(chain.map(({ seq, hash, event }) => ({ seq, ...event, hash })));
+  });
+
+  it('reports an intact chain, and the first broken seq of a tampered one', async () => {
+    await verifyAudit(stores, config, {}, out);
+    expect(lines).toEqual(['chain intact: 3 events']);
+
+    const dir = join(root, 'verify');
+    const file = join(dir, 'stepup.sqlite');
+    const onFile = openSqliteStores({ file });
+    for (const event of await stores.audit.readChain(0, 10)) await onFile.audit.append(event.event);
+    const raw = new Database(file);
+    raw.exec('DROP TRIGGER audit_events_no_update');
+    raw.prepare(`UPDATE audit_events SET event = json_set(event, '$.outcome', 'success') WHERE seq = 1`).run();
+    raw.close();
+    await rejectsWith(verifyAudit(onFile, config, {}, out), 'conflict', /^audit chain broken at seq 1: hash mismatch/);
+    await onFile.close();
+
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: dir, STEPUP_SCRYPT_N: '1024' };
+    for (const name of Object.keys(env)) if (name.startsWith('STEPUP_') && name !== 'STEPUP_SCRYPT_N') delete env[name];
+    delete env.MONGODB_URI;
+    const verify = spawnSync(process.execPath, ['bin/stepup.mjs', 'audit', 'verify'], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
+    expect(verify.status).toBe(1);
+    expect(verify.stderr).toMatch(/^error: audit chain broken at seq 1: hash mismatch/);
+  }, 60_000);
 });
 
 describe('the stepup executable', () => {

@@ -1,13 +1,14 @@
 // Runs the stores contract on SQLite, in memory and on files, and checks that data survives a restart.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
 import { describeStoresContract } from './stores.contract.ts';
 import { MIGRATIONS } from '../../adapters/sqlite/schema.ts';
+import { chainHash } from '../../adapters/audit-chain.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'stepup-sqlite-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -84,6 +85,106 @@ describe('SQLite stores on a file', () => {
       expect(() => db.prepare("UPDATE audit_events SET type = 'x'").run()).toThrow(/append-only/);
     } finally {
       db.close();
+    }
+  });
+});
+
+describe('the SQLite audit chain, tampered with behind the triggers', () => {
+  const events = Array.from({ length: 5 }, (_, i) => ({ at: 1000 + i, type: 'login', outcome: 'success' as const, accountId: `acc-${i + 1}` }));
+
+  /** Five chained events in a file, and a second connection to it without the append-only triggers. */
+  async function tamperable(name: string) {
+    const file = join(root, 'tamper', name, 'stepup.db');
+    const stores = openSqliteStores({ file });
+    for (const event of events) await stores.audit.append(event);
+    expect(await stores.audit.verify()).toEqual({ ok: true, count: 5 });
+    const raw = new Database(file);
+    raw.exec('DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;');
+    return { stores, raw };
+  }
+
+  it('detects an edited event at its seq', async () => {
+    const { stores, raw } = await tamperable('edit');
+    try {
+      const edited = JSON.stringify({ ...events[2], outcome: 'failure' });
+      raw.prepare('UPDATE audit_events SET event = ? WHERE seq = 3').run(edited);
+      expect(await stores.audit.verify()).toEqual({ ok: false, seq: 3, reason: expect.stringMatching(/hash mismatch/) });
+    } finally {
+      raw.close();
+      await stores.close();
+    }
+  });
+
+  it('detects an edit whose hash was recomputed, at the next seq', async () => {
+    const { stores, raw } = await tamperable('rehash');
+    try {
+      const [second] = await stores.audit.readChain(1, 1);
+      const edited = { ...events[2], outcome: 'failure' as const };
+      raw.prepare('UPDATE audit_events SET event = ?, hash = ? WHERE seq = 3').run(JSON.stringify(edited), chainHash(second!.hash, 3, edited));
+      expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 4 });
+    } finally {
+      raw.close();
+      await stores.close();
+    }
+  });
+
+  it('detects a deleted event, naming the missing seq', async () => {
+    const { stores, raw } = await tamperable('delete');
+    try {
+      raw.prepare('DELETE FROM audit_events WHERE seq = 2').run();
+      expect(await stores.audit.verify()).toEqual({ ok: false, seq: 2, reason: 'event 2 is missing (the next stored event is 3)' });
+    } finally {
+      raw.close();
+      await stores.close();
+    }
+  });
+
+  it('detects two events swapped, at the first of them', async () => {
+    const { stores, raw } = await tamperable('reorder');
+    try {
+      const rows = raw.prepare<[], { seq: number; at: number; account_id: string; event: string; hash: string }>(
+        'SELECT seq, at, account_id, event, hash FROM audit_events WHERE seq IN (2, 4) ORDER BY seq',
+      ).all();
+      const swap = raw.prepare('UPDATE audit_events SET at = ?, account_id = ?, event = ?, hash = ? WHERE seq = ?');
+      raw.transaction(() => {
+        swap.run(rows[1]!.at, rows[1]!.account_id, rows[1]!.event, rows[1]!.hash, 2);
+        swap.run(rows[0]!.at, rows[0]!.account_id, rows[0]!.event, rows[0]!.hash, 4);
+      })();
+      expect((await stores.audit.list({ limit: 5 })).map((e) => e.accountId)).toEqual(['acc-5', 'acc-2', 'acc-3', 'acc-4', 'acc-1']);
+      expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 2 });
+    } finally {
+      raw.close();
+      await stores.close();
+    }
+  });
+
+  it('chains the events of a database written before the chain existed, once, when it opens', async () => {
+    const file = join(root, 'tamper', 'legacy', 'stepup.db');
+    mkdirSync(dirname(file), { recursive: true });
+    const old = new Database(file);
+    old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    MIGRATIONS.slice(0, 2).forEach((sql, index) => {
+      old.exec(sql);
+      old.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, 0)').run(index + 1);
+    });
+    const insert = old.prepare('INSERT INTO audit_events (at, type, account_id, event) VALUES (?, ?, ?, ?)');
+    for (const event of events.slice(0, 3)) insert.run(event.at, event.type, event.accountId, JSON.stringify(event));
+    old.close();
+
+    const stores = openSqliteStores({ file });
+    try {
+      await stores.audit.append(events[3]!);
+      expect(await stores.audit.verify()).toEqual({ ok: true, count: 4 });
+      expect((await stores.audit.readChain(0, 10)).map((entry) => entry.event)).toEqual(events.slice(0, 4));
+    } finally {
+      await stores.close();
+    }
+    const raw = new Database(file);
+    try {
+      expect(() => raw.prepare("UPDATE audit_events SET hash = 'x' WHERE seq = 1").run()).toThrow(/append-only/);
+      expect(() => raw.prepare("UPDATE audit_events SET type = 'x'").run()).toThrow(/append-only/);
+    } finally {
+      raw.close();
     }
   });
 });

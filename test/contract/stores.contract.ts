@@ -1,7 +1,8 @@
 // The behaviour every Stores implementation must have, registered as vitest suites.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthEvent } from '../../policy/types.ts';
-import type { AccountRecord, AuditEvent, AuthenticatorRecord, Stores } from '../../adapters/types.ts';
+import type { AccountRecord, AuditEvent, AuditQuery, AuthenticatorRecord, Stores } from '../../adapters/types.ts';
+import { GENESIS_HASH, chainHash } from '../../adapters/audit-chain.ts';
 
 /** The contract drives expiry with this clock (epoch seconds) instead of sleeping. */
 export interface ContractClock {
@@ -250,6 +251,52 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(await stores.audit.list({ limit: 0 })).toHaveLength(1);
         expect(await stores.audit.list({ limit: -5 })).toHaveLength(1);
         expect(await stores.audit.list({ limit: 5000 })).toHaveLength(4);
+      });
+
+      it('chains every event: seq 1..n in order, each hash over the previous one, and the chain verifies', async () => {
+        const chain = await stores.audit.readChain(0, 100);
+        expect(chain.map((entry) => entry.seq)).toEqual([1, 2, 3, 4]);
+        expect(chain.map((entry) => entry.event.at)).toEqual([t, t + 1, t + 2, t + 3]);
+        expect(chain[0]!.event).toEqual({ ...audit(t, 'login', 'acc-1'), requestedAcr: ['aal2'], amr: ['pwd'], reason: 'ok' });
+        let prev = GENESIS_HASH;
+        for (const entry of chain) {
+          expect(entry.hash).toBe(chainHash(prev, entry.seq, entry.event));
+          prev = entry.hash;
+        }
+        expect(await stores.audit.readChain(2, 1)).toEqual([chain[2]]);
+        expect(await stores.audit.verify()).toEqual({ ok: true, count: 4 });
+      });
+
+      it('keeps one valid chain with distinct seqs under 20 concurrent appends', async () => {
+        await Promise.all(Array.from({ length: 20 }, (_, i) => stores.audit.append({ ...audit(t + 10 + i, 'burst'), clientId: `rp-${i}` })));
+        const chain = await stores.audit.readChain(0, 100);
+        expect(chain.map((entry) => entry.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+        expect(new Set(chain.map((entry) => entry.event.clientId).filter(Boolean)).size).toBe(20);
+        expect(await stores.audit.verify()).toEqual({ ok: true, count: 24 });
+      });
+
+      it('queries by account, client, outcome, type and time range, oldest first, with seq and hash', async () => {
+        await stores.audit.append({ at: t + 4, type: 'factor.verify', outcome: 'failure', accountId: 'acc-1', clientId: 'rp-1' });
+        await stores.audit.append({ at: t + 5, type: 'factor.verify', outcome: 'success', accountId: 'acc-1', clientId: 'rp-2' });
+        const seqs = async (filter: Omit<AuditQuery, 'limit'>, limit = 100) =>
+          (await stores.audit.query({ ...filter, limit })).map((entry) => entry.seq);
+        expect(await seqs({})).toEqual([1, 2, 3, 4, 5, 6]);
+        expect(await seqs({ accountId: 'acc-1' })).toEqual([1, 2, 5, 6]);
+        expect(await seqs({ clientId: 'rp-1' })).toEqual([5]);
+        expect(await seqs({ outcome: 'failure' })).toEqual([5]);
+        expect(await seqs({ type: 'factor.verify', outcome: 'success' })).toEqual([6]);
+        expect(await seqs({ from: t + 1, to: t + 4 })).toEqual([2, 3, 4, 5]);
+        expect(await seqs({ accountId: 'acc-1', from: t + 2 })).toEqual([5, 6]);
+        expect(await seqs({}, 2)).toEqual([1, 2]);
+        const [entry] = await stores.audit.query({ clientId: 'rp-2', limit: 10 });
+        expect(entry).toEqual({ seq: 6, hash: expect.stringMatching(/^[0-9a-f]{64}$/), event: { at: t + 5, type: 'factor.verify', outcome: 'success', accountId: 'acc-1', clientId: 'rp-2' } });
+      });
+    });
+
+    describe('an empty audit log', () => {
+      it('verifies as an intact chain of no events', async () => {
+        expect(await stores.audit.verify()).toEqual({ ok: true, count: 0 });
+        expect(await stores.audit.readChain(0, 10)).toEqual([]);
       });
     });
 
