@@ -1,6 +1,6 @@
 // Key material: signing JWKS, cookie keys and the TOTP encryption keyring; generated and kept on disk in development only.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { z } from 'zod';
@@ -70,19 +70,28 @@ export async function generateKeyMaterial(): Promise<Omit<KeyMaterial, 'generate
 /** Development keys persist in the data directory so sessions and TOTP secrets survive a restart. */
 export async function developmentKeys(dataDir: string): Promise<KeyMaterial> {
   const file = join(dataDir, 'dev-keys.json');
-  if (existsSync(file)) {
-    const saved = parseJson(file, readFileSync(file, 'utf8')) as { jwks: string; cookieKeys: string; totpKeys: string };
-    return {
-      jwks: parseJwks(file, saved.jwks),
-      cookieKeys: parseCookieKeys(file, saved.cookieKeys),
-      totpKeys: parseTotpKeys(file, saved.totpKeys),
-      generated: true,
-    };
+  if (!existsSync(file)) {
+    // Two processes starting together must end with the same keys: write a complete file aside,
+    // then link it into place, which fails (and the other process's keys win) if one is there already.
+    const material = await generateKeyMaterial();
+    mkdirSync(dataDir, { recursive: true });
+    const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(draft, JSON.stringify(serializeKeys(material), null, 2), { mode: 0o600 });
+    try {
+      linkSync(draft, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      unlinkSync(draft);
+    }
   }
-  const material = await generateKeyMaterial();
-  mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(serializeKeys(material), null, 2), { mode: 0o600 });
-  return { ...material, generated: true };
+  const saved = parseJson(file, readFileSync(file, 'utf8')) as { jwks: string; cookieKeys: string; totpKeys: string };
+  return {
+    jwks: parseJwks(file, saved.jwks),
+    cookieKeys: parseCookieKeys(file, saved.cookieKeys),
+    totpKeys: parseTotpKeys(file, saved.totpKeys),
+    generated: true,
+  };
 }
 
 /** The environment-variable form of key material, as `cli keys generate` prints it. */

@@ -46,6 +46,7 @@ main().catch((error) => {
     console.error(`configuration error: ${error.message}`);
     process.exit(78);
   }
-  console.error(error);
+  console.error(`cannot start: ${(error as Error).message}`);
+  if (process.env.LOG_LEVEL === 'debug') console.error(error);
   process.exit(1);
 });

@@ -88,3 +88,12 @@ describe('checkRuntime', () => {
     expect(checkRuntime(version, production)).toEqual(verdict);
   });
 });
+
+describe('development keys', () => {
+  it('are the same for processes that start together on an empty data directory', async () => {
+    const dir = dataDir();
+    const loaded = await Promise.all(Array.from({ length: 8 }, () => loadConfig({ DATA_DIR: dir })));
+    const kids = new Set(loaded.map((config) => JSON.stringify(config.keys.jwks)));
+    expect(kids.size).toBe(1);
+  });
+});
