@@ -42,6 +42,8 @@ export interface AppConfig {
   resourceServers: ResourceServer[];
   /** Passkeys: the relying-party id (a registrable domain of the issuer) and the origins pages are served from. */
   webauthn: { rpId: string; rpName: string; origins: string[] };
+  /** Prometheus metrics on their own port (on HOST), off when unset. */
+  metricsPort?: number;
   logLevel: string;
 }
 
@@ -61,6 +63,7 @@ const env = z.object({
   STEPUP_WEBAUTHN_RP_ID: z.string().min(1).optional(),
   STEPUP_WEBAUTHN_RP_NAME: z.string().min(1).default('Step-up sign-in'),
   STEPUP_WEBAUTHN_ORIGINS: z.string().min(1).optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: unsetIfEmpty(z.string().regex(/^mongodb(\+srv)?:\/\/[^/?]+/, 'must be a mongodb:// or mongodb+srv:// connection string').optional()),
   MONGODB_DB: unsetIfEmpty(
@@ -187,6 +190,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     sensitiveActionMaxAge: 300,
     resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer),
     webauthn: webauthnSettings(vars, issuer),
+    metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,
   };
 }

@@ -10,6 +10,7 @@ import { systemClock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { buildProvider } from './provider.ts';
 import { guardStores } from './guarded-stores.ts';
+import { meteredStores, type Metrics } from './metrics.ts';
 
 export interface AppDeps {
   config: AppConfig;
@@ -17,9 +18,12 @@ export interface AppDeps {
   logger: Logger;
   /** Epoch seconds; injectable so tests can move the clock. */
   now?: () => number;
+  /** Counts decisions and verifications (served by the entry point on METRICS_PORT). */
+  metrics?: Metrics;
 }
 
-export function createApp({ config, stores: given, logger, now = systemClock }: AppDeps): Provider {
+export function createApp({ config, stores: raw, logger, now = systemClock, metrics }: AppDeps): Provider {
+  const given = metrics ? meteredStores(raw, metrics) : raw;
   // Every store call of the provider and our routes: unreachable or unwritable storage answers 503, never 500.
   const stores = guardStores(given, (cause) => logger.warn({ err: cause }, 'storage unavailable: answering 503 temporarily_unavailable'));
   const assess = createAssessor(stores, config.policy);
@@ -29,6 +33,13 @@ export function createApp({ config, stores: given, logger, now = systemClock }: 
   provider.use(async (ctx, next) => {
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };
+      return;
+    }
+    if (ctx.path === '/readyz') {
+      // Ready only while storage answers: a load balancer stops sending sign-ins here otherwise.
+      const ready = await stores.clients.get('readiness-probe').then(() => true, () => false);
+      ctx.status = ready ? 200 : 503;
+      ctx.body = { status: ready ? 'ready' : 'storage unavailable' };
       return;
     }
     await next();

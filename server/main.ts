@@ -3,6 +3,8 @@ import { loadConfig, ConfigError } from '../config/index.ts';
 import { totpKeyring } from '../config/keys.ts';
 import { checkRuntime } from '../config/runtime.ts';
 import { createApp } from './app.ts';
+import { createMetrics } from './metrics.ts';
+import { startMetricsServer } from './metrics-server.ts';
 import { systemClock } from './clock.ts';
 import { hasDemoData, seedDemo } from './demo.ts';
 import { createLogger } from './logger.ts';
@@ -28,12 +30,17 @@ async function main() {
     );
   }
 
-  const provider = createApp({ config, stores, logger });
+  const metrics = createMetrics();
+  const provider = createApp({ config, stores, logger, metrics });
+  const metricsServer = config.metricsPort ? startMetricsServer(metrics, config.metricsPort, config.host) : undefined;
+  if (metricsServer) logger.info({ metrics: `http://${config.host}:${config.metricsPort}/metrics` }, 'metrics listening');
   const server = provider.listen(config.port, config.host, () => {
     logger.info({ issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration` }, 'step-up provider listening');
   });
   const stop = () => {
     logger.info('shutting down');
+    metricsServer?.close();
+    // In-flight requests finish; the process exits when they have, or after 5 s.
     server.close(() => void stores.close().then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 5000).unref();
   };

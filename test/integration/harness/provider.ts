@@ -10,6 +10,7 @@ import { openSqliteStores } from '../../../adapters/sqlite/index.ts';
 import type { Stores } from '../../../adapters/types.ts';
 import { createApp } from '../../../server/app.ts';
 import { createLogger } from '../../../server/logger.ts';
+import { createMetrics, type Metrics } from '../../../server/metrics.ts';
 
 export interface TestClock {
   /** Seconds added to the real time. */
@@ -23,11 +24,12 @@ export interface RunningProvider {
   config: AppConfig;
   stores: Stores;
   clock: TestClock;
+  metrics?: Metrics;
   close(): Promise<void>;
 }
 
 /** `hostname: 'localhost'` gives an issuer a browser accepts as a WebAuthn relying party (IP addresses are refused). */
-export async function startProvider(options: { policy?: Partial<StepUpPolicy>; env?: Record<string, string>; hostname?: string } = {}): Promise<RunningProvider> {
+export async function startProvider(options: { policy?: Partial<StepUpPolicy>; env?: Record<string, string>; hostname?: string; metrics?: boolean } = {}): Promise<RunningProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepup-it-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -43,7 +45,8 @@ export async function startProvider(options: { policy?: Partial<StepUpPolicy>; e
       clock.offset += seconds;
     },
   };
-  const provider = createApp({ config, stores, logger: createLogger('silent'), now: clock.now });
+  const metrics = options.metrics ? createMetrics() : undefined;
+  const provider = createApp({ config, stores, logger: createLogger('silent'), now: clock.now, metrics });
   server.on('request', provider.callback());
   // A browser may resolve localhost to ::1 as well: answer on both loopback addresses.
   const servers = [server];
@@ -57,6 +60,7 @@ export async function startProvider(options: { policy?: Partial<StepUpPolicy>; e
     config,
     stores,
     clock,
+    metrics,
     async close() {
       for (const each of servers) {
         each.closeAllConnections();
