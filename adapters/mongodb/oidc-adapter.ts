@@ -2,41 +2,13 @@
 import type { Collection, Db } from 'mongodb';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../consume-once.ts';
-import { createClientAdapter } from '../client-adapter.ts';
+import { oidcAdapterClass } from '../client-adapter.ts';
 import type { ClientStore } from '../types.ts';
 import { dateOf, liveAt, modelCollection, type ModelDoc } from './collections.ts';
 import { retryOnDuplicateKey } from './errors.ts';
 
 export function createOidcAdapterClass(db: Db, clients: ClientStore, now: () => number): AdapterConstructor {
-  return class MongoOidcAdapter implements Adapter {
-    readonly #target: Adapter;
-
-    constructor(model: string) {
-      this.#target = model === 'Client' ? createClientAdapter(clients) : new ModelAdapter(db, model, now);
-    }
-
-    upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
-      return this.#target.upsert(id, payload, expiresIn);
-    }
-    find(id: string) {
-      return this.#target.find(id);
-    }
-    findByUid(uid: string) {
-      return this.#target.findByUid(uid);
-    }
-    findByUserCode(userCode: string) {
-      return this.#target.findByUserCode(userCode);
-    }
-    consume(id: string) {
-      return this.#target.consume(id);
-    }
-    destroy(id: string) {
-      return this.#target.destroy(id);
-    }
-    revokeByGrantId(grantId: string) {
-      return this.#target.revokeByGrantId(grantId);
-    }
-  };
+  return oidcAdapterClass(clients, (model) => new ModelAdapter(db, model, now));
 }
 
 class ModelAdapter implements Adapter {

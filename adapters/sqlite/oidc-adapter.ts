@@ -1,7 +1,7 @@
 // oidc-provider's Adapter over the oidc_models table, with expiry checked on every read; Client reads the client store.
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../consume-once.ts';
-import { createClientAdapter } from '../client-adapter.ts';
+import { oidcAdapterClass } from '../client-adapter.ts';
 import type { ClientStore } from '../types.ts';
 import type { SqliteDatabase } from './database.ts';
 
@@ -21,35 +21,7 @@ export function createOidcAdapterClass(
 ): AdapterConstructor {
   const statements = prepareStatements(db);
 
-  return class SqliteOidcAdapter implements Adapter {
-    readonly #target: Adapter;
-
-    constructor(model: string) {
-      this.#target = model === 'Client' ? createClientAdapter(clients) : new ModelAdapter(model, statements, now, purgeExpired);
-    }
-
-    upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
-      return this.#target.upsert(id, payload, expiresIn);
-    }
-    find(id: string) {
-      return this.#target.find(id);
-    }
-    findByUid(uid: string) {
-      return this.#target.findByUid(uid);
-    }
-    findByUserCode(userCode: string) {
-      return this.#target.findByUserCode(userCode);
-    }
-    consume(id: string) {
-      return this.#target.consume(id);
-    }
-    destroy(id: string) {
-      return this.#target.destroy(id);
-    }
-    revokeByGrantId(grantId: string) {
-      return this.#target.revokeByGrantId(grantId);
-    }
-  };
+  return oidcAdapterClass(clients, (model) => new ModelAdapter(model, statements, now, purgeExpired));
 }
 
 class ModelAdapter implements Adapter {
