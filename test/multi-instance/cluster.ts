@@ -54,6 +54,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       ISSUER: proxy.url,
       STEPUP_DEMO: '0',
       STEPUP_SCRYPT_N: '1024',
+      // A first delay longer than any request on a loaded machine: the throttle test must not race the clock.
+      STEPUP_LIMIT_BASE_DELAY: '60',
       LOG_LEVEL: 'warn',
       ...options.storage,
     };

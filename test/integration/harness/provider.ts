@@ -35,7 +35,7 @@ export async function startProvider(options: { policy?: Partial<StepUpPolicy>; e
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const issuer = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
-  const loaded = await loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: issuer, PORT: String(port), STEPUP_SCRYPT_N: '1024', LOG_LEVEL: 'silent', ...options.env });
+  const loaded = await loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: issuer, PORT: String(port), STEPUP_SCRYPT_N: '1024', LOG_LEVEL: 'silent', STEPUP_LIMIT_BASE_DELAY: '60', ...options.env });
   const config: AppConfig = { ...loaded, policy: { ...loaded.policy, ...options.policy } };
   const stores = openSqliteStores({ file: join(dataDir, 'stepup.sqlite') });
   const clock: TestClock = {
