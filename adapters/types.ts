@@ -78,6 +78,8 @@ export interface AttemptStore {
   get(key: string): Promise<AttemptState | undefined>;
   /** Atomically counts one more consecutive failure and returns the new state. */
   recordFailure(key: string, at: number): Promise<AttemptState>;
+  /** Atomically takes one back from the count (never below zero; nothing when the key is absent), keeping lastFailureAt. */
+  release(key: string): Promise<void>;
   reset(key: string): Promise<void>;
 }
 

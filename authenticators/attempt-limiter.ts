@@ -88,6 +88,21 @@ export function createAttemptLimiter(store: AttemptStore, policy: LimiterPolicy)
   };
 }
 
+/**
+ * Lifts the password and TOTP back-off and lock of an account: after a passkey verification (a stronger factor with
+ * nothing to guess, so the legitimate user gets out of a lock an attacker caused) or by an operator.
+ * Returns the consecutive failures it cleared per factor.
+ */
+export async function clearAccountLimits(store: AttemptStore, accountId: string): Promise<{ pwd: number; otp: number }> {
+  const cleared = { pwd: 0, otp: 0 };
+  for (const [factor, key] of [['pwd', attemptKeys.password(accountId)], ['otp', attemptKeys.totp(accountId)]] as const) {
+    cleared[factor] = (await store.get(key))?.failures ?? 0;
+    await store.reset(key);
+    await store.reset(attemptKeys.guesses(key));
+  }
+  return cleared;
+}
+
 export const attemptKeys = {
   password: (accountId: string): string => `pwd:${accountId}`,
   /**

@@ -12,11 +12,14 @@ export class AuthError extends Error {
   readonly code: AuthErrorCode;
   /** Seconds to wait before the next guess; set for 'throttled'. */
   readonly retryAfter?: number;
-  constructor(code: AuthErrorCode, message: string, retryAfter?: number) {
+  /** For 'throttled' and 'locked': whose limit was reached, the account's or the client address's. */
+  readonly limit?: 'account' | 'address';
+  constructor(code: AuthErrorCode, message: string, retryAfter?: number, limit?: 'account' | 'address') {
     super(message);
     this.name = 'AuthError';
     this.code = code;
     if (retryAfter !== undefined) this.retryAfter = retryAfter;
+    if (limit !== undefined) this.limit = limit;
   }
 }
 

@@ -1,20 +1,17 @@
 // The password authenticator: reserves a guess with the limiter, verifies the hash (or a dummy for unknown users) and returns the 'pwd' event.
 import { randomUUID } from 'node:crypto';
-import type { AccountRecord, AccountStore, AttemptStore } from '../adapters/types.ts';
-import { attemptKeys, createAttemptLimiter, type LimiterPolicy } from './attempt-limiter.ts';
+import type { AccountRecord, AccountStore } from '../adapters/types.ts';
+import { attemptKeys } from './attempt-limiter.ts';
 import { AuthError } from './errors.ts';
+import { reserveGuess, type GuessLimits } from './guess.ts';
 import { assertPasswordInput, dummyVerify, hashPassword, needsRehash, verifyPasswordHash, type PasswordParams } from './password.ts';
 import type { VerifiedFactor } from './types.ts';
 
 export const MAX_USERNAME_LENGTH = 256;
 
-export interface PasswordDeps {
+export interface PasswordDeps extends GuessLimits {
   accounts: AccountStore;
-  attempts: AttemptStore;
-  limiterPolicy: LimiterPolicy;
   passwordParams: PasswordParams;
-  /** Epoch seconds. */
-  now: number;
 }
 
 export interface VerifiedPassword extends VerifiedFactor {
@@ -30,20 +27,18 @@ export async function verifyPassword(
   }
   assertPasswordInput(password);
 
-  const limiter = createAttemptLimiter(deps.attempts, deps.limiterPolicy);
   const account = await deps.accounts.findByUsername(username);
-  const key = account ? attemptKeys.password(account.id) : attemptKeys.unknownUsername(username);
-  await limiter.reserve(key, deps.now);
+  const guess = await reserveGuess(account ? attemptKeys.password(account.id) : attemptKeys.unknownUsername(username), deps);
 
   const ok = account
     ? await verifyPasswordHash(password, account.passwordHash)
     : await dummyVerify(password, deps.passwordParams);
   if (!account || !ok) {
-    await limiter.fail(key, deps.now);
+    await guess.wrong();
     throw new AuthError('invalid_credentials', 'unknown username or wrong password');
   }
 
-  await limiter.succeed(key);
+  await guess.right();
   if (needsRehash(account.passwordHash, deps.passwordParams)) {
     const passwordHash = await hashPassword(password, deps.passwordParams);
     await deps.accounts.setPasswordHash(account.id, passwordHash);

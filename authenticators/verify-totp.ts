@@ -1,19 +1,16 @@
 // The TOTP authenticator: reserves a guess with the limiter, matches the code against each enrolled secret, consumes the step once, returns the 'otp' event.
 import { randomUUID } from 'node:crypto';
-import type { AttemptStore, AuthenticatorRecord, AuthenticatorStore } from '../adapters/types.ts';
-import { attemptKeys, createAttemptLimiter, type LimiterPolicy } from './attempt-limiter.ts';
+import type { AuthenticatorRecord, AuthenticatorStore } from '../adapters/types.ts';
+import { attemptKeys } from './attempt-limiter.ts';
 import { AuthError } from './errors.ts';
+import { reserveGuess, type GuessLimits } from './guess.ts';
 import { decryptSecret, type SecretKeyring } from './secret-box.ts';
 import { matchTotpStep, normalizeTotpCode } from './totp.ts';
 import type { VerifiedFactor } from './types.ts';
 
-export interface TotpDeps {
+export interface TotpDeps extends GuessLimits {
   authenticators: AuthenticatorStore;
-  attempts: AttemptStore;
-  limiterPolicy: LimiterPolicy;
   keyring: SecretKeyring;
-  /** Epoch seconds. */
-  now: number;
 }
 
 export interface VerifiedTotp extends VerifiedFactor {
@@ -28,19 +25,17 @@ export async function verifyTotp(
   const enrolled = (await deps.authenticators.listByAccount(accountId)).filter((a) => a.kind === 'totp');
   if (enrolled.length === 0) throw new AuthError('not_enrolled', 'no TOTP authenticator is enrolled');
 
-  const limiter = createAttemptLimiter(deps.attempts, deps.limiterPolicy);
-  const key = attemptKeys.totp(accountId);
-  await limiter.reserve(key, deps.now);
+  const guess = await reserveGuess(attemptKeys.totp(accountId), deps);
 
   for (const authenticator of enrolled) {
     const secretBase32 = await decryptSecret(authenticator.data.secret as string, deps.keyring);
     const step = matchTotpStep({ code: token, secretBase32, now: deps.now });
     if (step === null) continue;
     if (!(await deps.authenticators.consumeTotpStep(authenticator.id, step, deps.now))) {
-      await limiter.fail(key, deps.now);
+      await guess.wrong();
       throw new AuthError('replayed', 'this code has already been used; wait for the next one');
     }
-    await limiter.succeed(key);
+    await guess.right();
     return {
       authenticator,
       event: {
@@ -54,6 +49,6 @@ export async function verifyTotp(
     };
   }
 
-  await limiter.fail(key, deps.now);
+  await guess.wrong();
   throw new AuthError('invalid_credentials', 'wrong code');
 }

@@ -6,7 +6,7 @@ import {
   MAX_LABEL_LENGTH,
   MAX_PASSWORD_LENGTH,
   MAX_USERNAME_LENGTH,
-  attemptKeys,
+  clearAccountLimits,
   encryptSecret,
   hashPassword,
   newTotpEnrollment,
@@ -72,14 +72,9 @@ export async function enrollTotp(stores: Stores, config: AppConfig, args: { user
 
 export async function unlockUser(stores: Stores, _config: AppConfig, args: { username: string }, out: Out): Promise<void> {
   const account = await findAccount(stores, args.username);
-  const keys = [attemptKeys.password(account.id), attemptKeys.totp(account.id)];
-  const [password, code] = await Promise.all(keys.map(async (key) => (await stores.attempts.get(key))?.failures ?? 0));
-  for (const key of keys) {
-    await stores.attempts.reset(key);
-    await stores.attempts.reset(attemptKeys.guesses(key));
-  }
+  const cleared = await clearAccountLimits(stores.attempts, account.id);
   await stores.audit.append({ at: Date.now(), type: 'account.unlock', outcome: 'success', accountId: account.id, reason: OPERATOR_REASON });
-  out(`unlocked ${account.username}: cleared ${password} failed password and ${code} failed code attempts (recorded in the audit log)`);
+  out(`unlocked ${account.username}: cleared ${cleared.pwd} failed password and ${cleared.otp} failed code attempts (recorded in the audit log)`);
 }
 
 /** Exactly one of `--password` and `--password-stdin`. */

@@ -6,7 +6,7 @@ import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from './ladder.ts';
 import { ConfigError } from './errors.ts';
 import { developmentKeys, parseCookieKeys, parseJwks, parseTotpKeys, type KeyMaterial } from './keys.ts';
 import { policySchema, type StepUpPolicy } from './policy-schema.ts';
-import { DEFAULT_LIMITER_POLICY, type LimiterPolicy, type PasswordParams } from '../authenticators/index.ts';
+import { DEFAULT_ADDRESS_LIMIT, DEFAULT_LIMITER_POLICY, type AddressLimitPolicy, type LimiterPolicy, type PasswordParams } from '../authenticators/index.ts';
 
 export { ConfigError } from './errors.ts';
 
@@ -35,6 +35,13 @@ export interface AppConfig {
   keys: KeyMaterial;
   password: PasswordParams;
   limiter: LimiterPolicy;
+  /** Wrong guesses (passwords and TOTP codes, all accounts together) allowed per client address and window. */
+  addressLimit: AddressLimitPolicy;
+  /**
+   * Reverse proxies in front of the server, each appending to X-Forwarded-For: the client address is the entry
+   * that many places from the right (entries further left are whatever the client sent). 0: the socket's address.
+   */
+  proxyHops: number;
   /** Lifetimes in seconds. */
   ttl: { session: number; interaction: number; authorizationCode: number; idToken: number; accessToken: number; refreshToken: number };
   /** How recent a step-up must be before a user may change their authenticators. */
@@ -64,6 +71,9 @@ const env = z.object({
   STEPUP_WEBAUTHN_RP_NAME: z.string().min(1).default('Step-up sign-in'),
   STEPUP_WEBAUTHN_ORIGINS: z.string().min(1).optional(),
   STEPUP_LIMIT_BASE_DELAY: z.coerce.number().int().min(1).max(900).default(DEFAULT_LIMITER_POLICY.baseDelaySeconds),
+  STEPUP_ADDRESS_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMIT.maxFailures),
+  STEPUP_ADDRESS_WINDOW: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(DEFAULT_ADDRESS_LIMIT.windowSeconds),
+  STEPUP_PROXY_HOPS: z.coerce.number().int().min(0).max(10).optional(),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: unsetIfEmpty(z.string().regex(/^mongodb(\+srv)?:\/\/[^/?]+/, 'must be a mongodb:// or mongodb+srv:// connection string').optional()),
@@ -187,6 +197,9 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     keys: await loadKeys(vars, production, dataDir),
     password: { N: vars.STEPUP_SCRYPT_N, r: 8, p: 1, keylen: 32 },
     limiter: { ...DEFAULT_LIMITER_POLICY, baseDelaySeconds: vars.STEPUP_LIMIT_BASE_DELAY },
+    addressLimit: { maxFailures: vars.STEPUP_ADDRESS_MAX_FAILURES, windowSeconds: vars.STEPUP_ADDRESS_WINDOW },
+    // Production runs behind a TLS-terminating proxy (the https issuer); development is reached directly.
+    proxyHops: vars.STEPUP_PROXY_HOPS ?? (production ? 1 : 0),
     ttl: { session: 30 * 24 * 3600, interaction: 3600, authorizationCode: 60, idToken: 3600, accessToken: 600, refreshToken: 14 * 24 * 3600 },
     sensitiveActionMaxAge: 300,
     resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer),

@@ -1,7 +1,7 @@
 // Interaction routes: ask the policy what is missing, show only that factor's page, finish when satisfied.
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { AuthError, CHALLENGE_TTL, authenticationOptions, verifyPasskey, verifyPassword, verifyTotp } from '../authenticators/index.ts';
+import { AuthError, CHALLENGE_TTL, authenticationOptions, clearAccountLimits, verifyPasskey, verifyPassword, verifyTotp, type GuessLimits } from '../authenticators/index.ts';
 import type { AuthenticatorRecord } from '../adapters/types.ts';
 import { PolicyError } from '../policy/errors.ts';
 import type { AuthEvent, Factor } from '../policy/types.ts';
@@ -12,6 +12,7 @@ import { pendingOf, savePending, type Details } from './pending.ts';
 import { consentPage, otpPage, passkeyPage, passwordPage, type PageContext } from './views/login-pages.ts';
 import { whyText } from './why.ts';
 import { requestedSubject } from '../server/requested-subject.ts';
+import { clientAddressKey } from './client-address.ts';
 
 interface Loaded {
   details: Details;
@@ -124,7 +125,21 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     return options;
   }
 
+  /** Every limit a password or code guess from this request is counted against. */
+  function guessLimits(ctx: Context): GuessLimits {
+    const { limiter, addressLimit } = deps.config;
+    return { attempts: stores.attempts, limiterPolicy: limiter, addressLimit, clientAddress: clientAddressKey(ctx.ip), now: deps.now() };
+  }
+
   async function proven(ctx: Context, loaded: Loaded, event: AuthEvent) {
+    // A passkey has nothing to guess: it gets its user out of a password or TOTP lock an attacker caused.
+    if (event.factor === 'passkey') {
+      const cleared = await clearAccountLimits(stores.attempts, event.accountId);
+      if (cleared.pwd || cleared.otp) {
+        const reason = `passkey sign-in cleared ${cleared.pwd} failed password and ${cleared.otp} failed code attempts`;
+        await stores.audit.append({ at: Date.now(), type: 'account.unlock', outcome: 'success', accountId: event.accountId, clientId: loaded.client.clientId, factor: 'passkey', reason });
+      }
+    }
     loaded.pending = { ...loaded.pending, accountId: event.accountId, events: [...loaded.pending.events, event] };
     await savePending(provider, ctx, loaded.pending);
     await audit(loaded, event.factor, 'success', event.accountId);
@@ -139,7 +154,8 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     // Typed usernames are not logged: people type passwords into that field.
     const named = !loaded.pending.accountId && username ? await stores.accounts.findByUsername(username).catch(() => undefined) : undefined;
     const accountId = loaded.pending.accountId ?? named?.id;
-    await audit(loaded, factor, 'failure', accountId, accountId ? error.code : `${error.code} (unknown username)`);
+    const reason = error.limit === 'address' ? `${error.code} (client address)` : error.code;
+    await audit(loaded, factor, 'failure', accountId, accountId ? reason : `${reason} (unknown username)`);
     const { status, message } = messageFor(error, factor);
     if (error.retryAfter) ctx.set('Retry-After', String(error.retryAfter));
     await advance(ctx, loaded, { factor, status, message, username });
@@ -164,7 +180,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     try {
       const { event } = await verifyPassword(
         { username, password: String(body.password ?? '') },
-        { accounts: stores.accounts, attempts: stores.attempts, limiterPolicy: deps.config.limiter, passwordParams: deps.config.password, now: deps.now() },
+        { ...guessLimits(ctx), accounts: stores.accounts, passwordParams: deps.config.password },
       );
       await proven(ctx, loaded, event);
     } catch (error) {
@@ -180,7 +196,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     try {
       const { event } = await verifyTotp(
         { accountId, code: String(body.code ?? '') },
-        { authenticators: stores.authenticators, attempts: stores.attempts, limiterPolicy: deps.config.limiter, keyring: deps.keyring, now: deps.now() },
+        { ...guessLimits(ctx), authenticators: stores.authenticators, keyring: deps.keyring },
       );
       await proven(ctx, loaded, event);
     } catch (error) {

@@ -23,12 +23,19 @@ export function messageFor(error: AuthError, factor: Factor): { status: number; 
     case 'cloned':
       return { status: 401, message: 'This passkey looks like a copy of another one, so it was refused. Use another sign-in method and check your devices.' };
     case 'throttled':
-      return { status: 429, message: `Too many failed attempts. Wait ${error.retryAfter ?? 1} seconds, then try again.` };
+      return {
+        status: 429,
+        message: `Too many failed attempts${error.limit === 'address' ? ' from your network' : ''}. Wait ${waitText(error.retryAfter ?? 1)}, then try again.`,
+      };
     case 'locked':
-      return { status: 429, message: 'This account is locked after too many failed attempts. Contact your administrator to unlock it.' };
+      return { status: 429, message: 'This account is locked after too many failed attempts. Sign in with a passkey to unlock it, or contact your administrator.' };
     case 'invalid_input':
       return { status: 400, message: MISSING[factor] };
     case 'not_enrolled':
       return { status: 400, message: 'No authenticator of this kind is set up for this account.' };
   }
+}
+
+function waitText(seconds: number): string {
+  return seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`;
 }

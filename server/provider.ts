@@ -105,6 +105,9 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.production;
+  // Behind proxies, trust X-Forwarded-* (https for Secure cookies, the client address for guessing limits), but take
+  // the address only from the entries our own proxies appended: a client can put anything further left.
+  provider.proxy = config.proxyHops > 0;
+  provider.maxIpsCount = config.proxyHops;
   return provider;
 }

@@ -19,6 +19,9 @@ export function createAttemptStore(db: Db): AttemptStore {
       if (!doc) throw new Error(`upsert of attempt counter ${key} returned no document`);
       return toState(doc);
     },
+    async release(key) {
+      await attempts.updateOne({ _id: key, failures: { $gt: 0 } }, { $inc: { failures: -1 } });
+    },
     async reset(key) {
       await attempts.deleteOne({ _id: key });
     },

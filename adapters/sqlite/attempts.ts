@@ -1,4 +1,4 @@
-// Consecutive-failure counters in SQLite, incremented by one atomic upsert.
+// Consecutive-failure counters in SQLite, moved by one atomic statement each.
 import type { AttemptState, AttemptStore } from '../types.ts';
 import type { SqliteDatabase } from './database.ts';
 
@@ -14,6 +14,7 @@ export function createAttemptStore(db: SqliteDatabase): AttemptStore {
      ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at
      RETURNING failures, last_failure_at`,
   );
+  const release = db.prepare<[string]>('UPDATE attempts SET failures = failures - 1 WHERE key = ? AND failures > 0');
   const reset = db.prepare<[string]>('DELETE FROM attempts WHERE key = ?');
 
   return {
@@ -23,6 +24,9 @@ export function createAttemptStore(db: SqliteDatabase): AttemptStore {
     },
     async recordFailure(key, at) {
       return toState(fail.get(key, at)!);
+    },
+    async release(key) {
+      release.run(key);
     },
     async reset(key) {
       reset.run(key);

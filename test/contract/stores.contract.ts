@@ -222,6 +222,27 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(states.map((s) => s.failures).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
         expect((await stores.attempts.get('otp:acc-1'))?.failures).toBe(20);
       });
+
+      it('takes one back on release, never below zero, keeping the time of the last failure', async () => {
+        await stores.attempts.recordFailure('addr:1:192.0.2.1', T0);
+        await stores.attempts.recordFailure('addr:1:192.0.2.1', T0 + 3);
+        await stores.attempts.release('addr:1:192.0.2.1');
+        expect(await stores.attempts.get('addr:1:192.0.2.1')).toEqual({ failures: 1, lastFailureAt: T0 + 3 });
+        await stores.attempts.release('addr:1:192.0.2.1');
+        await stores.attempts.release('addr:1:192.0.2.1');
+        expect(await stores.attempts.get('addr:1:192.0.2.1')).toEqual({ failures: 0, lastFailureAt: T0 + 3 });
+        await stores.attempts.release('addr:absent');
+        expect(await stores.attempts.get('addr:absent')).toBeUndefined();
+      });
+
+      it('applies concurrent reservations and releases exactly', async () => {
+        await Promise.all(Array.from({ length: 10 }, () => stores.attempts.recordFailure('addr:2:x', T0)));
+        await Promise.all([
+          ...Array.from({ length: 6 }, () => stores.attempts.release('addr:2:x')),
+          ...Array.from({ length: 3 }, () => stores.attempts.recordFailure('addr:2:x', T0)),
+        ]);
+        expect((await stores.attempts.get('addr:2:x'))?.failures).toBe(7);
+      });
     });
 
     describe('audit', () => {

@@ -12,9 +12,12 @@ const CONCURRENCY = 8;
 const AUTH_TARGET = 6_000;
 const FORM_TARGET = 4_400;
 const REQUIRED_TOTAL = 10_000;
-/** Wall-time caps per property (the whole file stays well under 90 s). */
-const AUTH_TIME_LIMIT_MS = 42_000;
-const FORM_TIME_LIMIT_MS = 32_000;
+/**
+ * Wall-time caps per property: about 30 s and 22 s are enough on an idle 2-core machine; the caps leave room for a
+ * loaded one (the count of requests made is asserted separately, and a hang is caught per request).
+ */
+const AUTH_TIME_LIMIT_MS = 100_000;
+const FORM_TIME_LIMIT_MS = 80_000;
 /** Parameters our own policy code reads when the interaction page opens. */
 const POLICY_KEYS = new Set(['acr_values', 'max_age', 'claims', 'prompt', 'id_token_hint', 'login_hint']);
 /** A request that takes longer than this is a hang. */
@@ -573,7 +576,7 @@ describe('hostile input never yields a 5xx, a hang or a stack trace', () => {
       { numRuns: Math.ceil(AUTH_TARGET / CONCURRENCY), interruptAfterTimeLimit: AUTH_TIME_LIMIT_MS, markInterruptAsFailure: false },
     );
     console.info(`authorization endpoint: ${counts.auth} requests (+${counts.follow - followedBefore} interaction pages and redirects followed) in ${((Date.now() - started) / 1000).toFixed(1)} s; redirects: ${JSON.stringify(Object.fromEntries(counts.authOutcomes))}`);
-  }, 60_000);
+  }, 150_000);
 
   it(`interaction forms: ${FORM_TARGET} generated posts`, async () => {
     const LANES = 4;
@@ -614,7 +617,7 @@ describe('hostile input never yields a 5xx, a hang or a stack trace', () => {
     // Nobody was signed in: no factor was ever verified successfully.
     const verified = await provider.stores.audit.query({ type: 'factor.verify', outcome: 'success', limit: 100 });
     expect(verified).toEqual([]);
-  }, 60_000);
+  }, 150_000);
 
   it(`made at least ${REQUIRED_TOTAL} generated requests within the time bound`, () => {
     console.info(`statuses: ${JSON.stringify(Object.fromEntries([...counts.byStatus].sort(([a], [b]) => a.localeCompare(b))))}`);

@@ -10,7 +10,11 @@ const MAX_REDIRECTS = 20;
 export class Browser {
   private readonly cookies = new Map<string, string>();
 
-  constructor(private readonly callbackPrefix: string) {}
+  /** `headers` go with every request, e.g. an X-Forwarded-For a trusted proxy would add for this browser's address. */
+  constructor(
+    private readonly callbackPrefix: string,
+    private readonly headers: Record<string, string> = {},
+  ) {}
 
   private cookieHeader(): string {
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -51,7 +55,7 @@ export class Browser {
       const response = await fetch(current, {
         method,
         redirect: 'manual',
-        headers: { cookie: this.cookieHeader(), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        headers: { ...this.headers, cookie: this.cookieHeader(), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
         body,
         signal: AbortSignal.timeout(15_000),
       });

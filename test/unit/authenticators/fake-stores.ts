@@ -112,6 +112,11 @@ export class FakeAttemptStore implements AttemptStore {
     this.rows.set(key, row);
     return { ...row };
   }
+  async release(key: string): Promise<void> {
+    await this.pause();
+    const row = this.rows.get(key);
+    if (row && row.failures > 0) row.failures -= 1;
+  }
   async reset(key: string): Promise<void> {
     await this.pause();
     this.rows.delete(key);
