@@ -169,6 +169,18 @@ async function loadKeys(vars: z.infer<typeof env>, production: boolean, dataDir:
   return developmentKeys(dataDir);
 }
 
+/**
+ * This server speaks plain HTTP: an https issuer means a TLS-terminating proxy in front, whose X-Forwarded-Proto
+ * must be trusted (otherwise the Secure cookies cannot be sent and every sign-in fails). Default: 1 hop then, else 0.
+ */
+function proxyHops(configured: number | undefined, issuer: string): number {
+  const https = issuer.startsWith('https://');
+  if (configured === 0 && https) {
+    throw new ConfigError('STEPUP_PROXY_HOPS=0 with an https:// ISSUER: this server speaks plain HTTP, so it must trust the TLS-terminating proxy in front of it (at least 1)');
+  }
+  return configured ?? (https ? 1 : 0);
+}
+
 export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promise<AppConfig> {
   const parsed = env.safeParse(source);
   if (!parsed.success) throw new ConfigError(`invalid environment: ${issues(parsed.error)}`);
@@ -198,8 +210,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     password: { N: vars.STEPUP_SCRYPT_N, r: 8, p: 1, keylen: 32 },
     limiter: { ...DEFAULT_LIMITER_POLICY, baseDelaySeconds: vars.STEPUP_LIMIT_BASE_DELAY },
     addressLimit: { maxFailures: vars.STEPUP_ADDRESS_MAX_FAILURES, windowSeconds: vars.STEPUP_ADDRESS_WINDOW },
-    // Production runs behind a TLS-terminating proxy (the https issuer); development is reached directly.
-    proxyHops: vars.STEPUP_PROXY_HOPS ?? (production ? 1 : 0),
+    proxyHops: proxyHops(vars.STEPUP_PROXY_HOPS, issuer),
     ttl: { session: 30 * 24 * 3600, interaction: 3600, authorizationCode: 60, idToken: 3600, accessToken: 600, refreshToken: 14 * 24 * 3600 },
     sensitiveActionMaxAge: 300,
     resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer),

@@ -1,4 +1,4 @@
-// All user-facing routes, behind page headers, form parsing and CSRF protection.
+// All user-facing routes, behind form parsing and CSRF protection (security headers are app-wide: server/security-headers.ts).
 import type { Middleware } from 'koa';
 import Router from '@koa/router';
 import { accountRoutes } from './account/index.ts';
@@ -6,13 +6,12 @@ import { csrfProtection } from './csrf.ts';
 import type { InteractionDeps } from './deps.ts';
 import { formBody } from './form-body.ts';
 import { loginRoutes } from './login-routes.ts';
-import { pageHeaders } from './page-headers.ts';
 import { staticRoutes } from './static-routes.ts';
 
 export type { InteractionDeps } from './deps.ts';
 
 export function interactionMiddleware(deps: InteractionDeps): Middleware[] {
-  const guarded = [pageHeaders, formBody, csrfProtection(deps.config.issuer.startsWith('https://'))];
+  const guarded = [formBody, csrfProtection(deps.config.issuer.startsWith('https://'))];
   const routers: Router[] = [loginRoutes(deps, ...guarded), accountRoutes(deps, ...guarded)];
   return [staticRoutes().routes() as unknown as Middleware, ...routers.map((router) => router.routes() as unknown as Middleware)];
 }

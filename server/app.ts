@@ -11,6 +11,7 @@ import type { Logger } from './logger.ts';
 import { buildProvider } from './provider.ts';
 import { guardStores } from './guarded-stores.ts';
 import { meteredStores, type Metrics } from './metrics.ts';
+import { securityHeaders } from './security-headers.ts';
 
 export interface AppDeps {
   config: AppConfig;
@@ -29,6 +30,7 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
   const assess = createAssessor(stores, config.policy);
   const provider = buildProvider({ config, stores, now, assess });
   provider.on('server_error', (ctx, error) => logger.error({ err: error, path: ctx.path }, 'provider server error'));
+  provider.use(securityHeaders);
   provider.use(pageErrors(logger));
   provider.use(async (ctx, next) => {
     if (ctx.path === '/healthz') {

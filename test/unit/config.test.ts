@@ -55,6 +55,24 @@ describe('loadConfig', () => {
     await expect(loadConfig({ DATA_DIR: dir, STEPUP_POLICY_FILE: file })).rejects.toThrow(message);
   });
 
+  describe('proxy hops', () => {
+    it('trust one proxy with an https issuer (TLS ends in front of this plain-HTTP server), none with http', async () => {
+      expect((await loadConfig({ DATA_DIR: dataDir(), ISSUER: 'https://id.example.test' })).proxyHops).toBe(1);
+      expect((await loadConfig({ DATA_DIR: dataDir() })).proxyHops).toBe(0);
+      expect((await loadConfig({ DATA_DIR: dataDir(), ISSUER: 'https://id.example.test', STEPUP_PROXY_HOPS: '2' })).proxyHops).toBe(2);
+    });
+
+    it('refuse 0 with an https issuer, naming the setting', async () => {
+      await expect(loadConfig({ DATA_DIR: dataDir(), ISSUER: 'https://id.example.test', STEPUP_PROXY_HOPS: '0' })).rejects.toThrow(/STEPUP_PROXY_HOPS=0/);
+    });
+
+    it('refuse values that are not a small count', async () => {
+      for (const value of ['-1', '11', 'one']) {
+        await expect(loadConfig({ DATA_DIR: dataDir(), STEPUP_PROXY_HOPS: value })).rejects.toBeInstanceOf(ConfigError);
+      }
+    });
+  });
+
   describe('in production', () => {
     it('refuses to generate keys', async () => {
       await expect(loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example', DATA_DIR: dataDir() })).rejects.toThrow(/STEPUP_JWKS.*keys generate/);
