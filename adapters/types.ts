@@ -83,6 +83,9 @@ export interface AttemptStore {
   reset(key: string): Promise<void>;
 }
 
+/** How a met requirement was met: see server/audit.ts. */
+export type Satisfaction = 'previously_satisfied' | 'authenticated' | 'stepped_up';
+
 export interface AuditEvent {
   /** Epoch milliseconds. */
   at: number;
@@ -97,6 +100,10 @@ export interface AuditEvent {
   amr?: string[];
   factor?: string;
   reason?: string;
+  /** Policy decisions that were met: from earlier factors only, from factors all proven now, or by a step-up. */
+  satisfaction?: Satisfaction;
+  /** Policy decisions: the factors proven in this sign-in (met) or still required fresh (step-up). */
+  factors?: string[];
 }
 
 /** An audit event as stored: its place in the store's chain and hash = SHA-256(previous hash || canonical JSON of event + seq). */

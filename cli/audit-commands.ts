@@ -113,7 +113,7 @@ function timeOf(option: string, value: string | undefined): number | undefined {
   return time;
 }
 
-/** time, type, outcome, account, client, requested acr, achieved acr, amr, reason. */
+/** time, type, outcome, account, client, requested acr, achieved acr and how, amr, factors, reason. */
 function row(event: AuditEvent, usernames: Map<string, string>): string[] {
   return [
     isoTime(event.at),
@@ -122,8 +122,9 @@ function row(event: AuditEvent, usernames: Map<string, string>): string[] {
     `account=${orDash(event.accountId && (usernames.get(event.accountId) ?? event.accountId))}`,
     `client=${orDash(event.clientId)}`,
     `requested=${orDash(event.requestedAcr?.join(','))}`,
-    `achieved=${orDash(event.achievedAcr)}`,
+    `achieved=${orDash(event.achievedAcr)}${event.satisfaction ? ` (${event.satisfaction})` : ''}`,
     `amr=${orDash(event.amr?.join(','))}`,
+    `factors=${orDash(event.factors?.join(','))}`,
     `reason=${orDash(event.reason)}`,
   ];
 }

@@ -4,6 +4,7 @@ import type { Stores } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
 import type { SecretKeyring } from '../authenticators/index.ts';
 import type { Assessor } from '../server/assessment.ts';
+import type { Metrics } from '../server/metrics.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -13,4 +14,6 @@ export interface InteractionDeps {
   keyring: SecretKeyring;
   /** Epoch seconds. */
   now: () => number;
+  /** Times factor verifications, when metrics are on. */
+  metrics?: Metrics;
 }

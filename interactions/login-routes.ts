@@ -125,6 +125,19 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     return options;
   }
 
+  /** Runs one factor verification, timed for the latency histogram by factor and outcome. */
+  async function timed<T>(factor: Factor, verify: () => Promise<T>): Promise<T> {
+    const done = deps.metrics?.timeVerification(factor);
+    try {
+      const result = await verify();
+      done?.('success');
+      return result;
+    } catch (error) {
+      done?.(error instanceof AuthError ? error.code : 'error');
+      throw error;
+    }
+  }
+
   /** Every limit a password or code guess from this request is counted against. */
   function guessLimits(ctx: Context): GuessLimits {
     const { limiter, addressLimit } = deps.config;
@@ -178,9 +191,11 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     const known = loaded.pending.accountId ? await stores.accounts.findById(loaded.pending.accountId) : undefined;
     const username = known?.username ?? String(body.username ?? '');
     try {
-      const { event } = await verifyPassword(
-        { username, password: String(body.password ?? '') },
-        { ...guessLimits(ctx), accounts: stores.accounts, passwordParams: deps.config.password },
+      const { event } = await timed('pwd', () =>
+        verifyPassword(
+          { username, password: String(body.password ?? '') },
+          { ...guessLimits(ctx), accounts: stores.accounts, passwordParams: deps.config.password },
+        ),
       );
       await proven(ctx, loaded, event);
     } catch (error) {
@@ -194,9 +209,8 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     if (!accountId) return advance(ctx, loaded);
     const body = ctx.request.body as Record<string, unknown>;
     try {
-      const { event } = await verifyTotp(
-        { accountId, code: String(body.code ?? '') },
-        { ...guessLimits(ctx), authenticators: stores.authenticators, keyring: deps.keyring },
+      const { event } = await timed('otp', () =>
+        verifyTotp({ accountId, code: String(body.code ?? '') }, { ...guessLimits(ctx), authenticators: stores.authenticators, keyring: deps.keyring }),
       );
       await proven(ctx, loaded, event);
     } catch (error) {
@@ -213,9 +227,11 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     const body = ctx.request.body as Record<string, unknown>;
     try {
       if (!challenge || challenge.expiresAt < deps.now()) throw new AuthError('invalid_input', 'the passkey request expired');
-      const { event } = await verifyPasskey(
-        { response: String(body.response ?? ''), expectedChallenge: challenge.value, accountId: loaded.pending.accountId },
-        { rp: deps.config.webauthn, authenticators: stores.authenticators, now: deps.now() },
+      const { event } = await timed('passkey', () =>
+        verifyPasskey(
+          { response: String(body.response ?? ''), expectedChallenge: challenge.value, accountId: loaded.pending.accountId },
+          { rp: deps.config.webauthn, authenticators: stores.authenticators, now: deps.now() },
+        ),
       );
       await proven(ctx, loaded, event);
     } catch (error) {

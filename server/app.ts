@@ -11,6 +11,7 @@ import type { Logger } from './logger.ts';
 import { buildProvider } from './provider.ts';
 import { guardStores } from './guarded-stores.ts';
 import { meteredStores, type Metrics } from './metrics.ts';
+import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
 
 export interface AppDeps {
@@ -30,6 +31,7 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
   const assess = createAssessor(stores, config.policy);
   const provider = buildProvider({ config, stores, now, assess });
   provider.on('server_error', (ctx, error) => logger.error({ err: error, path: ctx.path }, 'provider server error'));
+  provider.use(requestLog(logger));
   provider.use(securityHeaders);
   provider.use(pageErrors(logger));
   provider.use(async (ctx, next) => {
@@ -46,7 +48,7 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
     }
     await next();
   });
-  const deps = { provider, config, stores, assess, keyring: totpKeyring(config.keys), now };
+  const deps = { provider, config, stores, assess, keyring: totpKeyring(config.keys), now, metrics };
   for (const middleware of interactionMiddleware(deps)) provider.use(middleware);
   return provider;
 }

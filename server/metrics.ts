@@ -1,11 +1,13 @@
 // Prometheus metrics, derived from the audit events every decision and verification already writes.
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuditEvent, Stores } from '../adapters/types.ts';
 
 export interface Metrics {
   registry: Registry;
   /** Counts one audit event: a policy decision, a factor verification or an attempt-limit hit. */
   observe(event: AuditEvent): void;
+  /** Starts timing one factor verification; call the result with its outcome (success or the error code). */
+  timeVerification(factor: string): (outcome: string) => void;
 }
 
 export function createMetrics(): Metrics {
@@ -13,8 +15,8 @@ export function createMetrics(): Metrics {
   collectDefaultMetrics({ register: registry });
   const decisions = new Counter({
     name: 'stepup_decisions_total',
-    help: 'Policy decisions by requested and achieved level and outcome',
-    labelNames: ['requested', 'achieved', 'outcome'],
+    help: 'Policy decisions by requested and achieved level, outcome, and for met ones how (previously_satisfied, authenticated, stepped_up)',
+    labelNames: ['requested', 'achieved', 'outcome', 'satisfaction'],
     registers: [registry],
   });
   const verifications = new Counter({
@@ -29,12 +31,24 @@ export function createMetrics(): Metrics {
     labelNames: ['factor', 'reason'],
     registers: [registry],
   });
+  const latency = new Histogram({
+    name: 'stepup_factor_verification_seconds',
+    help: 'Time to verify one factor (limits, hash or signature check, store writes), by factor and outcome',
+    labelNames: ['factor', 'outcome'],
+    // Password hashing is slow on purpose (scrypt, tens of milliseconds); a TOTP or passkey check takes a few.
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
   return {
     registry,
+    timeVerification(factor) {
+      const end = latency.startTimer({ factor });
+      return (outcome) => void end({ outcome });
+    },
     observe(event) {
       if (event.type === 'policy.decision') {
         const outcome = event.reason?.split(':')[0] ?? 'satisfied';
-        decisions.inc({ requested: event.requestedAcr?.join(' ') || 'none', achieved: event.achievedAcr ?? 'none', outcome });
+        decisions.inc({ requested: event.requestedAcr?.join(' ') || 'none', achieved: event.achievedAcr ?? 'none', outcome, satisfaction: event.satisfaction ?? 'none' });
       } else if (event.type === 'factor.verify') {
         verifications.inc({ factor: event.factor ?? 'unknown', outcome: event.outcome });
         const reason = event.reason?.split(' ')[0];

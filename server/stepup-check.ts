@@ -77,7 +77,13 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
       const { decision, request } = assessment;
       if (accountId) {
         await stores.audit.append(
-          decisionEvent('policy.decision', decision, request, { accountId, clientId: oidc.client!.clientId, sessionUid: session.uid }),
+          decisionEvent(
+            'policy.decision',
+            decision,
+            request,
+            { accountId, clientId: oidc.client!.clientId, sessionUid: session.uid },
+            new Set(proven.map((event) => event.id)),
+          ),
         );
       }
 

@@ -9,7 +9,7 @@ import type { StepUpPolicy } from '../../../config/policy-schema.ts';
 import { openSqliteStores } from '../../../adapters/sqlite/index.ts';
 import type { Stores } from '../../../adapters/types.ts';
 import { createApp } from '../../../server/app.ts';
-import { createLogger } from '../../../server/logger.ts';
+import { createLogger, type Logger } from '../../../server/logger.ts';
 import { createMetrics, type Metrics } from '../../../server/metrics.ts';
 
 export interface TestClock {
@@ -29,7 +29,9 @@ export interface RunningProvider {
 }
 
 /** `hostname: 'localhost'` gives an issuer a browser accepts as a WebAuthn relying party (IP addresses are refused). */
-export async function startProvider(options: { policy?: Partial<StepUpPolicy>; env?: Record<string, string>; hostname?: string; metrics?: boolean } = {}): Promise<RunningProvider> {
+export async function startProvider(
+  options: { policy?: Partial<StepUpPolicy>; env?: Record<string, string>; hostname?: string; metrics?: boolean; logger?: Logger } = {},
+): Promise<RunningProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepup-it-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -47,7 +49,7 @@ export async function startProvider(options: { policy?: Partial<StepUpPolicy>; e
     },
   };
   const metrics = options.metrics ? createMetrics() : undefined;
-  const provider = createApp({ config, stores, logger: createLogger('silent'), now: clock.now, metrics });
+  const provider = createApp({ config, stores, logger: options.logger ?? createLogger('silent'), now: clock.now, metrics });
   server.on('request', provider.callback());
   // A browser may resolve localhost to ::1 as well: answer on both loopback addresses.
   const servers = [server];
