@@ -13,6 +13,7 @@ import { guardStores } from './guarded-stores.ts';
 import { meteredStores, type Metrics } from './metrics.ts';
 import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
+import { stateLimit } from './state-limit.ts';
 
 export interface AppDeps {
   config: AppConfig;
@@ -34,6 +35,7 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
   provider.use(requestLog(logger));
   provider.use(securityHeaders);
   provider.use(pageErrors(logger));
+  provider.use(stateLimit(new URL(provider.urlFor('authorization')).pathname));
   provider.use(async (ctx, next) => {
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };

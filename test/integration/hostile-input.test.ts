@@ -4,6 +4,7 @@ import { Browser, expectCallback, expectPage, formOf } from './harness/browser.t
 import { createAccount } from './harness/accounts.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';
 import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { MAX_ENCODED_STATE } from '../../server/state-limit.ts';
 
 let provider: RunningProvider;
 let rp: RelyingParty;
@@ -124,6 +125,19 @@ describe('malformed requests get a standard 4xx, never a 500', () => {
     const unknown = await fetch(`${provider.issuer}/interaction/does-not-exist`);
     expect(unknown.status).toBeGreaterThanOrEqual(400);
     expect(unknown.status).toBeLessThan(500);
+  });
+
+  it('refuses a state too long to echo in the redirect with a 400 page, and echoes one at the limit', async () => {
+    const browser = new Browser(CALLBACK);
+    const tooLong = expectPage((await rp.start(browser, { state: 'é'.repeat(800) })).step);
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.document.querySelector('[role=alert]')?.text).toMatch(/state parameter is too long/);
+    const atLimit = 's'.repeat(MAX_ENCODED_STATE);
+    const flow = await rp.start(browser, { state: atLimit });
+    const page = expectPage(flow.step);
+    expect(page.status).toBe(200);
+    const callback = expectCallback(await browser.submit(page, '/abort', {}));
+    expect(callback.searchParams.get('state')).toBe(atLimit);
   });
 
   it('refuses an over-long password without hashing it for ever', async () => {
