@@ -76,8 +76,12 @@ export interface AttemptState {
 
 export interface AttemptStore {
   get(key: string): Promise<AttemptState | undefined>;
-  /** Atomically counts one more consecutive failure and returns the new state. */
-  recordFailure(key: string, at: number): Promise<AttemptState>;
+  /**
+   * Atomically counts one more consecutive failure and returns the new state. With `expiresAt` (epoch seconds) the
+   * store may delete the counter from then on: clean-up for counters whose key names a time window, never a reset
+   * callers rely on (reads do not check it).
+   */
+  recordFailure(key: string, at: number, expiresAt?: number): Promise<AttemptState>;
   /** Atomically takes one back from the count (never below zero; nothing when the key is absent), keeping lastFailureAt. */
   release(key: string): Promise<void>;
   reset(key: string): Promise<void>;

@@ -1,14 +1,14 @@
 // One guess at a password or TOTP code, reserved against every limit that applies before it is verified:
 // the client address's window (address-limiter.ts) first, then the account's back-off and lock (attempt-limiter.ts).
 import type { AttemptStore } from '../adapters/types.ts';
-import { createAddressLimiter, type AddressLimitPolicy } from './address-limiter.ts';
+import { createAddressLimiter, type AddressKey, type AddressLimitPolicy } from './address-limiter.ts';
 import { createAttemptLimiter, type LimiterPolicy } from './attempt-limiter.ts';
 
 export interface GuessLimits {
   attempts: AttemptStore;
   limiterPolicy: LimiterPolicy;
-  /** The client address key (see interactions/client-address.ts) and its budget; without them only the account is limited. */
-  clientAddress?: string;
+  /** The client address's keys (interactions/client-address.ts) and its budget; without them only the account is limited. */
+  clientAddress?: readonly AddressKey[];
   addressLimit?: AddressLimitPolicy;
   /** Epoch seconds. */
   now: number;
@@ -19,6 +19,8 @@ export interface Guess {
   wrong(): Promise<void>;
   /** Verified and right: clears the account's counters and hands the address's reservation back. */
   right(): Promise<void>;
+  /** Not verified after all (the check itself failed): hands the address's reservation back. No-op once settled. */
+  abandon(): Promise<void>;
 }
 
 /** Throws AuthError('throttled' | 'locked') when any limit refuses the guess; nothing is verified then. */
@@ -33,12 +35,20 @@ export async function reserveGuess(key: string, limits: GuessLimits): Promise<Gu
     await fromAddress?.release();
     throw refused;
   }
+  let settled = false;
   return {
     async wrong() {
+      settled = true;
       await account.fail(key, now);
     },
     async right() {
+      settled = true;
       await account.succeed(key);
+      await fromAddress?.release();
+    },
+    async abandon() {
+      if (settled) return;
+      settled = true;
       await fromAddress?.release();
     },
   };

@@ -26,7 +26,7 @@ export {
 export { DEFAULT_LIMITER_POLICY, attemptKeys, backoffDelay, clearAccountLimits, createAttemptLimiter } from './attempt-limiter.ts';
 export type { AttemptLimiter, LimiterPolicy } from './attempt-limiter.ts';
 export { DEFAULT_ADDRESS_LIMIT, createAddressLimiter } from './address-limiter.ts';
-export type { AddressLimitPolicy, AddressLimiter } from './address-limiter.ts';
+export type { AddressKey, AddressLimitPolicy, AddressLimiter } from './address-limiter.ts';
 export type { GuessLimits } from './guess.ts';
 export { MAX_USERNAME_LENGTH, verifyPassword } from './verify-password.ts';
 export type { PasswordDeps, VerifiedPassword } from './verify-password.ts';

@@ -30,9 +30,14 @@ export async function verifyPassword(
   const account = await deps.accounts.findByUsername(username);
   const guess = await reserveGuess(account ? attemptKeys.password(account.id) : attemptKeys.unknownUsername(username), deps);
 
-  const ok = account
-    ? await verifyPasswordHash(password, account.passwordHash)
-    : await dummyVerify(password, deps.passwordParams);
+  let ok: boolean;
+  try {
+    ok = account ? await verifyPasswordHash(password, account.passwordHash) : await dummyVerify(password, deps.passwordParams);
+  } catch (error) {
+    // A broken stored hash is not a guess: the address gets its reservation back.
+    await guess.abandon();
+    throw error;
+  }
   if (!account || !ok) {
     await guess.wrong();
     throw new AuthError('invalid_credentials', 'unknown username or wrong password');

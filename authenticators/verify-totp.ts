@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuthenticatorRecord, AuthenticatorStore } from '../adapters/types.ts';
 import { attemptKeys } from './attempt-limiter.ts';
 import { AuthError } from './errors.ts';
-import { reserveGuess, type GuessLimits } from './guess.ts';
+import { reserveGuess, type Guess, type GuessLimits } from './guess.ts';
 import { decryptSecret, type SecretKeyring } from './secret-box.ts';
 import { matchTotpStep, normalizeTotpCode } from './totp.ts';
 import type { VerifiedFactor } from './types.ts';
@@ -26,7 +26,16 @@ export async function verifyTotp(
   if (enrolled.length === 0) throw new AuthError('not_enrolled', 'no TOTP authenticator is enrolled');
 
   const guess = await reserveGuess(attemptKeys.totp(accountId), deps);
+  try {
+    return await check(token, enrolled, guess, deps);
+  } catch (error) {
+    // A secret that cannot be decrypted (a key problem) or a store failure is not a guess: no-op once settled.
+    await guess.abandon();
+    throw error;
+  }
+}
 
+async function check(token: string, enrolled: AuthenticatorRecord[], guess: Guess, deps: TotpDeps): Promise<VerifiedTotp> {
   for (const authenticator of enrolled) {
     const secretBase32 = await decryptSecret(authenticator.data.secret as string, deps.keyring);
     const step = matchTotpStep({ code: token, secretBase32, now: deps.now });
@@ -40,7 +49,7 @@ export async function verifyTotp(
       authenticator,
       event: {
         id: randomUUID(),
-        accountId,
+        accountId: authenticator.accountId,
         factor: 'otp',
         amr: ['otp'],
         at: deps.now,

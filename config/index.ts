@@ -73,7 +73,7 @@ const env = z.object({
   STEPUP_LIMIT_BASE_DELAY: z.coerce.number().int().min(1).max(900).default(DEFAULT_LIMITER_POLICY.baseDelaySeconds),
   STEPUP_ADDRESS_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMIT.maxFailures),
   STEPUP_ADDRESS_WINDOW: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(DEFAULT_ADDRESS_LIMIT.windowSeconds),
-  STEPUP_PROXY_HOPS: z.coerce.number().int().min(0).max(10).optional(),
+  STEPUP_PROXY_HOPS: unsetIfEmpty(z.coerce.number().int().min(0).max(10).optional()),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: unsetIfEmpty(z.string().regex(/^mongodb(\+srv)?:\/\/[^/?]+/, 'must be a mongodb:// or mongodb+srv:// connection string').optional()),

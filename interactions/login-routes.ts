@@ -12,7 +12,7 @@ import { pendingOf, savePending, type Details } from './pending.ts';
 import { consentPage, otpPage, passkeyPage, passwordPage, type PageContext } from './views/login-pages.ts';
 import { whyText } from './why.ts';
 import { requestedSubject } from '../server/requested-subject.ts';
-import { clientAddressKey } from './client-address.ts';
+import { clientAddressKeys } from './client-address.ts';
 
 interface Loaded {
   details: Details;
@@ -141,7 +141,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
   /** Every limit a password or code guess from this request is counted against. */
   function guessLimits(ctx: Context): GuessLimits {
     const { limiter, addressLimit } = deps.config;
-    return { attempts: stores.attempts, limiterPolicy: limiter, addressLimit, clientAddress: clientAddressKey(ctx.ip), now: deps.now() };
+    return { attempts: stores.attempts, limiterPolicy: limiter, addressLimit, clientAddress: clientAddressKeys(ctx.ip), now: deps.now() };
   }
 
   async function proven(ctx: Context, loaded: Loaded, event: AuthEvent) {

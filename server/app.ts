@@ -11,9 +11,10 @@ import type { Logger } from './logger.ts';
 import { buildProvider } from './provider.ts';
 import { guardStores } from './guarded-stores.ts';
 import { meteredStores, type Metrics } from './metrics.ts';
+import { httpsOnly } from './https-only.ts';
 import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
-import { stateLimit } from './state-limit.ts';
+import { redirectLimit } from './redirect-limit.ts';
 
 export interface AppDeps {
   config: AppConfig;
@@ -32,10 +33,11 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
   const assess = createAssessor(stores, config.policy);
   const provider = buildProvider({ config, stores, now, assess });
   provider.on('server_error', (ctx, error) => logger.error({ err: error, path: ctx.path }, 'provider server error'));
-  provider.use(requestLog(logger));
+  provider.use(requestLog(logger, { trustRequestId: config.proxyHops > 0 }));
   provider.use(securityHeaders);
+  if (config.issuer.startsWith('https://')) provider.use(httpsOnly(logger));
   provider.use(pageErrors(logger));
-  provider.use(stateLimit(new URL(provider.urlFor('authorization')).pathname));
+  provider.use(redirectLimit);
   provider.use(async (ctx, next) => {
     if (ctx.path === '/healthz') {
       ctx.body = { status: 'ok' };

@@ -2,7 +2,8 @@
 import { decide } from '../policy/decide.ts';
 import { parseAuthRequest, type RawRequest } from '../policy/request.ts';
 import { sensitiveActionRequest } from '../policy/sensitive-action.ts';
-import type { AuthEvent, AuthRequest, ClientPolicy, Decision, Factor } from '../policy/types.ts';
+import { currentLevel } from '../policy/ladder.ts';
+import type { AuthEvent, AuthRequest, ClientPolicy, Decision, Factor, Level } from '../policy/types.ts';
 import type { StepUpPolicy } from '../config/policy-schema.ts';
 import type { AuthenticatorKind, AuthenticatorRecord, Stores } from '../adapters/types.ts';
 
@@ -26,6 +27,10 @@ export interface Assessment {
   request: AuthRequest;
   decision: Decision;
   enrolled: Set<Factor>;
+  /** Ids of the pending events the session did not have yet: proven in this sign-in, counted once. */
+  newlyProven: Set<string>;
+  /** The level the session's earlier events proved before this sign-in, if any. */
+  priorLevel?: Level;
 }
 
 /** The `claims` parameter arrives as a JSON string; anything unparsable is rejected. */
@@ -94,7 +99,10 @@ export function createAssessor(stores: Stores, policy: StepUpPolicy) {
       interactionEvents: new Set((input.pending ?? []).map((event) => event.id)),
       freshAt: input.freshAt,
     });
-    return { request, decision, enrolled };
+    const storedIds = new Set(stored.map((event) => event.id));
+    const newlyProven = new Set((input.pending ?? []).filter((event) => !storedIds.has(event.id)).map((event) => event.id));
+    const earlier = events.filter((event) => !newlyProven.has(event.id) && event.accountId === input.accountId);
+    return { request, decision, enrolled, newlyProven, priorLevel: currentLevel(policy.ladder, earlier, input.now)?.level };
   };
 }
 

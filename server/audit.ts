@@ -1,15 +1,21 @@
 // Builds audit events for policy decisions; they never carry secrets, codes or passwords.
 import type { AuditEvent, Satisfaction } from '../adapters/types.ts';
-import type { AuthEvent, AuthRequest, Decision } from '../policy/types.ts';
+import type { AuthRequest, Decision, Level } from '../policy/types.ts';
 
 /**
- * How a met requirement was met, the "required / previously satisfied" distinction: with factors proven earlier in
- * the session only (single sign-on), with factors all proven in this sign-in, or by stepping up an earlier level.
+ * How a met requirement was met, the "required / previously satisfied" distinction: by factors the session had
+ * already proven (single sign-on, nothing asked), by stepping up from a lower level the session held, or by
+ * authenticating in this sign-in (a first sign-in, or a re-authentication at the same level: prompt=login, max_age).
  */
-export function satisfactionOf(backing: readonly AuthEvent[], provenNow: ReadonlySet<string>): Satisfaction {
-  const fresh = backing.filter((event) => provenNow.has(event.id)).length;
-  if (fresh === 0) return 'previously_satisfied';
-  return fresh === backing.length ? 'authenticated' : 'stepped_up';
+export function howMet(decision: Extract<Decision, { outcome: 'satisfied' }>, context: DecisionContext): Satisfaction {
+  if (!decision.events.some((event) => context.newlyProven.has(event.id))) return 'previously_satisfied';
+  return context.priorLevel && context.priorLevel.rank < decision.level.rank ? 'stepped_up' : 'authenticated';
+}
+
+/** What this sign-in added to the session: the events it proved, and the level the session had before. */
+export interface DecisionContext {
+  newlyProven: ReadonlySet<string>;
+  priorLevel?: Level;
 }
 
 export function decisionEvent(
@@ -17,7 +23,7 @@ export function decisionEvent(
   decision: Decision,
   request: AuthRequest,
   context: { accountId?: string; clientId?: string; sessionUid?: string },
-  provenNow: ReadonlySet<string> = new Set(),
+  proof: DecisionContext = { newlyProven: new Set() },
 ): AuditEvent {
   const satisfied = decision.outcome === 'satisfied' ? decision : undefined;
   return {
@@ -31,9 +37,9 @@ export function decisionEvent(
     amr: satisfied?.amr,
     reason: decision.outcome === 'satisfied' ? undefined : `${decision.outcome}: ${decision.reason}`,
     // Satisfied: how, and which factors were proven in this sign-in. Step-up: the factors required fresh.
-    satisfaction: satisfied && satisfactionOf(satisfied.events, provenNow),
+    satisfaction: satisfied && howMet(satisfied, proof),
     factors: satisfied
-      ? [...new Set(satisfied.events.filter((event) => provenNow.has(event.id)).map((event) => event.factor))]
+      ? [...new Set(satisfied.events.filter((event) => proof.newlyProven.has(event.id)).map((event) => event.factor))]
       : decision.outcome === 'step_up'
         ? decision.factors
         : undefined,

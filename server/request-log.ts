@@ -1,5 +1,5 @@
-// Request ids and the access log: every request gets an id (a sane X-Request-Id from the proxy in front, or a new
-// UUID), echoed in the response's X-Request-Id and added to every log line written while the request runs, through
+// Request ids and the access log: every request gets an id (a sane X-Request-Id from a trusted proxy in front, or a
+// new UUID; a client's own is ignored), echoed in the response's X-Request-Id and added to every log line written while the request runs, through
 // AsyncLocalStorage and the logger's mixin (server/logger.ts). The access log has the path only, never the query
 // string: authorization requests carry hints, tokens and state there.
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -17,9 +17,9 @@ export function currentRequestId(): string | undefined {
   return current.getStore()?.requestId;
 }
 
-export function requestLog(logger: Logger) {
+export function requestLog(logger: Logger, { trustRequestId }: { trustRequestId: boolean }) {
   return async function log(ctx: Context, next: Next) {
-    const given = ctx.get('X-Request-Id');
+    const given = trustRequestId ? ctx.get('X-Request-Id') : '';
     const requestId = SANE_ID.test(given) ? given : randomUUID();
     ctx.set('X-Request-Id', requestId);
     const started = performance.now();

@@ -57,8 +57,6 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
       const finished = (oidc.result as { stepup?: StepUpResult } | undefined)?.stepup;
       const at = now();
       const proven = accountId ? (finished?.events ?? []).filter((event) => event.accountId === accountId) : [];
-      if (proven.length) await stores.events.append(session.uid, proven, at + eventTtl);
-
       let assessment;
       try {
         assessment = await assess({
@@ -73,8 +71,11 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
       } catch (error) {
         if (error instanceof PolicyError) throw new errors.InvalidRequest(error.message);
         throw error;
+      } finally {
+        // Stored after the assessment, which tells them apart from the session's earlier events.
+        if (proven.length) await stores.events.append(session.uid, proven, at + eventTtl);
       }
-      const { decision, request } = assessment;
+      const { decision, request, newlyProven, priorLevel } = assessment;
       if (accountId) {
         await stores.audit.append(
           decisionEvent(
@@ -82,7 +83,7 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
             decision,
             request,
             { accountId, clientId: oidc.client!.clientId, sessionUid: session.uid },
-            new Set(proven.map((event) => event.id)),
+            { newlyProven, priorLevel },
           ),
         );
       }

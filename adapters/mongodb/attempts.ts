@@ -1,7 +1,7 @@
 // Consecutive-failure counters in MongoDB, incremented by one atomic $inc upsert (shared by every instance).
 import type { Db } from 'mongodb';
 import type { AttemptState, AttemptStore } from '../types.ts';
-import { COLLECTIONS, type AttemptDoc } from './collections.ts';
+import { COLLECTIONS, dateOf, type AttemptDoc } from './collections.ts';
 import { retryOnDuplicateKey } from './errors.ts';
 
 export function createAttemptStore(db: Db): AttemptStore {
@@ -12,10 +12,9 @@ export function createAttemptStore(db: Db): AttemptStore {
       const doc = await attempts.findOne({ _id: key });
       return doc ? toState(doc) : undefined;
     },
-    async recordFailure(key, at) {
-      const doc = await retryOnDuplicateKey(() =>
-        attempts.findOneAndUpdate({ _id: key }, { $inc: { failures: 1 }, $set: { lastFailureAt: at } }, { upsert: true, returnDocument: 'after' }),
-      );
+    async recordFailure(key, at, expiresAt) {
+      const set = expiresAt === undefined ? { lastFailureAt: at } : { lastFailureAt: at, expiresAt: dateOf(expiresAt) };
+      const doc = await retryOnDuplicateKey(() => attempts.findOneAndUpdate({ _id: key }, { $inc: { failures: 1 }, $set: set }, { upsert: true, returnDocument: 'after' }));
       if (!doc) throw new Error(`upsert of attempt counter ${key} returned no document`);
       return toState(doc);
     },

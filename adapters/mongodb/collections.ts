@@ -77,6 +77,8 @@ export interface AttemptDoc {
   _id: string;
   failures: number;
   lastFailureAt: number;
+  /** Windowed counters only: the TTL index deletes them after it. */
+  expiresAt?: Date;
 }
 
 export interface ClientDoc {

@@ -34,7 +34,7 @@ export const MONGO_INDEXES: ReadonlyMap<string, readonly IndexSpec[]> = new Map<
     ],
   ],
   [COLLECTIONS.authEvents, [{ name: 'unique_session_event', key: { sessionUid: 1, eventId: 1 }, unique: true }, ttl]],
-  [COLLECTIONS.attempts, []],
+  [COLLECTIONS.attempts, [ttl]],
   [
     COLLECTIONS.audit,
     [

@@ -7,11 +7,11 @@ interface AttemptRow {
   last_failure_at: number;
 }
 
-export function createAttemptStore(db: SqliteDatabase): AttemptStore {
+export function createAttemptStore(db: SqliteDatabase, purgeExpired: () => void = () => {}): AttemptStore {
   const byKey = db.prepare<[string], AttemptRow>('SELECT failures, last_failure_at FROM attempts WHERE key = ?');
-  const fail = db.prepare<[string, number], AttemptRow>(
-    `INSERT INTO attempts (key, failures, last_failure_at) VALUES (?, 1, ?)
-     ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at
+  const fail = db.prepare<[string, number, number | null], AttemptRow>(
+    `INSERT INTO attempts (key, failures, last_failure_at, expires_at) VALUES (?, 1, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET failures = failures + 1, last_failure_at = excluded.last_failure_at, expires_at = excluded.expires_at
      RETURNING failures, last_failure_at`,
   );
   const release = db.prepare<[string]>('UPDATE attempts SET failures = failures - 1 WHERE key = ? AND failures > 0');
@@ -22,8 +22,9 @@ export function createAttemptStore(db: SqliteDatabase): AttemptStore {
       const row = byKey.get(key);
       return row && toState(row);
     },
-    async recordFailure(key, at) {
-      return toState(fail.get(key, at)!);
+    async recordFailure(key, at, expiresAt) {
+      if (expiresAt !== undefined) purgeExpired();
+      return toState(fail.get(key, at, expiresAt ?? null)!);
     },
     async release(key) {
       release.run(key);

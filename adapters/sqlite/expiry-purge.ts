@@ -1,4 +1,4 @@
-// Lazily deletes expired OIDC models and auth events, at most once per interval.
+// Lazily deletes expired OIDC models, auth events and windowed attempt counters, at most once per interval.
 import type { SqliteDatabase } from './database.ts';
 
 const PURGE_INTERVAL_SECONDS = 60;
@@ -6,9 +6,11 @@ const PURGE_INTERVAL_SECONDS = 60;
 export function createExpiryPurge(db: SqliteDatabase, now: () => number): () => void {
   const purgeModels = db.prepare<[number]>('DELETE FROM oidc_models WHERE expires_at <= ?');
   const purgeEvents = db.prepare<[number]>('DELETE FROM auth_events WHERE expires_at <= ?');
+  const purgeAttempts = db.prepare<[number]>('DELETE FROM attempts WHERE expires_at <= ?');
   const purge = db.transaction((at: number) => {
     purgeModels.run(at);
     purgeEvents.run(at);
+    purgeAttempts.run(at);
   });
   let lastPurge = -Infinity;
   return () => {

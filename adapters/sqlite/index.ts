@@ -26,7 +26,7 @@ export function openSqliteStores(options: SqliteStoresOptions): Stores {
     accounts: createAccountStore(db),
     authenticators: createAuthenticatorStore(db),
     events: createAuthEventStore(db, purgeExpired),
-    attempts: createAttemptStore(db),
+    attempts: createAttemptStore(db, purgeExpired),
     audit: createAuditStore(db),
     clients,
     OidcAdapter: createOidcAdapterClass(db, clients, now, purgeExpired),

@@ -91,4 +91,9 @@ export const MIGRATIONS: readonly string[] = [
               AND NEW.type IS OLD.type AND NEW.account_id IS OLD.account_id AND NEW.event IS OLD.event)
     BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
   `,
+  // Per-address guessing counters name their time window and are purged after it (authenticators/address-limiter.ts).
+  `
+  ALTER TABLE attempts ADD COLUMN expires_at INTEGER;
+  CREATE INDEX attempts_by_expiry ON attempts(expires_at) WHERE expires_at IS NOT NULL;
+  `,
 ];

@@ -16,6 +16,21 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describeStoresContract('SQLite in memory', async ({ now }) => openSqliteStores({ file: ':memory:', now }));
 describeStoresContract('SQLite file', async ({ now }) => openSqliteStores({ file: join(root, randomUUID(), 'stepup.db'), now }));
 
+describe('SQLite windowed attempt counters', () => {
+  it('are purged once expired, while counters without an expiry stay', async () => {
+    let clock = 1_000;
+    const stores = openSqliteStores({ file: ':memory:', now: () => clock });
+    await stores.attempts.recordFailure('addr:1:192.0.2.1', 900, 1_100);
+    await stores.attempts.recordFailure('pwd:acc-1', 900);
+    clock = 1_200;
+    await stores.attempts.recordFailure('addr:2:192.0.2.2', 1_200, 1_300);
+    expect(await stores.attempts.get('addr:1:192.0.2.1')).toBeUndefined();
+    expect(await stores.attempts.get('addr:2:192.0.2.2')).toEqual({ failures: 1, lastFailureAt: 1_200 });
+    expect(await stores.attempts.get('pwd:acc-1')).toEqual({ failures: 1, lastFailureAt: 900 });
+    await stores.close();
+  });
+});
+
 describe('SQLite stores on a file', () => {
   it('creates the data directory and keeps every store across a restart', async () => {
     const file = join(root, 'restart', 'nested', 'stepup.db');

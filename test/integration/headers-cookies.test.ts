@@ -590,7 +590,7 @@ describe('how cookies become Secure', () => {
   });
   afterAll(async () => production?.close());
 
-  it('in production, a request that reached the provider over plain http (no X-Forwarded-Proto) still never gets a cookie without Secure', async () => {
+  it('in production, a request that reached the provider over plain http (no X-Forwarded-Proto) gets a clear 400 and no cookie', async () => {
     const browser = new RecordingBrowser(production.issuer, PUBLIC_ISSUER, {});
     const client = `rp-${randomBytes(4).toString('hex')}`;
     await production.stores.clients.upsert({ client_id: client, client_secret: `secret-${client}-0123456789abcdef`, redirect_uris: [CALLBACK], grant_types: ['authorization_code'], response_types: ['code'], first_party: true });
@@ -598,8 +598,12 @@ describe('how cookies become Secure', () => {
     await browser.navigate(`/auth?client_id=${client}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(CALLBACK)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`);
     expect(browser.seen.length).toBeGreaterThan(0);
     for (const seen of browser.seen) {
-      expect(seen.setCookies.filter((line) => !/;\s*secure(;|$)/i.test(line)), `${seen.method} ${seen.url}`).toEqual([]);
+      expect(seen.status, `${seen.method} ${seen.url}`).toBe(400);
+      expect(seen.body).toMatch(/only reachable over HTTPS/);
+      expect(seen.setCookies, `${seen.method} ${seen.url}`).toEqual([]);
     }
+    // Probes from the load balancer are answered over plain http.
+    expect((await fetch(`${production.issuer}/healthz`)).status).toBe(200);
   });
 
   /** A staging instance: https issuer behind the same proxy, NODE_ENV left at its default (development). */

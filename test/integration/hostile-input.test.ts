@@ -4,7 +4,7 @@ import { Browser, expectCallback, expectPage, formOf } from './harness/browser.t
 import { createAccount } from './harness/accounts.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';
 import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
-import { MAX_ENCODED_STATE } from '../../server/state-limit.ts';
+import { MAX_ENCODED_STATE } from '../../server/redirect-limit.ts';
 
 let provider: RunningProvider;
 let rp: RelyingParty;
@@ -14,6 +14,16 @@ beforeAll(async () => {
   rp = await relyingParty(provider);
 });
 afterAll(async () => provider?.close());
+
+/** Pushes an authorization request (PAR, RFC 9126) with `state` for the test client; returns its request_uri. */
+async function oidcPush(state: string): Promise<string> {
+  const endpoint = rp.config.serverMetadata().pushed_authorization_request_endpoint!;
+  const body = new URLSearchParams({ client_id: rp.clientId, response_type: 'code', scope: 'openid', redirect_uri: CALLBACK, prompt: 'none', state, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+  const secret = `secret-${rp.clientId}-0123456789abcdef`;
+  const response = await fetch(endpoint, { method: 'POST', body, headers: { authorization: `Basic ${Buffer.from(`${rp.clientId}:${secret}`).toString('base64')}` } });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { request_uri: string }).request_uri;
+}
 
 describe('password guessing', () => {
   it('throttles after the free attempts, even for the right password, and says when to retry', async () => {
@@ -127,17 +137,30 @@ describe('malformed requests get a standard 4xx, never a 500', () => {
     expect(unknown.status).toBeLessThan(500);
   });
 
-  it('refuses a state too long to echo in the redirect with a 400 page, and echoes one at the limit', async () => {
+  it('refuses to redirect with a state too long to echo, however the request arrives, and echoes a long one', async () => {
     const browser = new Browser(CALLBACK);
-    const tooLong = expectPage((await rp.start(browser, { state: 'é'.repeat(800) })).step);
+    const state = 'é'.repeat(1000); // 6000 characters once encoded: refused before any page
+
+    const tooLong = expectPage((await rp.start(browser, { state })).step);
     expect(tooLong.status).toBe(400);
     expect(tooLong.document.querySelector('[role=alert]')?.text).toMatch(/state parameter is too long/);
-    const atLimit = 's'.repeat(MAX_ENCODED_STATE);
-    const flow = await rp.start(browser, { state: atLimit });
-    const page = expectPage(flow.step);
+    // Another spelling of the path ends the same way; a pushed request (PAR) carries it in the body, and the redirect
+    // that would echo it is refused instead.
+    const shouting = new URL(rp.config.serverMetadata().authorization_endpoint!);
+    shouting.pathname = shouting.pathname.toUpperCase() + '/';
+    shouting.search = new URLSearchParams({ client_id: rp.clientId, response_type: 'code', scope: 'openid', redirect_uri: CALLBACK, prompt: 'none', state, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' }).toString();
+    const direct = await fetch(shouting, { redirect: 'manual' });
+    expect(direct.status).toBe(400);
+    expect(direct.headers.get('location')).toBeNull();
+    const pushed = await oidcPush('é'.repeat(1500)); // 9000 characters once echoed
+    const viaPar = await fetch(`${rp.config.serverMetadata().authorization_endpoint}?client_id=${rp.clientId}&request_uri=${encodeURIComponent(pushed)}`, { redirect: 'manual' });
+    expect(viaPar.status).toBe(400);
+    expect(viaPar.headers.get('location')).toBeNull();
+
+    const long = 's'.repeat(MAX_ENCODED_STATE);
+    const page = expectPage((await rp.start(browser, { state: long })).step);
     expect(page.status).toBe(200);
-    const callback = expectCallback(await browser.submit(page, '/abort', {}));
-    expect(callback.searchParams.get('state')).toBe(atLimit);
+    expect(expectCallback(await browser.submit(page, '/abort', {})).searchParams.get('state')).toBe(long);
   });
 
   it('refuses an over-long password without hashing it for ever', async () => {

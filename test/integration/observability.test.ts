@@ -21,7 +21,8 @@ const sink = new Writable({
 });
 
 beforeAll(async () => {
-  provider = await startProvider({ metrics: true, logger: createLogger('info', sink) });
+  // Behind one trusted proxy, whose X-Request-Id the provider keeps.
+  provider = await startProvider({ metrics: true, logger: createLogger('info', sink), env: { STEPUP_PROXY_HOPS: '1' } });
   rp = await relyingParty(provider);
 });
 afterAll(async () => provider?.close());

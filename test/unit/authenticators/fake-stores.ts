@@ -96,6 +96,8 @@ export class FakeAuthenticatorStore implements AuthenticatorStore {
  */
 export class FakeAttemptStore implements AttemptStore {
   readonly rows = new Map<string, AttemptState>();
+  /** The expiry each windowed counter was last given. */
+  readonly expiries = new Map<string, number>();
   constructor(private readonly latency?: () => number) {}
 
   private async pause(): Promise<void> {
@@ -106,8 +108,9 @@ export class FakeAttemptStore implements AttemptStore {
     const row = this.rows.get(key);
     return row && { ...row };
   }
-  async recordFailure(key: string, at: number): Promise<AttemptState> {
+  async recordFailure(key: string, at: number, expiresAt?: number): Promise<AttemptState> {
     await this.pause();
+    if (expiresAt !== undefined) this.expiries.set(key, expiresAt);
     const row = { failures: (this.rows.get(key)?.failures ?? 0) + 1, lastFailureAt: at };
     this.rows.set(key, row);
     return { ...row };
