@@ -4,8 +4,8 @@
 // clear 400 instead, and the operator a warning (at most once a minute) naming the fix. Health probes stay answered.
 import type { Context, Next } from 'koa';
 import type { Logger } from './logger.ts';
+import { PROBES } from './request-log.ts';
 
-const PROBES = new Set(['/healthz', '/readyz']);
 const WARN_INTERVAL_MS = 60_000;
 
 export function httpsOnly(logger: Logger) {

@@ -9,8 +9,8 @@ import type { Logger } from './logger.ts';
 
 const current = new AsyncLocalStorage<{ requestId: string }>();
 const SANE_ID = /^[A-Za-z0-9._:-]{8,128}$/;
-/** Probes are logged at debug only: a load balancer calls them every few seconds. */
-const PROBES = new Set(['/healthz', '/readyz']);
+/** The health probes a load balancer calls every few seconds (answered in app.ts): logged at debug only. */
+export const PROBES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /** The id of the request being handled, if any: what the logger's mixin adds to each line. */
 export function currentRequestId(): string | undefined {
