@@ -36,7 +36,6 @@ function unavailable(ctx: Context, logger: Logger, caught: unknown): void {
   if (!(caught instanceof StorageUnavailableError)) logger.warn({ err: caught, path: ctx.path }, 'storage unavailable: answering 503');
   ctx.status = 503;
   ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-  ctx.set('Cache-Control', 'no-store');
   if (ctx.accepts('html', 'json') === 'html') {
     ctx.type = 'html';
     ctx.body = unavailablePage();

@@ -92,15 +92,7 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     responseTypes: ['code', 'none'],
     pkce: { required: (_ctx, client) => client.clientId !== ACCOUNT_CLIENT_ID },
-    ttl: {
-      Session: ttl.session,
-      Interaction: ttl.interaction,
-      Grant: ttl.session,
-      AuthorizationCode: ttl.authorizationCode,
-      IdToken: ttl.idToken,
-      AccessToken: ttl.accessToken,
-      RefreshToken: ttl.refreshToken,
-    },
+    ttl: oidcTtl(ttl),
     renderError: withUnavailablePage(renderError),
   };
 
@@ -110,4 +102,17 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
   provider.proxy = config.proxyHops > 0;
   provider.maxIpsCount = config.proxyHops;
   return provider;
+}
+
+/** oidc-provider's lifetimes from ours (the benchmark's plain provider uses the same). */
+export function oidcTtl(ttl: AppConfig['ttl']): Configuration['ttl'] {
+  return {
+    Session: ttl.session,
+    Interaction: ttl.interaction,
+    Grant: ttl.session,
+    AuthorizationCode: ttl.authorizationCode,
+    IdToken: ttl.idToken,
+    AccessToken: ttl.accessToken,
+    RefreshToken: ttl.refreshToken,
+  };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
 import { loadConfig } from '../../config/index.ts';
+import { oidcTtl } from '../../server/provider.ts';
 import { BENCH_CLIENT } from './agreed.ts';
 import { commonHandlers, serveChannel } from './channel.ts';
 
@@ -45,15 +46,7 @@ const configuration: Configuration = {
   loadExistingGrant,
   responseTypes: ['code'],
   pkce: { required: () => true },
-  ttl: {
-    Session: ttl.session,
-    Interaction: ttl.interaction,
-    Grant: ttl.session,
-    AuthorizationCode: ttl.authorizationCode,
-    IdToken: ttl.idToken,
-    AccessToken: ttl.accessToken,
-    RefreshToken: ttl.refreshToken,
-  },
+  ttl: oidcTtl(ttl),
 };
 const provider = new Provider(issuer, configuration);
 
