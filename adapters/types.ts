@@ -8,6 +8,8 @@ export interface AccountRecord {
   passwordHash: string;
   /** Epoch seconds. */
   createdAt: number;
+  /** Epoch seconds when an operator disabled the account; absent while it is enabled. */
+  disabledAt?: number;
 }
 
 export interface AccountStore {
@@ -17,9 +19,29 @@ export interface AccountStore {
   findByUsername(username: string): Promise<AccountRecord | undefined>;
   list(): Promise<AccountRecord[]>;
   setPasswordHash(id: string, passwordHash: string): Promise<void>;
+  /** Disables (a time) or enables (undefined) the account; false when there is no such account. */
+  setDisabled(id: string, disabledAt: number | undefined): Promise<boolean>;
+  /**
+   * Deletes the account with its authenticators and recovery secrets (its audit events stay); false when there is
+   * no such account.
+   */
+  remove(id: string): Promise<boolean>;
 }
 
 export type AuthenticatorKind = 'totp' | 'passkey';
+
+/**
+ * An authenticator enrolled by a proof weaker than what it would reach counts, until `until`, only up to the level
+ * `cap` (an acr of the ladder): see policy/cool-off.ts.
+ */
+export interface CoolOff {
+  /** Epoch seconds: from then on the authenticator counts fully. */
+  until: number;
+  /** The acr the enrolling session had proven: the most this authenticator may back during the cool-off. */
+  cap: string;
+  /** How it was enrolled: in a recovery session (codes, or an operator's link), or from a session below its level. */
+  origin: 'recovery' | 'enrolment';
+}
 
 export interface AuthenticatorRecord {
   id: string;
@@ -37,6 +59,7 @@ export interface AuthenticatorRecord {
   credentialId?: string;
   /** Passkey: the last signature counter accepted (0 when the authenticator keeps none). */
   signCount?: number;
+  coolOff?: CoolOff;
 }
 
 export interface AuthenticatorStore {
@@ -59,6 +82,79 @@ export interface AuthenticatorStore {
    * counter that does not advance may mean a cloned authenticator and is refused.
    */
   advanceSignCount(id: string, signCount: number, at: number): Promise<boolean>;
+  /** Removes every authenticator of the account (an operator's reset); how many were removed. */
+  removeAllForAccount(accountId: string): Promise<number>;
+}
+
+/** Single-use recovery secrets: a user's recovery codes, or the link an operator's reset prints. */
+export type RecoverySecretKind = 'code' | 'link';
+
+export interface RecoverySecretRecord {
+  /** The keyed hash of the secret (never the secret): unique per kind. */
+  hash: string;
+  accountId: string;
+  kind: RecoverySecretKind;
+  /** The set it was generated in: a new set replaces the account's previous one of the same kind. */
+  setId: string;
+  /** Epoch seconds. */
+  createdAt: number;
+  /** Epoch seconds; absent for secrets that do not expire (recovery codes). */
+  expiresAt?: number;
+  /** Epoch seconds of its single use. */
+  usedAt?: number;
+}
+
+export interface RecoverySecretSummary {
+  setId: string;
+  /** Epoch seconds. */
+  createdAt: number;
+  total: number;
+  /** Unused and unexpired. */
+  remaining: number;
+}
+
+export interface RecoverySecretStore {
+  /** Atomically replaces every secret of `kind` of the account with `secrets` (all of one new set). */
+  replace(accountId: string, kind: RecoverySecretKind, secrets: RecoverySecretRecord[]): Promise<void>;
+  /**
+   * Atomically marks the unused, unexpired secret of `kind` with this hash as used at `at` (restricted to `accountId`
+   * when given) and returns its account id: of concurrent uses of one secret exactly one gets it.
+   */
+  consume(kind: RecoverySecretKind, hash: string, at: number, accountId?: string): Promise<string | undefined>;
+  /** The account's current set of `kind`, if it has one. */
+  summary(accountId: string, kind: RecoverySecretKind, now: number): Promise<RecoverySecretSummary | undefined>;
+  /** Deletes every secret of `kind` of the account (all kinds when omitted). */
+  removeAll(accountId: string, kind?: RecoverySecretKind): Promise<void>;
+}
+
+/** One of oidc-provider's sessions, as kept by the adapter: found by account through an index the adapter maintains. */
+export interface SessionSummary {
+  /** session.uid: stable across resumes; our authentication events are kept under it. */
+  uid: string;
+  accountId: string;
+  /** Epoch seconds of the last login. */
+  loginTs?: number;
+  /** Epoch seconds. */
+  expiresAt?: number;
+  /** The clients the session signed in to, with the sid each was given (back-channel logout needs it). */
+  clients: Array<{ clientId: string; sid?: string; grantId?: string }>;
+}
+
+export interface RevokedForAccount {
+  sessions: number;
+  grants: number;
+  /** Access tokens, refresh tokens, authorization codes and other grant-bound artefacts. */
+  tokens: number;
+}
+
+export interface AccountSessionStore {
+  /** The account's live sessions. */
+  list(accountId: string, now: number): Promise<SessionSummary[]>;
+  /**
+   * Deletes the account's sessions (except `keepSessionUid`'s), every grant, token, code and interaction of the
+   * account: whatever was issued before can no longer be used, refreshed or introspected as active.
+   */
+  revoke(accountId: string, options?: { keepSessionUid?: string }): Promise<RevokedForAccount>;
 }
 
 export interface AuthEventStore {
@@ -108,6 +204,16 @@ export interface AuditEvent {
   satisfaction?: Satisfaction;
   /** Policy decisions: the factors proven in this sign-in (met) or still required fresh (step-up). */
   factors?: string[];
+  /** Operator commands: who ran it, and who approved it where a second operator is required. */
+  operator?: string;
+  approvedBy?: string;
+  /** The authenticator a change concerns. */
+  authenticatorId?: string;
+  /** Enrolments below the new factor's level: until when it counts only up to `coolOffCap`. */
+  coolOffUntil?: number;
+  coolOffCap?: string;
+  /** Credential changes: what was cut off (sessions ended, grants and tokens revoked, relying parties told). */
+  revoked?: RevokedForAccount & { notified: number };
 }
 
 /** An audit event as stored: its place in the store's chain and hash = SHA-256(previous hash || canonical JSON of event + seq). */
@@ -160,6 +266,8 @@ export interface Stores {
   attempts: AttemptStore;
   audit: AuditStore;
   clients: ClientStore;
+  recoverySecrets: RecoverySecretStore;
+  sessions: AccountSessionStore;
   /** The class oidc-provider instantiates once per model name. */
   OidcAdapter: new (name: string) => Adapter;
   close(): Promise<void>;
