@@ -89,13 +89,14 @@ export function createAttemptLimiter(store: AttemptStore, policy: LimiterPolicy)
 }
 
 /**
- * Lifts the password and TOTP back-off and lock of an account: after a passkey verification (a stronger factor with
+ * Lifts the password, TOTP and recovery-code back-off and lock of an account: after a passkey verification (a stronger factor with
  * nothing to guess, so the legitimate user gets out of a lock an attacker caused) or by an operator.
  * Returns the consecutive failures it cleared per factor.
  */
-export async function clearAccountLimits(store: AttemptStore, accountId: string): Promise<{ pwd: number; otp: number }> {
-  const cleared = { pwd: 0, otp: 0 };
-  for (const [factor, key] of [['pwd', attemptKeys.password(accountId)], ['otp', attemptKeys.totp(accountId)]] as const) {
+export async function clearAccountLimits(store: AttemptStore, accountId: string): Promise<{ pwd: number; otp: number; recovery: number }> {
+  const cleared = { pwd: 0, otp: 0, recovery: 0 };
+  const keys = [['pwd', attemptKeys.password(accountId)], ['otp', attemptKeys.totp(accountId)], ['recovery', attemptKeys.recovery(accountId)]] as const;
+  for (const [factor, key] of keys) {
     cleared[factor] = (await store.get(key))?.failures ?? 0;
     await store.reset(key);
     await store.reset(attemptKeys.guesses(key));
@@ -111,6 +112,7 @@ export const attemptKeys = {
    */
   unknownUsername: (username: string): string => `pwd-user:${usernameKey(username.trim())}`,
   totp: (accountId: string): string => `otp:${accountId}`,
+  recovery: (accountId: string): string => `recovery:${accountId}`,
   /** The guess counter of a key; its own prefix keeps it apart from every factor's keys. */
   guesses: (key: string): string => `guesses:${key}`,
 } as const;

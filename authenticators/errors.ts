@@ -6,6 +6,7 @@ export type AuthErrorCode =
   | 'replayed'
   | 'cloned'
   | 'not_enrolled'
+  | 'disabled'
   | 'invalid_input';
 
 export class AuthError extends Error {

@@ -46,3 +46,6 @@ export {
   verifyPasskey,
 } from './passkey.ts';
 export type { VerifiedPasskey, WebAuthnRelyingParty } from './passkey.ts';
+export { RECOVERY_CODE_CHARS, generateRecoveryCode, normalizeLinkToken, normalizeRecoveryCode } from './recovery-secret.ts';
+export { issueRecoveryCodes, issueRecoveryLink, verifyRecoveryCode, verifyRecoveryLink } from './verify-recovery.ts';
+export type { RecoveryDeps } from './verify-recovery.ts';

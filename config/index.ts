@@ -73,6 +73,7 @@ const env = z.object({
   STEPUP_LIMIT_BASE_DELAY: z.coerce.number().int().min(1).max(900).default(DEFAULT_LIMITER_POLICY.baseDelaySeconds),
   STEPUP_ADDRESS_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMIT.maxFailures),
   STEPUP_ADDRESS_WINDOW: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(DEFAULT_ADDRESS_LIMIT.windowSeconds),
+  STEPUP_RECOVERY_COOL_OFF: unsetIfEmpty(z.coerce.number().int().min(0).max(90 * 24 * 3600).optional()),
   STEPUP_PROXY_HOPS: unsetIfEmpty(z.coerce.number().int().min(0).max(10).optional()),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -104,6 +105,11 @@ function loadPolicy(file: string | undefined): StepUpPolicy {
   const result = policySchema.safeParse(source);
   if (!result.success) throw new ConfigError(`STEPUP_POLICY_FILE (${file ?? 'defaults'}) is invalid: ${issues(result.error)}`);
   return result.data;
+}
+
+/** STEPUP_RECOVERY_COOL_OFF, when set, overrides the policy file's recovery.coolOff. */
+function withCoolOff(policy: StepUpPolicy, coolOff: number | undefined): StepUpPolicy {
+  return coolOff === undefined ? policy : { ...policy, recovery: { ...policy.recovery, coolOff } };
 }
 
 function readPolicyFile(file: string): unknown {
@@ -205,7 +211,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     dataDir,
     storage: storageConfig(vars, dataDir),
     demo,
-    policy: loadPolicy(vars.STEPUP_POLICY_FILE),
+    policy: withCoolOff(loadPolicy(vars.STEPUP_POLICY_FILE), vars.STEPUP_RECOVERY_COOL_OFF),
     keys: await loadKeys(vars, production, dataDir),
     password: { N: vars.STEPUP_SCRYPT_N, r: 8, p: 1, keylen: 32 },
     limiter: { ...DEFAULT_LIMITER_POLICY, baseDelaySeconds: vars.STEPUP_LIMIT_BASE_DELAY },

@@ -23,6 +23,20 @@ export const policySchema = z
     ladder: z.array(level).min(1),
     scopeRules: z.array(scopeRule).default([]),
     strict: z.boolean().default(true),
+    recovery: z
+      .object({
+        /** STEPUP_RECOVERY_COOL_OFF: how long a factor enrolled by a weaker proof counts only up to that proof's level. */
+        coolOff: z.number().int().min(0).default(24 * 3600),
+        /** How long a recovery session may enrol and remove factors after the recovery secret was proven. */
+        window: seconds.default(15 * 60),
+        /** How long an operator's recovery link (user reset) stays valid. */
+        linkTtl: seconds.default(30 * 60),
+        /** Recovery codes in a set. */
+        codes: z.number().int().min(4).max(50).default(10),
+        /** Resetting an account that reached the top level needs a second operator (--approved-by). */
+        resetNeedsApproval: z.boolean().default(true),
+      })
+      .prefault({}),
   })
   .superRefine((policy, ctx) => {
     const names = new Set<string>();
@@ -40,8 +54,17 @@ export const policySchema = z
     });
   });
 
+export interface RecoveryPolicy {
+  coolOff: number;
+  window: number;
+  linkTtl: number;
+  codes: number;
+  resetNeedsApproval: boolean;
+}
+
 export interface StepUpPolicy {
   ladder: Ladder;
   scopeRules: ScopeRule[];
   strict: boolean;
+  recovery: RecoveryPolicy;
 }

@@ -6,12 +6,14 @@ const WRONG: Record<Factor, string> = {
   pwd: 'Wrong username or password.',
   otp: 'That code is not right. Check your authenticator app and try again.',
   passkey: 'That passkey could not be verified for this account. Try again, or use another passkey.',
+  recovery: 'Wrong username, password or recovery code.',
 };
 
 const MISSING: Record<Factor, string> = {
   pwd: 'Enter your username and password.',
   otp: 'Enter the 6-digit code from your authenticator app.',
   passkey: 'The passkey did not answer. Try again.',
+  recovery: 'Enter your username, your password and one of your recovery codes (like 7gk2-q9xd-m4pa-r).',
 };
 
 export function messageFor(error: AuthError, factor: Factor): { status: number; message: string } {
@@ -33,6 +35,8 @@ export function messageFor(error: AuthError, factor: Factor): { status: number; 
       return { status: 400, message: MISSING[factor] };
     case 'not_enrolled':
       return { status: 400, message: 'No authenticator of this kind is set up for this account.' };
+    case 'disabled':
+      return { status: 403, message: 'This account is disabled. Contact your administrator.' };
   }
 }
 

@@ -7,10 +7,10 @@ import {
   missingFactors,
   satisfactionOf,
   amrOf,
-  ANY_AGE,
   type Backing,
   type Freshness,
 } from './ladder.ts';
+import { eligibility, enrolledFor, reachableAfterCoolOff } from './cool-off.ts';
 import type { AuthEvent, Decision, DecisionInput, Factor, Level } from './types.ts';
 
 interface Target {
@@ -82,8 +82,9 @@ function freshness(input: DecisionInput, maxAge: number | undefined): Freshness 
   // max_age=0 is prompt=login (OIDC Core 3.1.2.1): a new proof, however long it takes.
   const bound = maxAge === 0 ? undefined : maxAge;
   const recent = (event: AuthEvent) => bound === undefined || event.at >= reference - bound;
-  if (request.forceLogin || maxAge === 0) return (event) => inInteraction(event) && recent(event);
-  return bound === undefined ? ANY_AGE : recent;
+  const eligible = eligibility(input.ladder, input.coolingOff, input.now);
+  if (request.forceLogin || maxAge === 0) return (event, level) => inInteraction(event) && recent(event) && eligible(event, level);
+  return bound === undefined ? eligible : (event, level) => recent(event) && eligible(event, level);
 }
 
 function satisfiedBy(acr: string, backing: Backing): Decision {
@@ -100,13 +101,15 @@ function highestProven(input: DecisionInput, events: DecisionInput['events'], fl
     .find((found) => found !== undefined);
 }
 
-/** The cheapest way to reach `target` with the enrolled factors: fewest factors to ask. */
-function stepUpPlan(input: DecisionInput, target: Target, after: Freshness): Factor[] | undefined {
+/** The cheapest way to reach `target` with the enrolled factors (as they stand at `at`): fewest factors to ask. */
+function stepUpPlan(input: DecisionInput, target: Target, after: Freshness, at = input.now): Factor[] | undefined {
+  const usable = enrolledFor(input.ladder, input.enrolled, input.coolingOff, at);
+  const eligible = eligibility(input.ladder, input.coolingOff, input.now);
   let best: Factor[] | undefined;
   for (const level of levelsSatisfying(input.ladder, target.level)) {
     for (const combination of level.combinations) {
-      if (!combination.every((factor) => input.enrolled.has(factor))) continue;
-      const missing = missingFactors(input.ladder, combination, input.events, input.now, after);
+      if (!combination.every((factor) => usable(factor, level))) continue;
+      const missing = missingFactors(input.ladder, level, combination, input.events, input.now, after, eligible);
       if (!best || missing.length < best.length) best = missing;
     }
   }
@@ -164,6 +167,10 @@ export function decide(input: DecisionInput): Decision {
   }
 
   const wanted = targets.map((target) => target.acr ?? target.level.acr).join(' ');
+  const coolOffUntil = reachableAfterCoolOff(input.coolingOff, now, (at) => targets.some((target) => stepUpPlan(scoped, target, after, at)));
+  if (coolOffUntil !== undefined) {
+    return { outcome: 'unmet', reason: `${wanted} cannot be reached yet: a new authenticator is in cool-off until ${new Date(coolOffUntil * 1000).toISOString()}`, coolOffUntil };
+  }
   return { outcome: 'unmet', reason: `the account has no authenticator that reaches ${wanted}` };
 }
 
@@ -174,7 +181,7 @@ function stepUpReason(
   events: DecisionInput['events'],
   factors: Factor[],
 ): string {
-  const current = currentLevel(input.ladder, events, input.now);
+  const current = currentLevel(input.ladder, events, input.now, eligibility(input.ladder, input.coolingOff, input.now));
   const within = maxAge !== undefined ? ` within ${maxAge}s` : '';
   const login = input.request.forceLogin ? ' with prompt=login' : '';
   return `${acr} requested${within}${login}; session at ${current?.level.acr ?? 'no level'}; needs ${factors.join(' + ')}`;

@@ -27,14 +27,18 @@ export function eventLifetime(ladder: Ladder): number {
   return Math.max(...ladder.map((level) => level.maxAge));
 }
 
-/** Whether an event is recent enough for the request (max_age, prompt=login). */
-export type Freshness = (event: AuthEvent) => boolean;
+/**
+ * Whether an event may back `level` for this decision: recent enough for the request (max_age, prompt=login), and
+ * from an authenticator whose cool-off lets it back that level (policy/cool-off.ts).
+ */
+export type Freshness = (event: AuthEvent, level: Level) => boolean;
 
 export const ANY_AGE: Freshness = () => true;
 
-/** Latest usable event per factor: not expired, not from the future, fresh enough. */
+/** Latest usable event per factor for `level`: not expired, not from the future, fresh enough, eligible. */
 function latestByFactor(
   ladder: Ladder,
+  level: Level,
   events: readonly AuthEvent[],
   now: number,
   fresh: Freshness,
@@ -42,7 +46,7 @@ function latestByFactor(
   const oldest = now - eventLifetime(ladder);
   const latest = new Map<Factor, AuthEvent>();
   for (const event of events) {
-    if (event.at < oldest || event.at > now || !fresh(event)) continue;
+    if (event.at < oldest || event.at > now || !fresh(event, level)) continue;
     const current = latest.get(event.factor);
     if (!current || event.at > current.at) latest.set(event.factor, event);
   }
@@ -60,7 +64,7 @@ export function backingOf(
   now: number,
   fresh: Freshness,
 ): Backing | undefined {
-  const latest = latestByFactor(ladder, events, now, fresh);
+  const latest = latestByFactor(ladder, level, events, now, fresh);
   let best: Backing | undefined;
   for (const combination of level.combinations) {
     const chosen = combination.map((factor) => latest.get(factor));
@@ -89,49 +93,41 @@ export function satisfactionOf(
   return best;
 }
 
-/** The highest level the events prove now, if any. */
+/** The highest level the events prove now, if any (`eligible`: the cool-off standing of their authenticators). */
 export function currentLevel(
   ladder: Ladder,
   events: readonly AuthEvent[],
   now: number,
+  eligible: Freshness = ANY_AGE,
 ): Backing | undefined {
   for (const level of [...ladder].reverse()) {
-    const backing = backingOf(ladder, level, events, now, ANY_AGE);
+    const backing = backingOf(ladder, level, events, now, eligible);
     if (backing) return backing;
   }
   return undefined;
 }
 
 /**
- * The factors of `combination` to ask for: those without a usable event; when all
+ * The factors of `combination` (one of `level`'s) to ask for: those without a usable event; when all
  * have one but the level has decayed, those not backing the current lower level
  * (so a valid password is not asked again), or else all of them.
  */
 export function missingFactors(
   ladder: Ladder,
+  level: Level,
   combination: readonly Factor[],
   events: readonly AuthEvent[],
   now: number,
   fresh: Freshness,
+  eligible: Freshness = ANY_AGE,
 ): Factor[] {
-  const latest = latestByFactor(ladder, events, now, fresh);
+  const latest = latestByFactor(ladder, level, events, now, fresh);
   const absent = combination.filter((factor) => !latest.has(factor));
   if (absent.length > 0) return absent;
-  const current = currentLevel(ladder, events, now);
+  const current = currentLevel(ladder, events, now, eligible);
   const held = new Set(current?.events.map((event) => event.factor));
   const renew = combination.filter((factor) => !held.has(factor));
   return renew.length > 0 ? renew : [...combination];
-}
-
-/** The combinations (of `level` or above) that the enrolled factors can complete. */
-export function reachableCombinations(
-  ladder: Ladder,
-  level: Level,
-  enrolled: ReadonlySet<Factor>,
-): Factor[][] {
-  return levelsSatisfying(ladder, level).flatMap((candidate) =>
-    candidate.combinations.filter((combination) => combination.every((factor) => enrolled.has(factor))),
-  );
 }
 
 /** The highest level the account's enrolled factors can reach, if any. */

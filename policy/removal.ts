@@ -1,6 +1,6 @@
-// What removing an authenticator costs: the highest level the account can reach before and after.
-import { highestReachable } from './ladder.ts';
-import type { Factor, Ladder, Level } from './types.ts';
+// What removing an authenticator costs: the highest level the account can reach now, before and after.
+import { ceilingOf } from './cool-off.ts';
+import type { CoolingOff, Factor, Ladder, Level } from './types.ts';
 
 export interface RemovalImpact {
   before?: Level;
@@ -9,8 +9,14 @@ export interface RemovalImpact {
   lowers: boolean;
 }
 
-export function removalImpact(ladder: Ladder, enrolledBefore: ReadonlySet<Factor>, enrolledAfter: ReadonlySet<Factor>): RemovalImpact {
-  const before = highestReachable(ladder, enrolledBefore);
-  const after = highestReachable(ladder, enrolledAfter);
-  return { before, after, lowers: (after?.rank ?? 0) < (before?.rank ?? 0) };
+/** An account's factors in full standing and its authenticators in cool-off. */
+export interface Standing {
+  enrolled: ReadonlySet<Factor>;
+  coolingOff?: readonly CoolingOff[];
+}
+
+export function removalImpact(ladder: Ladder, before: Standing, after: Standing, now: number): RemovalImpact {
+  const from = ceilingOf(ladder, before.enrolled, before.coolingOff, now);
+  const to = ceilingOf(ladder, after.enrolled, after.coolingOff, now);
+  return { before: from, after: to, lowers: (to?.rank ?? 0) < (from?.rank ?? 0) };
 }

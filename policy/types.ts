@@ -1,8 +1,12 @@
 // The domain vocabulary of step-up: factors, levels, events, requests and decisions.
 
-/** A kind of authentication factor the ladder can require. */
-export type Factor = 'pwd' | 'otp' | 'passkey';
+/**
+ * A kind of authentication factor. `recovery` (a recovery code or an operator's recovery link, NIST's look-up
+ * secret) is proven but never part of a level: it only opens a recovery session (policy/recovery.ts).
+ */
+export type Factor = 'pwd' | 'otp' | 'passkey' | 'recovery';
 
+/** The factors a level of the ladder can be made of. */
 export const FACTORS: readonly Factor[] = ['pwd', 'otp', 'passkey'];
 
 /** One rung of the assurance ladder. Times are in seconds. */
@@ -78,8 +82,10 @@ export interface DecisionInput {
   accountId?: string;
   /** The session's events (any account; others are ignored). */
   events: readonly AuthEvent[];
-  /** Factors the account has enrolled. */
+  /** Factors the account has enrolled with full standing (at least one authenticator of the factor not cooling off). */
   enrolled: ReadonlySet<Factor>;
+  /** Authenticators enrolled by a weaker proof: until their cool-off ends they back no level above their cap. */
+  coolingOff?: readonly CoolingOff[];
   /** Epoch seconds. */
   now: number;
   /** Ids of the events proven in the current interaction: the only ones prompt=login accepts. */
@@ -89,6 +95,15 @@ export interface DecisionInput {
    * interaction finished, so the redirect back does not age the proof (never later than now).
    */
   freshAt?: number;
+}
+
+/** An authenticator in cool-off (policy/cool-off.ts). Times are epoch seconds. */
+export interface CoolingOff {
+  authenticatorId: string;
+  factor: Factor;
+  /** The acr of the highest level it may back until `until` (what the enrolling session had proven). */
+  cap: string;
+  until: number;
 }
 
 export type Decision =
@@ -112,5 +127,10 @@ export type Decision =
       maxAge?: number;
       reason: string;
     }
-  | { outcome: 'unmet'; reason: string }
+  | {
+      outcome: 'unmet';
+      reason: string;
+      /** When the level would be reachable: an authenticator that reaches it is still cooling off until then. */
+      coolOffUntil?: number;
+    }
   | { outcome: 'login_required'; reason: string };

@@ -3,14 +3,19 @@ import { decide } from '../policy/decide.ts';
 import { parseAuthRequest, type RawRequest } from '../policy/request.ts';
 import { sensitiveActionRequest } from '../policy/sensitive-action.ts';
 import { currentLevel } from '../policy/ladder.ts';
-import type { AuthEvent, AuthRequest, ClientPolicy, Decision, Factor, Level } from '../policy/types.ts';
+import { eligibility } from '../policy/cool-off.ts';
+import { recoveryStanding, type RecoveryStanding } from '../policy/recovery.ts';
+import type { AuthEvent, AuthRequest, ClientPolicy, CoolingOff, Decision, Factor, Level } from '../policy/types.ts';
 import type { StepUpPolicy } from '../config/policy-schema.ts';
 import type { AuthenticatorKind, AuthenticatorRecord, Stores } from '../adapters/types.ts';
 
 export interface AssessmentInput {
   /** The authorization request's parameters (acr_values, max_age, prompt, scope, resource, claims)... */
   params?: Record<string, unknown>;
-  /** ...or a change of authenticators, which needs the account's highest level within `maxAge` seconds. */
+  /**
+   * ...or a change of authenticators, which needs the account's highest level within `maxAge` seconds (in a
+   * recovery session: the password, while the recovery window is open).
+   */
   sensitiveAction?: { maxAge: number };
   client: ClientPolicy;
   accountId?: string;
@@ -31,6 +36,12 @@ export interface Assessment {
   newlyProven: Set<string>;
   /** The level the session's earlier events proved before this sign-in, if any. */
   priorLevel?: Level;
+  /** The account's authenticators in cool-off (their standing is decided by the policy against the clock). */
+  coolingOff: CoolingOff[];
+  /** The session's recovery window, when it is in one. */
+  recovery?: RecoveryStanding;
+  /** An operator disabled the account: nothing may be signed in or changed. */
+  disabled: boolean;
 }
 
 /** The `claims` parameter arrives as a JSON string; anything unparsable is rejected. */
@@ -49,42 +60,49 @@ function rawRequest(params: Record<string, unknown>): RawRequest {
 /** The factor each kind of authenticator proves, for the kinds this server can verify. */
 const FACTOR_OF: Partial<Record<AuthenticatorKind, Factor>> = { totp: 'otp', passkey: 'passkey' };
 
-interface Enrolment {
+export interface Enrolment {
+  /** Factors with at least one authenticator that was never in cool-off. */
   factors: Set<Factor>;
+  /** Authenticators enrolled with a cool-off (ended or not: the policy compares it with the clock). */
+  coolingOff: CoolingOff[];
   /** Authenticators the account still has: events of removed ones no longer count. */
   authenticatorIds: Set<string>;
+  disabled: boolean;
 }
 
 /** The factors an account has: its password, and each authenticator this server can verify. */
-export function enrolmentOf(hasPassword: boolean, authenticators: readonly AuthenticatorRecord[]): Enrolment {
+export function enrolmentOf(hasPassword: boolean, authenticators: readonly AuthenticatorRecord[], disabled = false): Enrolment {
   const factors = new Set<Factor>(hasPassword ? ['pwd'] : []);
+  const coolingOff: CoolingOff[] = [];
   const authenticatorIds = new Set<string>();
   for (const authenticator of authenticators) {
     const factor = FACTOR_OF[authenticator.kind];
     if (!factor) continue;
-    factors.add(factor);
+    if (authenticator.coolOff) coolingOff.push({ authenticatorId: authenticator.id, factor, cap: authenticator.coolOff.cap, until: authenticator.coolOff.until });
+    else factors.add(factor);
     authenticatorIds.add(authenticator.id);
   }
-  return { factors, authenticatorIds };
+  return { factors, coolingOff, authenticatorIds, disabled };
 }
 
 export async function enrolment(stores: Stores, accountId: string): Promise<Enrolment> {
   const account = await stores.accounts.findById(accountId);
   if (!account) return enrolmentOf(false, []);
-  return enrolmentOf(Boolean(account.passwordHash), await stores.authenticators.listByAccount(accountId));
+  return enrolmentOf(Boolean(account.passwordHash), await stores.authenticators.listByAccount(accountId), account.disabledAt !== undefined);
 }
 
 export function createAssessor(stores: Stores, policy: StepUpPolicy) {
   return async function assess(input: AssessmentInput): Promise<Assessment> {
     const stored = input.sessionUid ? await stores.events.listBySession(input.sessionUid, input.now) : [];
-    const { factors: enrolled, authenticatorIds } = input.accountId
+    const { factors: enrolled, coolingOff, authenticatorIds, disabled } = input.accountId
       ? await enrolment(stores, input.accountId)
-      : { factors: new Set<Factor>(), authenticatorIds: new Set<string>() };
+      : enrolmentOf(false, []);
     const events = [...new Map([...stored, ...(input.pending ?? [])].map((event) => [event.id, event])).values()].filter(
       (event) => event.authenticatorId === undefined || authenticatorIds.has(event.authenticatorId),
     );
+    const recovery = input.accountId ? recoveryStanding(events, input.accountId, input.now, policy.recovery.window) : undefined;
     const request = input.sensitiveAction
-      ? sensitiveActionRequest(policy.ladder, enrolled, input.sensitiveAction.maxAge)
+      ? sensitiveActionRequest({ ladder: policy.ladder, enrolled, coolingOff, maxAge: input.sensitiveAction.maxAge, recovery: recovery !== undefined, now: input.now })
       : parseAuthRequest(rawRequest(input.params ?? {}));
     const decision = decide({
       ladder: policy.ladder,
@@ -95,6 +113,7 @@ export function createAssessor(stores: Stores, policy: StepUpPolicy) {
       accountId: input.accountId,
       events,
       enrolled,
+      coolingOff,
       now: input.now,
       interactionEvents: new Set((input.pending ?? []).map((event) => event.id)),
       freshAt: input.freshAt,
@@ -102,7 +121,8 @@ export function createAssessor(stores: Stores, policy: StepUpPolicy) {
     const storedIds = new Set(stored.map((event) => event.id));
     const newlyProven = new Set((input.pending ?? []).filter((event) => !storedIds.has(event.id)).map((event) => event.id));
     const earlier = events.filter((event) => !newlyProven.has(event.id) && event.accountId === input.accountId);
-    return { request, decision, enrolled, newlyProven, priorLevel: currentLevel(policy.ladder, earlier, input.now)?.level };
+    const priorLevel = currentLevel(policy.ladder, earlier, input.now, eligibility(policy.ladder, coolingOff, input.now))?.level;
+    return { request, decision, enrolled, newlyProven, priorLevel, coolingOff, recovery, disabled };
   };
 }
 

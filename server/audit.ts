@@ -36,6 +36,7 @@ export function decisionEvent(
     achievedAcr: satisfied?.acr,
     amr: satisfied?.amr,
     reason: decision.outcome === 'satisfied' ? undefined : `${decision.outcome}: ${decision.reason}`,
+    coolOffUntil: decision.outcome === 'unmet' ? decision.coolOffUntil : undefined,
     // Satisfied: how, and which factors were proven in this sign-in. Step-up: the factors required fresh.
     satisfaction: satisfied && howMet(satisfied, proof),
     factors: satisfied

@@ -14,6 +14,8 @@ import { withUnavailablePage } from './unavailable-page.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account-client.ts';
 
+const OUTGOING_TIMEOUT_MS = 5000;
+
 /** The built-in checks our step-up Check replaces: they compare one stored acr and loop forever. */
 const REPLACED_CHECKS = ['max_age', 'essential_acrs', 'essential_acr'];
 
@@ -45,7 +47,8 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
     claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['preferred_username'] },
     async findAccount(_ctx, sub) {
       const account = await stores.accounts.findById(sub);
-      if (!account) return undefined;
+      // A disabled account has no claims: its refresh tokens and codes fail with invalid_grant, introspection is inactive.
+      if (!account || account.disabledAt !== undefined) return undefined;
       return { accountId: sub, claims: () => ({ sub, preferred_username: account.username }) };
     },
     jwks: config.keys.jwks as Configuration['jwks'],
@@ -57,6 +60,7 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
       introspection: { enabled: true, allowedPolicy: introspectionAllowed as never },
       revocation: { enabled: true, allowedPolicy: revocationAllowed as never },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      backchannelLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? undefined!,
@@ -74,6 +78,10 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
         },
       },
     },
+    // The account pages' recovery sign-in (interactions/recovery-routes.ts); ignored for any other client.
+    extraParams: ['stepup_recovery'],
+    // Back-channel logout tokens and other outgoing calls: a relying party that does not answer cannot hold a request.
+    fetch: (url, options) => globalThis.fetch(url, { ...options, signal: AbortSignal.timeout(OUTGOING_TIMEOUT_MS) }),
     extraClientMetadata: {
       properties: ['stepup_min_acr', 'first_party', 'stepup_resource_server'],
       validator(_ctx, key, value) {
@@ -112,7 +120,8 @@ export function oidcTtl(ttl: AppConfig['ttl']): Configuration['ttl'] {
     Grant: ttl.session,
     AuthorizationCode: ttl.authorizationCode,
     IdToken: ttl.idToken,
-    AccessToken: ttl.accessToken,
+    // A resource server's own accessTokenTTL wins (JWTs cannot be recalled, so an API may want them short).
+    AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl.accessToken,
     RefreshToken: ttl.refreshToken,
   };
 }

@@ -75,7 +75,9 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
         // Stored after the assessment, which tells them apart from the session's earlier events.
         if (proven.length) await stores.events.append(session.uid, proven, at + eventTtl);
       }
-      const { decision, request, newlyProven, priorLevel } = assessment;
+      const { decision, request, newlyProven, priorLevel, disabled } = assessment;
+      // An operator disabled the account: its sessions were ended, and none may be used or resumed.
+      if (disabled) throw new errors.AccessDenied('this account is disabled');
       if (accountId) {
         await stores.audit.append(
           decisionEvent(

@@ -1,0 +1,47 @@
+// Cutting off what an attacker may hold after a credential change: the account's other sessions end, every grant and
+// token of it is revoked, and relying parties with a back-channel logout URI are told (OIDC Back-Channel Logout 1.0).
+import type Provider from 'oidc-provider';
+import type { RevokedForAccount, Stores } from '../adapters/types.ts';
+
+export interface Revocation extends RevokedForAccount {
+  /** Back-channel logout tokens relying parties accepted. */
+  notified: number;
+  /** Those they refused or did not answer in time (logged by the caller; the sessions are ended anyway). */
+  failed: Array<{ clientId: string; error: string }>;
+}
+
+export interface RevocationDeps {
+  provider: Provider;
+  stores: Pick<Stores, 'sessions'>;
+  now: () => number;
+}
+
+/**
+ * Ends every session of the account but `keepSessionUid` and revokes all its grants and tokens, then sends each
+ * relying party the ended sessions signed in to a logout token (sent after the revocation, so a relying party that
+ * reacts by refreshing finds nothing left).
+ */
+export async function revokeAccountAccess(deps: RevocationDeps, accountId: string, keepSessionUid?: string): Promise<Revocation> {
+  const ending = (await deps.stores.sessions.list(accountId, deps.now())).filter((session) => session.uid !== keepSessionUid);
+  const revoked = await deps.stores.sessions.revoke(accountId, { keepSessionUid });
+  const notices = ending.flatMap((session) => session.clients.map((client) => ({ ...client, accountId })));
+  const results = await Promise.all(
+    notices.map(async ({ clientId, sid }) => {
+      const client = await deps.provider.Client.find(clientId).catch(() => undefined);
+      if (!client?.backchannelLogoutUri) return undefined;
+      try {
+        // oidc-provider's own sender (models/client.js): a logout token signed like the client's ID tokens.
+        await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(accountId, sid ?? '');
+        return { clientId, ok: true as const };
+      } catch (error) {
+        return { clientId, ok: false as const, error: (error as Error).message };
+      }
+    }),
+  );
+  const sent = results.filter((result) => result !== undefined);
+  return {
+    ...revoked,
+    notified: sent.filter((result) => result.ok).length,
+    failed: sent.flatMap((result) => (result.ok ? [] : [{ clientId: result.clientId, error: result.error }])),
+  };
+}
