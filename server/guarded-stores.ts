@@ -52,6 +52,8 @@ export function guardStores(stores: Stores, onFailure: (cause: unknown) => void)
     attempts: guarded(stores.attempts, convert),
     audit: guarded(stores.audit, convert),
     clients: guarded(stores.clients, convert),
+    recoverySecrets: guarded(stores.recoverySecrets, convert),
+    sessions: guarded(stores.sessions, convert),
     OidcAdapter: guardedAdapterClass(stores.OidcAdapter, convert),
     close: () => stores.close(),
   };

@@ -2,11 +2,13 @@
 import type { Db } from 'mongodb';
 import { StoreError, type AccountRecord, type AccountStore } from '../types.ts';
 import { usernameKey } from '../username-key.ts';
-import { COLLECTIONS, type AccountDoc } from './collections.ts';
+import { COLLECTIONS, type AccountDoc, type AuthenticatorDoc, type RecoverySecretDoc } from './collections.ts';
 import { isDuplicateKey } from './errors.ts';
 
 export function createAccountStore(db: Db): AccountStore {
   const accounts = db.collection<AccountDoc>(COLLECTIONS.accounts);
+  const authenticators = db.collection<AuthenticatorDoc>(COLLECTIONS.authenticators);
+  const secrets = db.collection<RecoverySecretDoc>(COLLECTIONS.recoverySecrets);
 
   return {
     async create(account) {
@@ -17,6 +19,7 @@ export function createAccountStore(db: Db): AccountStore {
           usernameKey: usernameKey(account.username),
           passwordHash: account.passwordHash,
           createdAt: account.createdAt,
+          ...(account.disabledAt !== undefined && { disabledAt: account.disabledAt }),
         });
       } catch (error) {
         if (isDuplicateKey(error)) throw new StoreError('conflict', `account id or username already exists: ${account.username}`);
@@ -37,9 +40,27 @@ export function createAccountStore(db: Db): AccountStore {
       const { matchedCount } = await accounts.updateOne({ _id: id }, { $set: { passwordHash } });
       if (matchedCount === 0) throw new StoreError('not_found', `no account ${id}`);
     },
+    async setDisabled(id, disabledAt) {
+      const update = disabledAt === undefined ? { $unset: { disabledAt: '' as const } } : { $set: { disabledAt } };
+      return (await accounts.updateOne({ _id: id }, update)).matchedCount === 1;
+    },
+    async remove(id) {
+      // The account first: a concurrent write of an authenticator or secret then either lands before the deletes below or
+      // sees the account gone (owned-by-account.ts). Its audit events stay.
+      const { deletedCount } = await accounts.deleteOne({ _id: id });
+      await Promise.all([authenticators.deleteMany({ accountId: id }), secrets.deleteMany({ accountId: id })]);
+      return deletedCount === 1;
+    },
   };
 }
 
 function toAccount(doc: AccountDoc | null): AccountRecord | undefined {
-  return doc ? { id: doc._id, username: doc.username, passwordHash: doc.passwordHash, createdAt: doc.createdAt } : undefined;
+  if (!doc) return undefined;
+  return {
+    id: doc._id,
+    username: doc.username,
+    passwordHash: doc.passwordHash,
+    createdAt: doc.createdAt,
+    ...(doc.disabledAt !== undefined && { disabledAt: doc.disabledAt }),
+  };
 }

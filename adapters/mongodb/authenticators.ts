@@ -3,6 +3,7 @@ import { ObjectId, type Db, type Filter } from 'mongodb';
 import { StoreError, type AuthenticatorRecord, type AuthenticatorStore } from '../types.ts';
 import { COLLECTIONS, type AccountDoc, type AuthenticatorDoc } from './collections.ts';
 import { isDuplicateKey } from './errors.ts';
+import { writeForAccount } from './owned-by-account.ts';
 
 export function createAuthenticatorStore(db: Db): AuthenticatorStore {
   const authenticators = db.collection<AuthenticatorDoc>(COLLECTIONS.authenticators);
@@ -10,17 +11,16 @@ export function createAuthenticatorStore(db: Db): AuthenticatorStore {
 
   return {
     async add(a) {
-      // Accounts are never deleted, so checking first cannot let an authenticator outlive its account.
-      if ((await accounts.countDocuments({ _id: a.accountId }, { limit: 1 })) === 0) {
-        throw new StoreError('not_found', `no account ${a.accountId}`);
-      }
-      try {
-        await authenticators.insertOne(toDoc(a));
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        const credential = error.keyPattern !== undefined && 'credentialId' in (error.keyPattern as object);
-        throw new StoreError('conflict', credential ? 'this credential is already registered' : `authenticator ${a.id} already exists`);
-      }
+      const insert = async () => {
+        try {
+          await authenticators.insertOne(toDoc(a));
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          const credential = error.keyPattern !== undefined && 'credentialId' in (error.keyPattern as object);
+          throw new StoreError('conflict', credential ? 'this credential is already registered' : `authenticator ${a.id} already exists`);
+        }
+      };
+      await writeForAccount(accounts, a.accountId, insert, () => authenticators.deleteOne({ _id: a.id, accountId: a.accountId }));
     },
     async get(id) {
       return toRecord(await authenticators.findOne({ _id: id }));
@@ -48,6 +48,9 @@ export function createAuthenticatorStore(db: Db): AuthenticatorStore {
       if (signCount === 0) forward.push({ signCount: 0 });
       return (await authenticators.updateOne({ _id: id, $or: forward }, { $set: { signCount, lastUsedAt: at } })).matchedCount === 1;
     },
+    async removeAllForAccount(accountId) {
+      return (await authenticators.deleteMany({ accountId })).deletedCount;
+    },
   };
 }
 
@@ -64,6 +67,7 @@ function toDoc(a: AuthenticatorRecord): AuthenticatorDoc {
     ...(a.lastUsedStep !== undefined && { lastUsedStep: a.lastUsedStep }),
     ...(a.credentialId !== undefined && { credentialId: a.credentialId }),
     ...(a.signCount !== undefined && { signCount: a.signCount }),
+    ...(a.coolOff !== undefined && { coolOff: { until: a.coolOff.until, cap: a.coolOff.cap, origin: a.coolOff.origin } }),
   };
 }
 
@@ -80,5 +84,6 @@ function toRecord(doc: AuthenticatorDoc | null): AuthenticatorRecord | undefined
     ...(doc.lastUsedStep !== undefined && { lastUsedStep: doc.lastUsedStep }),
     ...(doc.credentialId !== undefined && { credentialId: doc.credentialId }),
     ...(doc.signCount !== undefined && { signCount: doc.signCount }),
+    ...(doc.coolOff !== undefined && { coolOff: { until: doc.coolOff.until, cap: doc.coolOff.cap, origin: doc.coolOff.origin } }),
   };
 }

@@ -1,6 +1,6 @@
 // The MongoDB collections and their document shapes: one collection per store and per oidc-provider model.
 import type { ObjectId } from 'mongodb';
-import type { AuthenticatorKind } from '../types.ts';
+import type { AuthenticatorKind, CoolOff, RecoverySecretKind } from '../types.ts';
 import type { Factor } from '../../policy/types.ts';
 
 export const COLLECTIONS = {
@@ -10,6 +10,7 @@ export const COLLECTIONS = {
   attempts: 'attempts',
   audit: 'audit_events',
   clients: 'clients',
+  recoverySecrets: 'recovery_secrets',
 } as const;
 
 /** The oidc-provider models kept in MongoDB (Client is read from the clients collection instead). */
@@ -42,6 +43,7 @@ export interface AccountDoc {
   usernameKey: string;
   passwordHash: string;
   createdAt: number;
+  disabledAt?: number;
 }
 
 export interface AuthenticatorDoc {
@@ -59,6 +61,7 @@ export interface AuthenticatorDoc {
   /** Unique where present. */
   credentialId?: string;
   signCount?: number;
+  coolOff?: CoolOff;
 }
 
 export interface AuthEventDoc {
@@ -81,6 +84,18 @@ export interface AttemptDoc {
   expiresAt?: Date;
 }
 
+export interface RecoverySecretDoc {
+  kind: RecoverySecretKind;
+  /** Unique with the kind. */
+  hash: string;
+  accountId: string;
+  setId: string;
+  /** Epoch seconds, as every time below: no TTL index, so a used or expired secret still counts in its set's total. */
+  createdAt: number;
+  expiresAt?: number;
+  usedAt?: number;
+}
+
 export interface ClientDoc {
   _id: string;
   /** The metadata as JSON: client metadata may carry keys MongoDB treats specially (dots, `$`). */
@@ -94,6 +109,8 @@ export interface ModelDoc {
   grantId?: string;
   uid?: string;
   userCode?: string;
+  /** adapters/account-models.ts: the account the payload names, to find a Session, Grant, token... by account. */
+  accountId?: string;
   /** Epoch seconds of the first consumption. */
   consumed?: number;
   /** Absent for models without expiry. TTL index; also compared with the clock on every read. */

@@ -1,6 +1,7 @@
 // Opens every store on one MongoDB database: the production storage, shared by every provider instance.
 import type { Db } from 'mongodb';
 import type { Stores } from '../types.ts';
+import { createAccountSessionStore } from './account-sessions.ts';
 import { createAccountStore } from './accounts.ts';
 import { createAttemptStore } from './attempts.ts';
 import { createAuditStore } from './audit.ts';
@@ -9,6 +10,7 @@ import { createAuthenticatorStore } from './authenticators.ts';
 import { createClientStore } from './clients.ts';
 import { connectMongo } from './connect.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
+import { createRecoverySecretStore } from './recovery-secrets.ts';
 
 export { createMongoIndexes, mongoIndexStatus, type IndexStatus, type MigrationReport } from './indexes.ts';
 export { isMongoUnavailable } from './errors.ts';
@@ -41,6 +43,8 @@ export async function openMongoStores(options: MongoStoresOptions): Promise<Mong
     attempts: createAttemptStore(db),
     audit: createAuditStore(db),
     clients,
+    recoverySecrets: createRecoverySecretStore(db),
+    sessions: createAccountSessionStore(db),
     OidcAdapter: createOidcAdapterClass(db, clients, now),
     async close() {
       await client.close();

@@ -1,5 +1,6 @@
 // The MongoDB indexes the stores rely on (uniqueness, lookups, TTL clean-up): created by `db migrate`, verified at start.
 import { MongoServerError, type Db, type Document, type IndexDescription } from 'mongodb';
+import { ACCOUNT_MODELS } from '../account-models.ts';
 import { GRANT_REVOKED_MODELS } from '../consume-once.ts';
 import { StoreError } from '../types.ts';
 import { COLLECTIONS, OIDC_MODELS, modelCollection } from './collections.ts';
@@ -13,11 +14,13 @@ export interface IndexSpec extends IndexDescription {
 const ttl: IndexSpec = { name: 'expiry_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 };
 
 const GRANT_LOOKUP = new Set<string>(GRANT_REVOKED_MODELS);
+const ACCOUNT_LOOKUP = new Set<string>(ACCOUNT_MODELS);
 
 function modelIndexes(model: string): IndexSpec[] {
   return [
     ttl,
     ...(GRANT_LOOKUP.has(model) ? [{ name: 'by_grant', key: { grantId: 1 } } as IndexSpec] : []),
+    ...(ACCOUNT_LOOKUP.has(model) ? [{ name: 'by_account', key: { accountId: 1 } } as IndexSpec] : []),
     ...(model === 'Session' ? [{ name: 'by_uid', key: { uid: 1 } } as IndexSpec] : []),
     ...(model === 'DeviceCode' ? [{ name: 'by_user_code', key: { userCode: 1 } } as IndexSpec] : []),
   ];
@@ -45,6 +48,13 @@ export const MONGO_INDEXES: ReadonlyMap<string, readonly IndexSpec[]> = new Map<
     ],
   ],
   [COLLECTIONS.clients, []],
+  [
+    COLLECTIONS.recoverySecrets,
+    [
+      { name: 'unique_kind_hash', key: { kind: 1, hash: 1 }, unique: true },
+      { name: 'by_account', key: { accountId: 1, kind: 1 } },
+    ],
+  ],
   ...OIDC_MODELS.map((model): [string, IndexSpec[]] => [modelCollection(model), modelIndexes(model)]),
 ]);
 

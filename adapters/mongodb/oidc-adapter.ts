@@ -1,6 +1,7 @@
 // oidc-provider's Adapter over one MongoDB collection per model, with expiry checked on every read; Client reads the client store.
 import type { Collection, Db } from 'mongodb';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import { accountOf } from '../account-models.ts';
 import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../consume-once.ts';
 import { oidcAdapterClass } from '../client-adapter.ts';
 import type { ClientStore } from '../types.ts';
@@ -25,11 +26,13 @@ class ModelAdapter implements Adapter {
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+    const accountId = accountOf(payload);
     const doc: Omit<ModelDoc, '_id'> = {
       payload: JSON.stringify(payload),
       ...(typeof payload.grantId === 'string' && { grantId: payload.grantId }),
       ...(typeof payload.uid === 'string' && { uid: payload.uid }),
       ...(typeof payload.userCode === 'string' && { userCode: payload.userCode }),
+      ...(accountId !== undefined && { accountId }),
       ...(typeof payload.consumed === 'number' && { consumed: payload.consumed }),
       ...(typeof expiresIn === 'number' && { expiresAt: dateOf(this.#now() + expiresIn) }),
     };

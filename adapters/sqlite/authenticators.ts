@@ -1,6 +1,6 @@
 // Authenticators in SQLite, changed only by their owner; TOTP steps are accepted once, atomically.
 import Database from 'better-sqlite3';
-import { StoreError, type AuthenticatorKind, type AuthenticatorRecord, type AuthenticatorStore } from '../types.ts';
+import { StoreError, type AuthenticatorKind, type AuthenticatorRecord, type AuthenticatorStore, type CoolOff } from '../types.ts';
 import type { SqliteDatabase } from './database.ts';
 
 interface AuthenticatorRow {
@@ -14,13 +14,14 @@ interface AuthenticatorRow {
   last_used_step: number | null;
   credential_id: string | null;
   sign_count: number | null;
+  cool_off: string | null;
 }
 
-const COLUMNS = 'id, account_id, kind, label, data, created_at, last_used_at, last_used_step, credential_id, sign_count';
+const COLUMNS = 'id, account_id, kind, label, data, created_at, last_used_at, last_used_step, credential_id, sign_count, cool_off';
 
 export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore {
-  const insert = db.prepare<[string, string, string, string, string, number, number | null, number | null, string | null, number | null]>(
-    `INSERT INTO authenticators (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+  const insert = db.prepare<[string, string, string, string, string, number, number | null, number | null, string | null, number | null, string | null]>(
+    `INSERT INTO authenticators (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   );
   const byCredential = db.prepare<[string], AuthenticatorRow>(`SELECT ${COLUMNS} FROM authenticators WHERE credential_id = ?`);
   const advanceCount = db.prepare<[number, number, string, number, number]>(
@@ -33,6 +34,7 @@ export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore
   );
   const rename = db.prepare<[string, string, string]>('UPDATE authenticators SET label = ? WHERE id = ? AND account_id = ?');
   const remove = db.prepare<[string, string]>('DELETE FROM authenticators WHERE id = ? AND account_id = ?');
+  const removeAll = db.prepare<[string]>('DELETE FROM authenticators WHERE account_id = ?');
   const consumeStep = db.prepare<[number, number, string, number]>(
     `UPDATE authenticators SET last_used_step = ?, last_used_at = ?
      WHERE id = ? AND (last_used_step IS NULL OR last_used_step < ?)`,
@@ -40,7 +42,7 @@ export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore
 
   const insertRow = (a: AuthenticatorRecord): number => {
     try {
-      return insert.run(a.id, a.accountId, a.kind, a.label, JSON.stringify(a.data), a.createdAt, a.lastUsedAt ?? null, a.lastUsedStep ?? null, a.credentialId ?? null, a.signCount ?? null).changes;
+      return insert.run(a.id, a.accountId, a.kind, a.label, JSON.stringify(a.data), a.createdAt, a.lastUsedAt ?? null, a.lastUsedStep ?? null, a.credentialId ?? null, a.signCount ?? null, a.coolOff ? JSON.stringify(a.coolOff) : null).changes;
     } catch (error) {
       if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
         throw new StoreError('not_found', `no account ${a.accountId}`);
@@ -77,6 +79,9 @@ export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore
     async advanceSignCount(id, signCount, at) {
       return advanceCount.run(signCount, at, id, signCount, signCount).changes === 1;
     },
+    async removeAllForAccount(accountId) {
+      return removeAll.run(accountId).changes;
+    },
   };
 }
 
@@ -93,5 +98,6 @@ function toAuthenticator(row: AuthenticatorRow | undefined): AuthenticatorRecord
     ...(row.last_used_step !== null && { lastUsedStep: row.last_used_step }),
     ...(row.credential_id !== null && { credentialId: row.credential_id }),
     ...(row.sign_count !== null && { signCount: row.sign_count }),
+    ...(row.cool_off !== null && { coolOff: JSON.parse(row.cool_off) as CoolOff }),
   };
 }

@@ -1,5 +1,6 @@
 // Opens every store on one embedded SQLite database.
 import type { Stores } from '../types.ts';
+import { createAccountSessionStore } from './account-sessions.ts';
 import { createAccountStore } from './accounts.ts';
 import { createAttemptStore } from './attempts.ts';
 import { createAuditStore } from './audit.ts';
@@ -9,6 +10,7 @@ import { createClientStore } from './clients.ts';
 import { openDatabase } from './database.ts';
 import { createExpiryPurge } from './expiry-purge.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
+import { createRecoverySecretStore } from './recovery-secrets.ts';
 
 export interface SqliteStoresOptions {
   /** The database file (its directory is created if missing), or ':memory:'. */
@@ -29,6 +31,8 @@ export function openSqliteStores(options: SqliteStoresOptions): Stores {
     attempts: createAttemptStore(db, purgeExpired),
     audit: createAuditStore(db),
     clients,
+    recoverySecrets: createRecoverySecretStore(db),
+    sessions: createAccountSessionStore(db),
     OidcAdapter: createOidcAdapterClass(db, clients, now, purgeExpired),
     async close() {
       db.close();

@@ -1,5 +1,6 @@
 // oidc-provider's Adapter over the oidc_models table, with expiry checked on every read; Client reads the client store.
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import { accountOf } from '../account-models.ts';
 import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../consume-once.ts';
 import { oidcAdapterClass } from '../client-adapter.ts';
 import type { ClientStore } from '../types.ts';
@@ -41,7 +42,7 @@ class ModelAdapter implements Adapter {
     this.#purgeExpired();
     const expiresAt = typeof expiresIn === 'number' ? this.#now() + expiresIn : null;
     const consumedAt = typeof payload.consumed === 'number' ? payload.consumed : null;
-    this.#sql.upsert.run(this.#model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt, consumedAt);
+    this.#sql.upsert.run(this.#model, id, JSON.stringify(payload), payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, accountOf(payload) ?? null, expiresAt, consumedAt);
   }
 
   async find(id: string) {
@@ -82,11 +83,12 @@ class ModelAdapter implements Adapter {
 function prepareStatements(db: SqliteDatabase) {
   const select = 'SELECT payload, expires_at, consumed_at FROM oidc_models WHERE model = ?';
   return {
-    upsert: db.prepare<[string, string, string, string | null, string | null, string | null, number | null, number | null]>(
-      `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, expires_at, consumed_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    upsert: db.prepare<[string, string, string, string | null, string | null, string | null, string | null, number | null, number | null]>(
+      `INSERT INTO oidc_models (model, id, payload, grant_id, uid, user_code, account_id, expires_at, consumed_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid,
-         user_code = excluded.user_code, expires_at = excluded.expires_at, consumed_at = excluded.consumed_at`,
+         user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at,
+         consumed_at = excluded.consumed_at`,
     ),
     byId: db.prepare<[string, string], ModelRow>(`${select} AND id = ?`),
     byUid: db.prepare<[string, string], ModelRow>(`${select} AND uid = ? ORDER BY rowid DESC LIMIT 1`),

@@ -96,4 +96,26 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE attempts ADD COLUMN expires_at INTEGER;
   CREATE INDEX attempts_by_expiry ON attempts(expires_at) WHERE expires_at IS NOT NULL;
   `,
+  // Account lifecycle and recovery: disabled accounts, authenticators in their cool-off, single-use recovery secrets, and
+  // oidc-provider's models found by account (adapters/account-models.ts), the ones stored before included.
+  `
+  ALTER TABLE accounts ADD COLUMN disabled_at INTEGER;
+  ALTER TABLE authenticators ADD COLUMN cool_off TEXT;
+
+  CREATE TABLE recovery_secrets (
+    kind TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    set_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    used_at INTEGER,
+    PRIMARY KEY (kind, hash)
+  );
+  CREATE INDEX recovery_secrets_by_account ON recovery_secrets(account_id, kind);
+
+  ALTER TABLE oidc_models ADD COLUMN account_id TEXT;
+  CREATE INDEX oidc_models_by_account ON oidc_models(account_id, model);
+  UPDATE oidc_models SET account_id = COALESCE(json_extract(payload, '$.accountId'), json_extract(payload, '$.session.accountId'));
+  `,
 ];

@@ -203,3 +203,39 @@ describe('the SQLite audit chain, tampered with behind the triggers', () => {
     }
   });
 });
+
+describe('a SQLite database from before sessions were indexed by account', () => {
+  it('finds the sessions and interactions it already held by account once migrated, and takes the new columns', async () => {
+    const file = join(root, 'account-index', 'stepup.db');
+    mkdirSync(dirname(file), { recursive: true });
+    const old = new Database(file);
+    old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    MIGRATIONS.slice(0, -1).forEach((sql, index) => {
+      old.exec(sql);
+      old.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, 0)').run(index + 1);
+    });
+    old.prepare("INSERT INTO accounts (id, username, username_key, password_hash, created_at) VALUES ('acc-1', 'Alice', 'alice', 'h', 1)").run();
+    const model = old.prepare('INSERT INTO oidc_models (model, id, payload, grant_id, uid, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
+    const session = { jti: 'sess-1', uid: 'uid-1', kind: 'Session', accountId: 'acc-1', loginTs: 1_000, authorizations: { 'rp-1': { sid: 'sid-1', grantId: 'g-1' } } };
+    model.run('Session', 'sess-1', JSON.stringify(session), null, 'uid-1', 5_000);
+    model.run('Interaction', 'int-1', JSON.stringify({ jti: 'int-1', kind: 'Interaction', session: { accountId: 'acc-1', uid: 'uid-0' } }), null, null, 5_000);
+    model.run('AccessToken', 'at-1', JSON.stringify({ jti: 'at-1', kind: 'AccessToken', accountId: 'acc-1', grantId: 'g-1' }), 'g-1', null, 5_000);
+    model.run('PushedAuthorizationRequest', 'par-1', JSON.stringify({ jti: 'par-1', request: 'eyJ' }), null, null, 5_000);
+    old.close();
+
+    const stores = openSqliteStores({ file, now: () => 2_000 });
+    try {
+      expect(await stores.sessions.list('acc-1', 2_000)).toEqual([
+        { uid: 'uid-1', accountId: 'acc-1', loginTs: 1_000, expiresAt: 5_000, clients: [{ clientId: 'rp-1', sid: 'sid-1', grantId: 'g-1' }] },
+      ]);
+      expect(await stores.accounts.findById('acc-1')).toEqual({ id: 'acc-1', username: 'Alice', passwordHash: 'h', createdAt: 1 });
+      expect(await stores.accounts.setDisabled('acc-1', 1_500)).toBe(true);
+      await stores.recoverySecrets.replace('acc-1', 'code', [{ hash: 'h1', accountId: 'acc-1', kind: 'code', setId: 's1', createdAt: 1_500 }]);
+      expect(await stores.sessions.revoke('acc-1', { keepSessionUid: 'uid-0' })).toEqual({ sessions: 1, grants: 0, tokens: 1 });
+      expect(await new stores.OidcAdapter('Interaction').find('int-1')).toMatchObject({ jti: 'int-1' });
+      expect(await new stores.OidcAdapter('PushedAuthorizationRequest').find('par-1')).toMatchObject({ jti: 'par-1' });
+    } finally {
+      await stores.close();
+    }
+  });
+});

@@ -1,7 +1,15 @@
 // The behaviour every Stores implementation must have, registered as vitest suites.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthEvent } from '../../policy/types.ts';
-import type { AccountRecord, AuditEvent, AuditQuery, AuthenticatorRecord, Stores } from '../../adapters/types.ts';
+import type {
+  AccountRecord,
+  AuditEvent,
+  AuditQuery,
+  AuthenticatorRecord,
+  RecoverySecretKind,
+  RecoverySecretRecord,
+  Stores,
+} from '../../adapters/types.ts';
 import { GENESIS_HASH, chainHash } from '../../adapters/audit-chain.ts';
 
 /** The contract drives expiry with this clock (epoch seconds) instead of sleeping. */
@@ -34,6 +42,19 @@ function event(id: string, at: number, accountId = 'acc-1'): AuthEvent {
 
 function audit(at: number, type: string, accountId?: string): AuditEvent {
   return { at, type, outcome: 'success', ...(accountId && { accountId }) };
+}
+
+function secret(hash: string, accountId: string, kind: RecoverySecretKind, setId: string, expiresAt?: number): RecoverySecretRecord {
+  return { hash, accountId, kind, setId, createdAt: T0, ...(expiresAt !== undefined && { expiresAt }) };
+}
+
+function codes(accountId: string, setId: string, hashes: string[]): RecoverySecretRecord[] {
+  return hashes.map((hash) => secret(hash, accountId, 'code', setId));
+}
+
+/** An oidc-provider 9 Session payload, signed in to the given clients. */
+function session(uid: string, accountId: string | undefined, loginTs: number, clients: Record<string, { sid: string; grantId: string }> = {}) {
+  return { jti: `jti-${uid}`, uid, kind: 'Session', ...(accountId && { accountId }), loginTs, iat: loginTs, exp: loginTs + 3600, acr: 'aal1', amr: ['pwd'], authorizations: clients };
 }
 
 async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<void> {
@@ -83,6 +104,56 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         await stores.accounts.setPasswordHash('acc-1', 'new-hash');
         expect((await stores.accounts.findById('acc-1'))?.passwordHash).toBe('new-hash');
         await rejectsWithCode(stores.accounts.setPasswordHash('nobody', 'x'), 'not_found');
+      });
+    });
+
+    describe('account lifecycle', () => {
+      beforeEach(async () => {
+        await stores.accounts.create(account('acc-1', 'alice'));
+        await stores.accounts.create(account('acc-2', 'bob'));
+      });
+
+      it('disables an account with the time, enables it again, and reports an unknown account', async () => {
+        expect(await stores.accounts.setDisabled('acc-1', T0 + 5)).toBe(true);
+        expect(await stores.accounts.findById('acc-1')).toEqual({ ...account('acc-1', 'alice'), disabledAt: T0 + 5 });
+        expect(await stores.accounts.findByUsername('ALICE')).toMatchObject({ disabledAt: T0 + 5 });
+        expect((await stores.accounts.list()).map((a) => a.disabledAt)).toEqual([T0 + 5, undefined]);
+        expect(await stores.accounts.setDisabled('acc-1', undefined)).toBe(true);
+        expect(await stores.accounts.findById('acc-1')).toEqual(account('acc-1', 'alice'));
+        expect(await stores.accounts.setDisabled('nobody', T0)).toBe(false);
+      });
+
+      it('removes an account with its authenticators and recovery secrets, keeping its audit events and other accounts', async () => {
+        await stores.authenticators.add(totp('auth-1', 'acc-1'));
+        await stores.authenticators.add(passkey('pk-1', 'acc-1', 'cred-A', 0));
+        await stores.authenticators.add(totp('auth-2', 'acc-2'));
+        await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1', 'h2']));
+        await stores.recoverySecrets.replace('acc-1', 'link', [secret('l1', 'acc-1', 'link', 'link-1', T0 + 600)]);
+        await stores.recoverySecrets.replace('acc-2', 'code', codes('acc-2', 'set-2', ['h3']));
+        await stores.audit.append(audit(T0 * 1000, 'login', 'acc-1'));
+
+        expect(await stores.accounts.remove('acc-1')).toBe(true);
+        expect(await stores.accounts.findById('acc-1')).toBeUndefined();
+        expect(await stores.accounts.findByUsername('alice')).toBeUndefined();
+        expect(await stores.authenticators.listByAccount('acc-1')).toEqual([]);
+        expect(await stores.authenticators.findByCredentialId('cred-A')).toBeUndefined();
+        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0)).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('code', 'h1', T0)).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('link', 'l1', T0)).toBeUndefined();
+        expect(await stores.audit.list({ accountId: 'acc-1', limit: 10 })).toHaveLength(1);
+        expect(await stores.accounts.remove('acc-1')).toBe(false);
+
+        expect(await stores.accounts.findById('acc-2')).toEqual(account('acc-2', 'bob'));
+        expect((await stores.authenticators.listByAccount('acc-2')).map((a) => a.id)).toEqual(['auth-2']);
+        expect(await stores.recoverySecrets.consume('code', 'h3', T0)).toBe('acc-2');
+      });
+
+      it('frees the username and refuses new authenticators and secrets for a removed account', async () => {
+        await stores.accounts.remove('acc-1');
+        await rejectsWithCode(stores.authenticators.add(totp('auth-1', 'acc-1')), 'not_found');
+        await rejectsWithCode(stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1'])), 'not_found');
+        await stores.accounts.create(account('acc-3', 'Alice'));
+        expect(await stores.accounts.findByUsername('alice')).toMatchObject({ id: 'acc-3' });
       });
     });
 
@@ -163,6 +234,206 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
           Array.from({ length: 10 }, () => stores.authenticators.consumeTotpStep('auth-1', 200, T0)),
         );
         expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('keeps a cool-off through every lookup, and none when it was enrolled without one', async () => {
+        const coolOff = { until: T0 + 7 * 86400, cap: 'aal1', origin: 'recovery' as const };
+        await stores.authenticators.add({ ...passkey('pk-1', 'acc-1', 'cred-A', 0), coolOff });
+        await stores.authenticators.add(totp('auth-1', 'acc-1'));
+        expect(await stores.authenticators.get('pk-1')).toEqual({ ...passkey('pk-1', 'acc-1', 'cred-A', 0), coolOff });
+        expect(await stores.authenticators.findByCredentialId('cred-A')).toMatchObject({ coolOff });
+        expect((await stores.authenticators.listByAccount('acc-1')).map((a) => a.coolOff)).toEqual([coolOff, undefined]);
+        expect(await stores.authenticators.get('auth-1')).toEqual(totp('auth-1', 'acc-1'));
+      });
+
+      it("removes every authenticator of one account, counting them", async () => {
+        await stores.authenticators.add(totp('auth-1', 'acc-1'));
+        await stores.authenticators.add(passkey('pk-1', 'acc-1', 'cred-A', 0));
+        await stores.authenticators.add(totp('auth-2', 'acc-2'));
+        expect(await stores.authenticators.removeAllForAccount('acc-1')).toBe(2);
+        expect(await stores.authenticators.listByAccount('acc-1')).toEqual([]);
+        expect(await stores.authenticators.findByCredentialId('cred-A')).toBeUndefined();
+        expect((await stores.authenticators.listByAccount('acc-2')).map((a) => a.id)).toEqual(['auth-2']);
+        expect(await stores.authenticators.removeAllForAccount('acc-1')).toBe(0);
+        await stores.authenticators.add(passkey('pk-2', 'acc-1', 'cred-A', 0));
+      });
+    });
+
+    describe('recovery secrets', () => {
+      beforeEach(async () => {
+        await stores.accounts.create(account('acc-1'));
+        await stores.accounts.create(account('acc-2'));
+      });
+
+      it('uses a code once, and only for the account it is restricted to', async () => {
+        await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1', 'h2']));
+        expect(await stores.recoverySecrets.consume('code', 'h1', T0 + 1, 'acc-2')).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('code', 'h1', T0 + 1, 'acc-1')).toBe('acc-1');
+        expect(await stores.recoverySecrets.consume('code', 'h1', T0 + 2, 'acc-1')).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('code', 'h1', T0 + 2)).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('code', 'h2', T0 + 3)).toBe('acc-1');
+        expect(await stores.recoverySecrets.consume('link', 'h2', T0 + 3)).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('code', 'unknown', T0)).toBeUndefined();
+      });
+
+      it('lets exactly one of concurrent uses of a secret win', async () => {
+        await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1', 'h2']));
+        const results = await Promise.all(Array.from({ length: 10 }, () => stores.recoverySecrets.consume('code', 'h1', T0)));
+        expect(results.filter((r) => r !== undefined)).toEqual(['acc-1']);
+        await stores.recoverySecrets.replace('acc-1', 'link', [secret('l1', 'acc-1', 'link', 'link-1', T0 + 600)]);
+        const links = await Promise.all(Array.from({ length: 10 }, () => stores.recoverySecrets.consume('link', 'l1', T0, 'acc-1')));
+        expect(links.filter((r) => r !== undefined)).toEqual(['acc-1']);
+      });
+
+      it('replaces the previous set of the same kind: its secrets no longer work, those of the other kind still do', async () => {
+        await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1', 'h2']));
+        await stores.recoverySecrets.replace('acc-1', 'link', [secret('l1', 'acc-1', 'link', 'link-1', T0 + 600)]);
+        await stores.recoverySecrets.replace('acc-2', 'code', codes('acc-2', 'set-9', ['h9']));
+        await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-2', ['h3', 'h4', 'h5']));
+        expect(await stores.recoverySecrets.consume('code', 'h1', T0)).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('code', 'h3', T0)).toBe('acc-1');
+        expect(await stores.recoverySecrets.consume('link', 'l1', T0)).toBe('acc-1');
+        expect(await stores.recoverySecrets.consume('code', 'h9', T0)).toBe('acc-2');
+        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0)).toEqual({ setId: 'set-2', createdAt: T0, total: 3, remaining: 2 });
+      });
+
+      it('refuses a link at its expiry and after', async () => {
+        await stores.recoverySecrets.replace('acc-1', 'link', [secret('l1', 'acc-1', 'link', 'link-1', T0 + 600), secret('l2', 'acc-1', 'link', 'link-1', T0 + 600)]);
+        expect(await stores.recoverySecrets.consume('link', 'l1', T0 + 600)).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('link', 'l1', T0 + 601)).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('link', 'l2', T0 + 599)).toBe('acc-1');
+      });
+
+      it('summarizes the current set: total, and remaining unused and unexpired', async () => {
+        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0)).toBeUndefined();
+        await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1', 'h2', 'h3']));
+        await stores.recoverySecrets.consume('code', 'h2', T0 + 1);
+        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0 + 2)).toEqual({ setId: 'set-1', createdAt: T0, total: 3, remaining: 2 });
+        expect(await stores.recoverySecrets.summary('acc-1', 'link', T0)).toBeUndefined();
+        expect(await stores.recoverySecrets.summary('acc-2', 'code', T0)).toBeUndefined();
+
+        await stores.recoverySecrets.replace('acc-1', 'link', [secret('l1', 'acc-1', 'link', 'link-1', T0 + 600)]);
+        expect(await stores.recoverySecrets.summary('acc-1', 'link', T0 + 599)).toEqual({ setId: 'link-1', createdAt: T0, total: 1, remaining: 1 });
+        expect(await stores.recoverySecrets.summary('acc-1', 'link', T0 + 600)).toEqual({ setId: 'link-1', createdAt: T0, total: 1, remaining: 0 });
+      });
+
+      it('keeps a hash unique within its kind', async () => {
+        await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1']));
+        await rejectsWithCode(stores.recoverySecrets.replace('acc-2', 'code', codes('acc-2', 'set-2', ['h1'])), 'conflict');
+        await stores.recoverySecrets.replace('acc-2', 'link', [secret('h1', 'acc-2', 'link', 'link-2', T0 + 600)]);
+        expect(await stores.recoverySecrets.consume('code', 'h1', T0)).toBe('acc-1');
+        expect(await stores.recoverySecrets.consume('link', 'h1', T0)).toBe('acc-2');
+      });
+
+      it('removes the secrets of one kind, or of every kind', async () => {
+        await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1']));
+        await stores.recoverySecrets.replace('acc-1', 'link', [secret('l1', 'acc-1', 'link', 'link-1', T0 + 600)]);
+        await stores.recoverySecrets.replace('acc-2', 'code', codes('acc-2', 'set-2', ['h2']));
+        await stores.recoverySecrets.removeAll('acc-1', 'link');
+        expect(await stores.recoverySecrets.summary('acc-1', 'link', T0)).toBeUndefined();
+        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0)).toMatchObject({ total: 1 });
+        await stores.recoverySecrets.removeAll('acc-1');
+        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0)).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('code', 'h1', T0)).toBeUndefined();
+        expect(await stores.recoverySecrets.consume('code', 'h2', T0)).toBe('acc-2');
+      });
+    });
+
+    describe('sessions by account', () => {
+      const a1 = { 'rp-1': { sid: 'sid-a1', grantId: 'g-a1' }, 'rp-2': { sid: 'sid-a2', grantId: 'g-a2' } };
+
+      /** acc-1: sessions uid-a (kept below), uid-b and the short-lived uid-s; acc-2: uid-c; and a session nobody signed in to. */
+      beforeEach(async () => {
+        const sessions = new stores.OidcAdapter('Session');
+        await sessions.upsert('sess-a', session('uid-a', 'acc-1', T0 - 100, a1), 3600);
+        await sessions.upsert('sess-b', session('uid-b', 'acc-1', T0 - 200, { 'rp-1': { sid: 'sid-b1', grantId: 'g-b1' } }), 7200);
+        await sessions.upsert('sess-s', session('uid-s', 'acc-1', T0 - 50), 60);
+        await sessions.upsert('sess-c', session('uid-c', 'acc-2', T0 - 10, { 'rp-1': { sid: 'sid-c1', grantId: 'g-c1' } }), 3600);
+        await sessions.upsert('sess-anon', session('uid-anon', undefined, T0), 3600);
+
+        const grants = new stores.OidcAdapter('Grant');
+        for (const [id, accountId] of [['g-a1', 'acc-1'], ['g-a2', 'acc-1'], ['g-b1', 'acc-1'], ['g-c1', 'acc-2']] as const) {
+          await grants.upsert(id, { jti: id, kind: 'Grant', accountId, clientId: 'rp-1', openid: { scope: 'openid' } }, 86400);
+        }
+        const tokens = { AccessToken: ['at-a1', 'at-b1'], RefreshToken: ['rt-a1'], AuthorizationCode: ['code-b1'] };
+        for (const [model, ids] of Object.entries(tokens)) {
+          const adapter = new stores.OidcAdapter(model);
+          for (const id of ids) await adapter.upsert(id, { jti: id, kind: model, accountId: 'acc-1', grantId: `g-${id.slice(-2)}`, clientId: 'rp-1' }, 600);
+        }
+        await new stores.OidcAdapter('AccessToken').upsert('at-c1', { jti: 'at-c1', kind: 'AccessToken', accountId: 'acc-2', grantId: 'g-c1' }, 600);
+        await new stores.OidcAdapter('RefreshToken').upsert('rt-c1', { jti: 'rt-c1', kind: 'RefreshToken', accountId: 'acc-2', grantId: 'g-c1' }, 600);
+
+        const interactions = new stores.OidcAdapter('Interaction');
+        await interactions.upsert('int-a', { jti: 'int-a', kind: 'Interaction', session: { accountId: 'acc-1', uid: 'uid-a', cookie: 'sess-a' } }, 600);
+        await interactions.upsert('int-b', { jti: 'int-b', kind: 'Interaction', session: { accountId: 'acc-1', uid: 'uid-b', cookie: 'sess-b' } }, 600);
+        await interactions.upsert('int-c', { jti: 'int-c', kind: 'Interaction', session: { accountId: 'acc-2', uid: 'uid-c', cookie: 'sess-c' } }, 600);
+        await interactions.upsert('int-new', { jti: 'int-new', kind: 'Interaction', params: { client_id: 'rp-1' } }, 600);
+
+        await stores.events.append('uid-a', [event('e-a', T0)], T0 + 3600);
+        await stores.events.append('uid-b', [event('e-b', T0)], T0 + 3600);
+        await stores.events.append('uid-c', [event('e-c', T0, 'acc-2')], T0 + 3600);
+      });
+
+      it("lists the account's live sessions with the clients they signed in to", async () => {
+        expect(await stores.sessions.list('acc-1', T0)).toEqual([
+          { uid: 'uid-b', accountId: 'acc-1', loginTs: T0 - 200, expiresAt: T0 + 7200, clients: [{ clientId: 'rp-1', sid: 'sid-b1', grantId: 'g-b1' }] },
+          {
+            uid: 'uid-a',
+            accountId: 'acc-1',
+            loginTs: T0 - 100,
+            expiresAt: T0 + 3600,
+            clients: [{ clientId: 'rp-1', sid: 'sid-a1', grantId: 'g-a1' }, { clientId: 'rp-2', sid: 'sid-a2', grantId: 'g-a2' }],
+          },
+          { uid: 'uid-s', accountId: 'acc-1', loginTs: T0 - 50, expiresAt: T0 + 60, clients: [] },
+        ]);
+        expect((await stores.sessions.list('acc-1', T0 + 60)).map((s) => s.uid)).toEqual(['uid-b', 'uid-a']);
+        expect((await stores.sessions.list('acc-2', T0)).map((s) => s.uid)).toEqual(['uid-c']);
+        expect(await stores.sessions.list('nobody', T0)).toEqual([]);
+      });
+
+      it('finds a session again by account after it is saved again, and not after it is destroyed', async () => {
+        const sessions = new stores.OidcAdapter('Session');
+        await sessions.upsert('sess-c', session('uid-c', 'acc-1', T0), 3600);
+        expect(await stores.sessions.list('acc-2', T0)).toEqual([]);
+        expect((await stores.sessions.list('acc-1', T0)).map((s) => s.uid)).toContain('uid-c');
+        await sessions.destroy('sess-c');
+        expect((await stores.sessions.list('acc-1', T0)).map((s) => s.uid)).not.toContain('uid-c');
+      });
+
+      it("revokes every other session of the account with their proofs, and every grant, token and code, and nothing of another account", async () => {
+        expect(await stores.sessions.revoke('acc-1', { keepSessionUid: 'uid-a' })).toEqual({ sessions: 2, grants: 3, tokens: 4 });
+
+        expect((await stores.sessions.list('acc-1', T0)).map((s) => s.uid)).toEqual(['uid-a']);
+        const sessions = new stores.OidcAdapter('Session');
+        expect(await sessions.find('sess-a')).toMatchObject({ uid: 'uid-a' });
+        expect(await sessions.find('sess-b')).toBeUndefined();
+        expect(await sessions.findByUid('uid-s')).toBeUndefined();
+        for (const [model, id] of [['Grant', 'g-a1'], ['Grant', 'g-b1'], ['AccessToken', 'at-a1'], ['AccessToken', 'at-b1'], ['RefreshToken', 'rt-a1'], ['AuthorizationCode', 'code-b1'], ['Interaction', 'int-b']] as const) {
+          expect(await new stores.OidcAdapter(model).find(id), `${model} ${id}`).toBeUndefined();
+        }
+        expect(await new stores.OidcAdapter('Interaction').find('int-a')).toMatchObject({ session: { uid: 'uid-a' } });
+        expect(await new stores.OidcAdapter('Interaction').find('int-new')).toMatchObject({ jti: 'int-new' });
+        expect((await stores.events.listBySession('uid-a', T0)).map((e) => e.id)).toEqual(['e-a']);
+        expect(await stores.events.listBySession('uid-b', T0)).toEqual([]);
+
+        expect((await stores.sessions.list('acc-2', T0)).map((s) => s.uid)).toEqual(['uid-c']);
+        expect(await new stores.OidcAdapter('Grant').find('g-c1')).toMatchObject({ accountId: 'acc-2' });
+        expect(await new stores.OidcAdapter('AccessToken').find('at-c1')).toMatchObject({ accountId: 'acc-2' });
+        expect(await new stores.OidcAdapter('RefreshToken').find('rt-c1')).toMatchObject({ accountId: 'acc-2' });
+        expect(await new stores.OidcAdapter('Interaction').find('int-c')).toMatchObject({ jti: 'int-c' });
+        expect(await new stores.OidcAdapter('Session').find('sess-anon')).toMatchObject({ uid: 'uid-anon' });
+        expect((await stores.events.listBySession('uid-c', T0)).map((e) => e.id)).toEqual(['e-c']);
+      });
+
+      it('revokes every session without one to keep, with the proofs of the account under any session', async () => {
+        await stores.events.append('uid-pending', [event('e-p', T0)], T0 + 3600);
+        expect(await stores.sessions.revoke('acc-1')).toEqual({ sessions: 3, grants: 3, tokens: 4 });
+        expect(await stores.sessions.list('acc-1', T0)).toEqual([]);
+        expect(await new stores.OidcAdapter('Interaction').find('int-a')).toBeUndefined();
+        expect(await stores.events.listBySession('uid-a', T0)).toEqual([]);
+        expect(await stores.events.listBySession('uid-pending', T0)).toEqual([]);
+        expect((await stores.sessions.list('acc-2', T0)).map((s) => s.uid)).toEqual(['uid-c']);
+        expect(await stores.sessions.revoke('acc-1')).toEqual({ sessions: 0, grants: 0, tokens: 0 });
       });
     });
 

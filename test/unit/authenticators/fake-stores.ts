@@ -34,6 +34,16 @@ export class FakeAccountStore implements AccountStore {
     if (!row) throw new StoreError('not_found', 'no such account');
     row.passwordHash = passwordHash;
   }
+  async setDisabled(id: string, disabledAt: number | undefined): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row) return false;
+    if (disabledAt === undefined) delete row.disabledAt;
+    else row.disabledAt = disabledAt;
+    return true;
+  }
+  async remove(id: string): Promise<boolean> {
+    return this.rows.delete(id);
+  }
 }
 
 export class FakeAuthenticatorStore implements AuthenticatorStore {
@@ -87,6 +97,12 @@ export class FakeAuthenticatorStore implements AuthenticatorStore {
     row.signCount = signCount;
     row.lastUsedAt = at;
     return true;
+  }
+
+  async removeAllForAccount(accountId: string): Promise<number> {
+    const owned = [...this.rows.values()].filter((a) => a.accountId === accountId);
+    for (const a of owned) this.rows.delete(a.id);
+    return owned.length;
   }
 }
 

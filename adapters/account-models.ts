@@ -1,0 +1,23 @@
+// The oidc-provider models that belong to an account: each adapter indexes the account id on every write to find them.
+import type { AdapterPayload } from 'oidc-provider';
+
+/** The models whose payload names an account (an Interaction under `session.accountId`, the others under `accountId`). */
+export const ACCOUNT_MODELS = [
+  'Session',
+  'Interaction',
+  'Grant',
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+] as const;
+
+/** What a revocation counts as tokens: every model of the account but its sessions, grants and interactions. */
+export const ACCOUNT_TOKEN_MODELS = ACCOUNT_MODELS.filter((model) => model !== 'Session' && model !== 'Interaction' && model !== 'Grant');
+
+export function accountOf(payload: AdapterPayload): string | undefined {
+  const accountId = payload.accountId ?? payload.session?.accountId;
+  return typeof accountId === 'string' ? accountId : undefined;
+}
