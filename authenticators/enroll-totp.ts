@@ -1,7 +1,7 @@
 // TOTP enrolment: a candidate secret and its URI, then confirmation by a first code before the secret is stored encrypted.
 import { randomUUID } from 'node:crypto';
 import { Secret } from 'otpauth';
-import type { AuthenticatorRecord, AuthenticatorStore } from '../adapters/types.ts';
+import type { AuthenticatorRecord, CoolOff, AuthenticatorStore } from '../adapters/types.ts';
 import { AuthError } from './errors.ts';
 import { encryptSecret, type SecretKeyring } from './secret-box.ts';
 import { generateTotpSecret, matchTotpStep, normalizeTotpCode, totpUri } from './totp.ts';
@@ -28,7 +28,7 @@ export function newTotpEnrollment({ issuer, username }: { issuer: string; userna
  * secret encrypted and the matched step already consumed, so the enrolment code cannot be replayed.
  */
 export async function confirmTotpEnrollment(
-  { accountId, secret, code, label }: { accountId: string; secret: string; code: string; label: string },
+  { accountId, secret, code, label, coolOff }: { accountId: string; secret: string; code: string; label: string; coolOff?: CoolOff },
   deps: TotpEnrollmentDeps,
 ): Promise<AuthenticatorRecord> {
   const token = normalizeTotpCode(code);
@@ -50,6 +50,7 @@ export async function confirmTotpEnrollment(
     createdAt: deps.now,
     lastUsedAt: deps.now,
     lastUsedStep: step,
+    ...(coolOff && { coolOff }),
   };
   await deps.authenticators.add(record);
   return record;

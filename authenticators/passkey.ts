@@ -10,7 +10,7 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import type { AuthenticatorRecord, AuthenticatorStore } from '../adapters/types.ts';
+import type { AuthenticatorRecord, AuthenticatorStore, CoolOff } from '../adapters/types.ts';
 import type { AuthEvent } from '../policy/types.ts';
 import { AuthError } from './errors.ts';
 
@@ -69,7 +69,7 @@ function parsed<T>(json: string): T {
 
 /** Verifies a new credential and stores it for the account; the challenge must be the one issued for this account. */
 export async function registerPasskey(
-  input: { accountId: string; response: string; expectedChallenge: string; label: string },
+  input: { accountId: string; response: string; expectedChallenge: string; label: string; coolOff?: CoolOff },
   deps: { rp: WebAuthnRelyingParty; authenticators: AuthenticatorStore; now: number },
 ): Promise<AuthenticatorRecord> {
   const label = input.label.trim();
@@ -107,6 +107,7 @@ export async function registerPasskey(
       aaguid: info.aaguid,
     } satisfies PasskeyData,
     createdAt: deps.now,
+    ...(input.coolOff && { coolOff: input.coolOff }),
   };
   await deps.authenticators.add(record);
   return record;

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/index.ts';
 import type { SecretKeyring } from '../authenticators/index.ts';
 import type { Assessor } from '../server/assessment.ts';
 import type { Metrics } from '../server/metrics.ts';
+import type { Logger } from '../server/logger.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -16,4 +17,5 @@ export interface InteractionDeps {
   now: () => number;
   /** Times factor verifications, when metrics are on. */
   metrics?: Metrics;
+  logger?: Logger;
 }

@@ -13,6 +13,8 @@ import { consentPage, otpPage, passkeyPage, passwordPage, type PageContext } fro
 import { whyText } from './why.ts';
 import { requestedSubject } from '../server/requested-subject.ts';
 import { clientAddressKeys } from './client-address.ts';
+import { recoveryMode, recoverySignIn } from './recovery-sign-in.ts';
+import { recoverySignInPage } from './views/recovery-pages.ts';
 
 interface Loaded {
   details: Details;
@@ -92,6 +94,18 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     }
 
     if (error) ctx.status = error.status;
+    const mode = recoveryMode(details.params, client.clientId);
+    if (mode && !pending.events.some((event) => event.factor === 'recovery')) {
+      const message = error?.factor === 'recovery' || error?.factor === 'pwd' ? error.message : undefined;
+      ctx.body = recoverySignInPage({
+        ...page(loaded, ctx, undefined, message),
+        mode,
+        username: account?.username ?? error?.username,
+        usernameLocked: account !== undefined,
+        windowMinutes: Math.round(deps.config.policy.recovery.window / 60),
+      });
+      return;
+    }
     const why = decision.outcome === 'step_up' ? whyText(page(loaded, ctx).clientName, decision) : undefined;
     const factor = decision.outcome === 'step_up' ? decision.factors[0]! : 'pwd';
     const message = error?.factor === factor ? error.message : undefined;
@@ -144,7 +158,10 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     return { attempts: stores.attempts, limiterPolicy: limiter, addressLimit, clientAddress: clientAddressKeys(ctx.ip), now: deps.now() };
   }
 
-  async function proven(ctx: Context, loaded: Loaded, event: AuthEvent) {
+  async function proven(ctx: Context, loaded: Loaded, ...events: AuthEvent[]) {
+    const event = events[0]!;
+    const account = await stores.accounts.findById(event.accountId);
+    if (account?.disabledAt !== undefined) return refused(ctx, loaded, event.factor, new AuthError('disabled', 'the account is disabled'));
     // A passkey has nothing to guess: it gets its user out of a password or TOTP lock an attacker caused.
     if (event.factor === 'passkey') {
       const cleared = await clearAccountLimits(stores.attempts, event.accountId);
@@ -153,9 +170,9 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
         await stores.audit.append({ at: Date.now(), type: 'account.unlock', outcome: 'success', accountId: event.accountId, clientId: loaded.client.clientId, factor: 'passkey', reason });
       }
     }
-    loaded.pending = { ...loaded.pending, accountId: event.accountId, events: [...loaded.pending.events, event] };
+    loaded.pending = { ...loaded.pending, accountId: event.accountId, events: [...loaded.pending.events, ...events] };
     await savePending(provider, ctx, loaded.pending);
-    await audit(loaded, event.factor, 'success', event.accountId);
+    for (const each of events) await audit(loaded, each.factor, 'success', each.accountId);
     await advance(ctx, loaded);
   }
 
@@ -236,6 +253,25 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
       await proven(ctx, loaded, event);
     } catch (error) {
       await refused(ctx, loaded, 'passkey', error);
+    }
+  });
+
+  router.post('/interaction/:uid/recovery', async (ctx) => {
+    const loaded = await load(ctx);
+    const mode = recoveryMode(loaded.details.params, loaded.client.clientId);
+    if (!mode) return ctx.throw(400, 'This sign-in is not an account recovery.');
+    const body = ctx.request.body as Record<string, unknown>;
+    // As in a step-up, a signed-in session recovers its own account only.
+    const known = loaded.pending.accountId ? await stores.accounts.findById(loaded.pending.accountId) : undefined;
+    const username = known?.username ?? String(body.username ?? '');
+    const session = loaded.details.session;
+    try {
+      const events = await timed('recovery', () =>
+        recoverySignIn(ctx, deps, guessLimits(ctx), { mode, username, password: String(body.password ?? ''), code: String(body.code ?? ''), session: session && { uid: session.uid, accountId: session.accountId } }),
+      );
+      await proven(ctx, loaded, ...events);
+    } catch (error) {
+      await refused(ctx, loaded, 'recovery', error, username);
     }
   });
 

@@ -9,6 +9,7 @@ const require = createRequire(import.meta.url);
 const ASSETS: Record<string, { type: string; file: string | URL }> = {
   'app.css': { type: 'text/css; charset=utf-8', file: new URL('./static/app.css', import.meta.url) },
   'webauthn.js': { type: 'text/javascript; charset=utf-8', file: new URL('./static/webauthn.js', import.meta.url) },
+  'print.js': { type: 'text/javascript; charset=utf-8', file: new URL('./static/print.js', import.meta.url) },
   // Served from the installed package: no CDN.
   'simplewebauthn-browser.js': { type: 'text/javascript; charset=utf-8', file: join(dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist/bundle/index.umd.min.js') },
 };

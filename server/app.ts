@@ -52,7 +52,7 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
     }
     await next();
   });
-  const deps = { provider, config, stores, assess, keyring: totpKeyring(config.keys), now, metrics };
+  const deps = { provider, config, stores, assess, keyring: totpKeyring(config.keys), now, metrics, logger };
   for (const middleware of interactionMiddleware(deps)) provider.use(middleware);
   return provider;
 }

@@ -58,7 +58,7 @@ function rawRequest(params: Record<string, unknown>): RawRequest {
 }
 
 /** The factor each kind of authenticator proves, for the kinds this server can verify. */
-const FACTOR_OF: Partial<Record<AuthenticatorKind, Factor>> = { totp: 'otp', passkey: 'passkey' };
+export const FACTOR_OF = { totp: 'otp', passkey: 'passkey' } as const satisfies Record<AuthenticatorKind, Factor>;
 
 export interface Enrolment {
   /** Factors with at least one authenticator that was never in cool-off. */
@@ -76,7 +76,7 @@ export function enrolmentOf(hasPassword: boolean, authenticators: readonly Authe
   const coolingOff: CoolingOff[] = [];
   const authenticatorIds = new Set<string>();
   for (const authenticator of authenticators) {
-    const factor = FACTOR_OF[authenticator.kind];
+    const factor: Factor | undefined = FACTOR_OF[authenticator.kind];
     if (!factor) continue;
     if (authenticator.coolOff) coolingOff.push({ authenticatorId: authenticator.id, factor, cap: authenticator.coolOff.cap, until: authenticator.coolOff.until });
     else factors.add(factor);

@@ -2,12 +2,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { decryptSecret, encryptSecret } from '../../authenticators/index.ts';
-import type { Decision } from '../../policy/types.ts';
+import type { AuditEvent, AuthenticatorRecord, CoolOff } from '../../adapters/types.ts';
+import { enrolmentStanding, type EnrolmentStanding } from '../../policy/cool-off.ts';
+import type { Factor } from '../../policy/types.ts';
+import { FACTOR_OF, type Assessment } from '../../server/assessment.ts';
 import { ACCOUNT_CLIENT_ID, accountRedirectUri } from '../../server/account-client.ts';
+import { revokeAccountAccess } from '../../server/account-revocation.ts';
 import type { InteractionDeps } from '../deps.ts';
 
 export const STEP_UP_COOKIE = 'stepup.account';
-export const RETURN_PATHS = new Set(['/account', '/account/totp', '/account/passkey', '/account/manage']);
+export const RETURN_PATHS = new Set(['/account', '/account/totp', '/account/passkey', '/account/manage', '/account/recovery-codes', '/account/recovery']);
 
 export interface SignedIn {
   accountId: string;
@@ -26,8 +30,8 @@ export function createAccountContext(deps: InteractionDeps) {
     return account ? { accountId: account.id, sessionUid: session.uid, username: account.username } : undefined;
   }
 
-  /** Sends the browser through the authorization endpoint, asking for what the policy requires. */
-  function startStepUp(ctx: Context, returnTo: string, request: { acr?: string; maxAge?: number } = {}): void {
+  /** Sends the browser through the authorization endpoint, asking for what the policy requires (or for a recovery sign-in). */
+  function startStepUp(ctx: Context, returnTo: string, request: { acr?: string; maxAge?: number; recovery?: 'code' | 'link' } = {}): void {
     const state = randomBytes(16).toString('base64url');
     ctx.cookies.set(STEP_UP_COOKIE, JSON.stringify({ state, returnTo }), { signed: true, httpOnly: true, sameSite: 'lax', secure, path: '/account', maxAge: 600_000 });
     const url = new URL(`${config.issuer}/auth`);
@@ -39,38 +43,63 @@ export function createAccountContext(deps: InteractionDeps) {
       state,
       ...(request.acr ? { acr_values: request.acr } : {}),
       ...(request.maxAge !== undefined ? { max_age: String(request.maxAge) } : {}),
+      ...(request.recovery ? { stepup_recovery: request.recovery, prompt: 'login' } : {}),
     }).toString();
     ctx.redirect(url.href);
   }
 
-  /** The policy's verdict on changing authenticators now: the account's highest level, proven recently. */
-  async function freshness(user: SignedIn): Promise<Decision> {
-    const { decision } = await deps.assess({
+  /**
+   * The policy's verdict on changing authenticators now: the account's highest level, proven recently (in a
+   * recovery session, the password while the recovery window is open), with the account's standing.
+   */
+  async function standing(user: SignedIn): Promise<Assessment> {
+    return deps.assess({
       sensitiveAction: { maxAge: config.sensitiveActionMaxAge },
       client: { clientId: ACCOUNT_CLIENT_ID },
       accountId: user.accountId,
       sessionUid: user.sessionUid,
       now: deps.now(),
     });
-    return decision;
   }
 
   /** For a page that changes authenticators: the user, or a redirect to sign in / step up first. */
-  async function freshUser(ctx: Context, returnTo: string): Promise<SignedIn | undefined> {
+  async function freshUser(ctx: Context, returnTo: string): Promise<Fresh | undefined> {
     const user = await signedIn(ctx);
     if (!user) return void startStepUp(ctx, returnTo);
-    const decision = await freshness(user);
-    if (decision.outcome === 'satisfied') return user;
+    const assessment = await standing(user);
+    const { decision } = assessment;
+    if (decision.outcome === 'satisfied') return { ...user, assessment };
     startStepUp(ctx, returnTo, { acr: decision.outcome === 'step_up' ? decision.acr : undefined, maxAge: config.sensitiveActionMaxAge });
     return undefined;
   }
 
   /** For a form post that changes authenticators: the user, or an error (a post cannot be replayed after a redirect). */
-  async function freshPoster(ctx: Context): Promise<SignedIn> {
+  async function freshPoster(ctx: Context): Promise<Fresh> {
     const user = await signedIn(ctx);
     if (!user) return ctx.throw(401, 'Sign in first.');
-    if ((await freshness(user)).outcome !== 'satisfied') return ctx.throw(403, 'Prove it is you again before changing how you sign in.');
-    return user;
+    const assessment = await standing(user);
+    if (assessment.decision.outcome !== 'satisfied') return ctx.throw(403, 'Prove it is you again before changing how you sign in.');
+    return { ...user, assessment };
+  }
+
+  /** The standing of a factor about to be enrolled: a cool-off when it would reach above what this session proved. */
+  function enrolling(user: Fresh, factor: Factor): EnrolmentStanding & { record?: CoolOff } {
+    const { enrolled, coolingOff, priorLevel, recovery } = user.assessment;
+    const proven = recovery ? config.policy.ladder[0] : priorLevel;
+    const result = enrolmentStanding({ ladder: config.policy.ladder, enrolled, coolingOff, factor, proven, duration: config.policy.recovery.coolOff, now: deps.now() });
+    if (!result.coolOff || config.policy.recovery.coolOff === 0) return result;
+    return { ...result, record: { ...result.coolOff, origin: recovery ? 'recovery' : 'enrolment' } };
+  }
+
+  /**
+   * After a credential change: every other session of the account ends, its grants and tokens are revoked and
+   * relying parties are told; the audit event says what was changed and what was cut off.
+   */
+  async function credentialChanged(user: SignedIn, event: Omit<AuditEvent, 'at' | 'accountId' | 'clientId' | 'sessionUid' | 'revoked'>): Promise<void> {
+    const revoked = await revokeAccountAccess({ provider, stores, now: deps.now }, user.accountId, user.sessionUid);
+    const { failed, ...counts } = revoked;
+    await stores.audit.append({ ...event, at: Date.now(), accountId: user.accountId, clientId: ACCOUNT_CLIENT_ID, sessionUid: user.sessionUid, revoked: counts });
+    for (const failure of failed) deps.logger?.warn({ clientId: failure.clientId, err: failure.error }, 'back-channel logout not accepted');
   }
 
   /** A short-lived value kept encrypted in a cookie, bound to the signed-in account. */
@@ -94,7 +123,40 @@ export function createAccountContext(deps: InteractionDeps) {
     return stores.audit.append({ at: Date.now(), type, outcome, factor, accountId: user.accountId, clientId: ACCOUNT_CLIENT_ID, sessionUid: user.sessionUid, reason });
   }
 
-  return { signedIn, startStepUp, freshUser, freshPoster, seal, unseal, clearCookie, audit };
+  /** An enrolment is a credential change; the first factor that raises the account's ceiling is also a security event. */
+  async function enrolled(user: Fresh, record: AuthenticatorRecord, standing: EnrolmentStanding & { record?: CoolOff }): Promise<void> {
+    const factor = FACTOR_OF[record.kind];
+    const recovery = user.assessment.recovery !== undefined;
+    await credentialChanged(user, {
+      type: 'authenticator.enroll',
+      outcome: 'success',
+      factor,
+      authenticatorId: record.id,
+      reason: `${record.kind} ${record.id}${recovery ? ' (in a recovery session)' : ''}`,
+      ...(standing.record && { coolOffUntil: standing.record.until, coolOffCap: standing.record.cap }),
+    });
+    if (standing.raises) {
+      await stores.audit.append({
+        at: Date.now(),
+        type: 'account.ceiling_raised',
+        outcome: 'info',
+        factor,
+        accountId: user.accountId,
+        clientId: ACCOUNT_CLIENT_ID,
+        sessionUid: user.sessionUid,
+        authenticatorId: record.id,
+        reason: `${standing.before?.acr ?? 'none'} → ${standing.after?.acr ?? 'none'}`,
+        ...(standing.record && { coolOffUntil: standing.record.until, coolOffCap: standing.record.cap }),
+      });
+    }
+  }
+
+  return { signedIn, startStepUp, freshUser, freshPoster, enrolling, enrolled, credentialChanged, seal, unseal, clearCookie, audit };
+}
+
+/** A signed-in user whose recent proof allows changing authenticators, with the account's standing. */
+export interface Fresh extends SignedIn {
+  assessment: Assessment;
 }
 
 export type AccountContext = ReturnType<typeof createAccountContext>;

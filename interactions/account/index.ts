@@ -6,6 +6,7 @@ import { createAccountContext } from './context.ts';
 import { manageRoutes } from './manage-routes.ts';
 import { overviewRoutes } from './overview-routes.ts';
 import { passkeyRoutes } from './passkey-routes.ts';
+import { recoveryRoutes } from './recovery-routes.ts';
 import { totpRoutes } from './totp-routes.ts';
 
 export function accountRoutes(deps: InteractionDeps, ...guards: Middleware[]): Router {
@@ -16,5 +17,6 @@ export function accountRoutes(deps: InteractionDeps, ...guards: Middleware[]): R
   totpRoutes(deps, account, router);
   passkeyRoutes(deps, account, router);
   manageRoutes(deps, account, router);
+  recoveryRoutes(deps, account, router);
   return router;
 }

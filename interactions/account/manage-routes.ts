@@ -2,14 +2,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { removalImpact } from '../../policy/removal.ts';
-import { enrolmentOf } from '../../server/assessment.ts';
+import { FACTOR_OF, enrolmentOf } from '../../server/assessment.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { manageCheckRemovalPage, managePage } from '../views/account-pages.ts';
 import type { AccountContext, SignedIn } from './context.ts';
 
 const PATH = '/account/manage';
 const MAX_LABEL_LENGTH = 64;
-const FACTOR_NAME = { totp: 'otp', passkey: 'passkey' } as const;
 
 export function manageRoutes(deps: InteractionDeps, account: AccountContext, router: Router): void {
   const { stores, config } = deps;
@@ -22,7 +21,7 @@ export function manageRoutes(deps: InteractionDeps, account: AccountContext, rou
 
   async function show(ctx: Context, user: SignedIn, error?: string) {
     if (error) ctx.status = 400;
-    ctx.body = managePage({ csrf: ctx.state.csrf, authenticators: await stores.authenticators.listByAccount(user.accountId), error });
+    ctx.body = managePage({ csrf: ctx.state.csrf, authenticators: await stores.authenticators.listByAccount(user.accountId), now: deps.now(), error });
   }
 
   router.get(PATH, async (ctx) => {
@@ -36,7 +35,7 @@ export function manageRoutes(deps: InteractionDeps, account: AccountContext, rou
     const label = String((ctx.request.body as Record<string, unknown>).label ?? '').trim();
     if (label === '' || label.length > MAX_LABEL_LENGTH) return show(ctx, user, `A name must be 1 to ${MAX_LABEL_LENGTH} characters.`);
     await stores.authenticators.rename(record.id, user.accountId, label);
-    await account.audit(user, 'authenticator.rename', 'success', FACTOR_NAME[record.kind], record.id);
+    await account.audit(user, 'authenticator.rename', 'success', FACTOR_OF[record.kind], record.id);
     ctx.redirect('/account?notice=renamed');
   });
 
@@ -45,17 +44,23 @@ export function manageRoutes(deps: InteractionDeps, account: AccountContext, rou
     const record = await owned(ctx, user);
     const all = await stores.authenticators.listByAccount(user.accountId);
     const hasPassword = Boolean((await stores.accounts.findById(user.accountId))?.passwordHash);
-    const impact = removalImpact(
-      config.policy.ladder,
-      enrolmentOf(hasPassword, all).factors,
-      enrolmentOf(hasPassword, all.filter((candidate) => candidate.id !== record.id)).factors,
-    );
+    const standing = (authenticators: typeof all) => {
+      const { factors, coolingOff } = enrolmentOf(hasPassword, authenticators);
+      return { enrolled: factors, coolingOff };
+    };
+    const impact = removalImpact(config.policy.ladder, standing(all), standing(all.filter((candidate) => candidate.id !== record.id)), deps.now());
     if (impact.lowers && (ctx.request.body as Record<string, unknown>).confirm !== 'lower') {
       ctx.body = manageCheckRemovalPage({ csrf: ctx.state.csrf, authenticator: record, before: impact.before, after: impact.after });
       return;
     }
     await stores.authenticators.remove(record.id, user.accountId);
-    await account.audit(user, 'authenticator.remove', 'success', FACTOR_NAME[record.kind], impact.lowers ? `${record.id}; level ${impact.before?.acr} → ${impact.after?.acr ?? 'none'}` : record.id);
+    await account.credentialChanged(user, {
+      type: 'authenticator.remove',
+      outcome: 'success',
+      factor: FACTOR_OF[record.kind],
+      authenticatorId: record.id,
+      reason: impact.lowers ? `${record.id}; level ${impact.before?.acr} → ${impact.after?.acr ?? 'none'}` : record.id,
+    });
     ctx.redirect('/account?notice=removed');
   });
 }

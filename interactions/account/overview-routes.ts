@@ -2,6 +2,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { currentLevel } from '../../policy/ladder.ts';
+import { eligibility } from '../../policy/cool-off.ts';
+import { recoveryStanding } from '../../policy/recovery.ts';
+import { enrolmentOf } from '../../server/assessment.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { accountPage, signedOutPage } from '../views/account-pages.ts';
 import { RETURN_PATHS, STEP_UP_COOKIE, type AccountContext, type SignedIn } from './context.ts';
@@ -9,6 +12,8 @@ import { RETURN_PATHS, STEP_UP_COOKIE, type AccountContext, type SignedIn } from
 const NOTICES: Record<string, string> = {
   'totp-added': 'Your authenticator app is set up.',
   'passkey-added': 'Your passkey is ready.',
+  'totp-added-cooling': 'Your authenticator app is set up. Until its waiting period ends (below) it counts only as much as the sign-in that added it.',
+  'passkey-added-cooling': 'Your passkey is ready. Until its waiting period ends (below) it counts only as much as the sign-in that added it.',
   renamed: 'The name was changed.',
   removed: 'The sign-in method was removed.',
 };
@@ -17,12 +22,18 @@ export function overviewRoutes(deps: InteractionDeps, account: AccountContext, r
   const { stores, config } = deps;
 
   async function show(ctx: Context, user: SignedIn, extra: { notice?: string; error?: string } = {}) {
-    const events = await stores.events.listBySession(user.sessionUid, deps.now());
-    const proven = currentLevel(config.policy.ladder, events.filter((event) => event.accountId === user.accountId), deps.now());
+    const now = deps.now();
+    const events = (await stores.events.listBySession(user.sessionUid, now)).filter((event) => event.accountId === user.accountId);
+    const authenticators = await stores.authenticators.listByAccount(user.accountId);
+    const { coolingOff } = enrolmentOf(true, authenticators);
+    const proven = currentLevel(config.policy.ladder, events, now, eligibility(config.policy.ladder, coolingOff, now));
     ctx.body = accountPage({
       username: user.username,
       level: proven ? `${proven.level.label ?? proven.level.acr} (${proven.level.acr})` : undefined,
-      authenticators: await stores.authenticators.listByAccount(user.accountId),
+      authenticators,
+      now,
+      recoveryUntil: recoveryStanding(events, user.accountId, now, config.policy.recovery.window)?.until,
+      recoveryCodes: await stores.recoverySecrets.summary(user.accountId, 'code', now),
       ...extra,
     });
   }

@@ -45,14 +45,15 @@ export function totpRoutes(deps: InteractionDeps, account: AccountContext, route
         return ctx.throw(400, 'This authenticator app is already set up.');
       }
     }
+    const standing = account.enrolling(user, 'otp');
     try {
       const record = await confirmTotpEnrollment(
-        { accountId: user.accountId, secret, code: String(body.code ?? ''), label: String(body.label ?? '') },
+        { accountId: user.accountId, secret, code: String(body.code ?? ''), label: String(body.label ?? ''), coolOff: standing.record },
         { authenticators: stores.authenticators, keyring: deps.keyring, now: deps.now() },
       );
       account.clearCookie(ctx, CANDIDATE_COOKIE, PATH);
-      await account.audit(user, 'authenticator.enroll', 'success', 'otp', `totp ${record.id}`);
-      ctx.redirect('/account?notice=totp-added');
+      await account.enrolled(user, record, standing);
+      ctx.redirect(`/account?notice=${standing.record ? 'totp-added-cooling' : 'totp-added'}`);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       await account.audit(user, 'authenticator.enroll', 'failure', 'otp', error.code);

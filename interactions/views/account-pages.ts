@@ -1,5 +1,5 @@
 // Account pages: what the session has proven, the enrolled authenticators, and TOTP enrolment.
-import type { AuthenticatorRecord } from '../../adapters/types.ts';
+import type { AuthenticatorRecord, RecoverySecretSummary } from '../../adapters/types.ts';
 import type { Level } from '../../policy/types.ts';
 import { html, trusted, type SafeHtml } from './html.ts';
 import { errorBox, layout } from './layout.ts';
@@ -25,15 +25,23 @@ function kindName(authenticator: AuthenticatorRecord): string {
   return data.backupEligible ? 'Passkey (synced)' : 'Passkey (this device)';
 }
 
-function describe(authenticator: AuthenticatorRecord): SafeHtml {
+function describe(authenticator: AuthenticatorRecord, now?: number): SafeHtml {
+  const coolOff = authenticator.coolOff && now !== undefined && now < authenticator.coolOff.until ? authenticator.coolOff : undefined;
   return html`${kindName(authenticator)}: <strong>${authenticator.label}</strong>
-<span class="hint">added ${date(authenticator.createdAt)}, last used ${date(authenticator.lastUsedAt)}</span>`;
+<span class="hint">added ${date(authenticator.createdAt)}${authenticator.coolOff?.origin === 'recovery' ? ' in a recovery session' : ''}, last used ${date(authenticator.lastUsedAt)}</span>
+${coolOff
+  ? html`<span class="hint cool-off">Waiting period until ${date(coolOff.until)}: until then it counts only as ${coolOff.cap || 'nothing'}, because the sign-in that added it proved no more.
+Another sign-in method of yours can remove it meanwhile.</span>`
+  : ''}`;
 }
 
 export function accountPage(view: {
   username: string;
   level?: string;
   authenticators: AuthenticatorRecord[];
+  now: number;
+  recoveryUntil?: number;
+  recoveryCodes?: RecoverySecretSummary;
   notice?: string;
   error?: string;
 }): string {
@@ -42,11 +50,16 @@ export function accountPage(view: {
     html`<h1>${view.username}</h1>
 ${view.notice ? html`<p class="why" role="status">${view.notice}</p>` : ''}
 ${errorBox(view.error)}
-<dl><dt>Current sign-in level</dt><dd>${view.level ?? 'none'}</dd></dl>
+${view.recoveryUntil
+  ? html`<p class="why" role="status">You are in a recovery session until ${date(view.recoveryUntil)}: you can add sign-in methods and remove lost ones. <a href="/account/recovery">What this means</a></p>`
+  : ''}
+<dl><dt>Current sign-in level</dt><dd>${view.level ?? 'none'}</dd>
+<dt>Recovery codes</dt><dd>${view.recoveryCodes ? `${view.recoveryCodes.remaining} of ${view.recoveryCodes.total} left, made ${date(view.recoveryCodes.createdAt)}` : 'none yet'}
+(<a href="/account/recovery-codes">${view.recoveryCodes ? 'make new ones' : 'make them'}</a>)</dd></dl>
 <h2>How you sign in</h2>
 <ul class="factors">
 <li>Password</li>
-${view.authenticators.map((authenticator) => html`<li>${describe(authenticator)}</li>`)}
+${view.authenticators.map((authenticator) => html`<li>${describe(authenticator, view.now)}</li>`)}
 </ul>
 <form method="get" action="/account/passkey"><button type="submit">Add a passkey</button></form>
 <form method="get" action="/account/totp"><button type="submit" class="secondary">Set up an authenticator app</button></form>
@@ -76,13 +89,13 @@ ${passkeyScripts()}
   );
 }
 
-export function managePage(view: { csrf: string; authenticators: AuthenticatorRecord[]; error?: string }): string {
+export function managePage(view: { csrf: string; authenticators: AuthenticatorRecord[]; now: number; error?: string }): string {
   return layout(
     'Sign-in methods',
     html`<h1>Sign-in methods</h1>
 ${errorBox(view.error)}
 <ul class="factors">
-${view.authenticators.map((authenticator) => html`<li class="authenticator">${describe(authenticator)}
+${view.authenticators.map((authenticator) => html`<li class="authenticator">${describe(authenticator, view.now)}
 <form method="post" action="/account/authenticators/${authenticator.id}/rename" class="row">
 <input type="hidden" name="_csrf" value="${view.csrf}">
 <input name="label" type="text" maxlength="64" required value="${authenticator.label}" aria-label="New name for ${authenticator.label}">

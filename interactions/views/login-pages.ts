@@ -19,6 +19,11 @@ function cancelForm({ uid, csrf }: PageContext): SafeHtml {
 </form>`;
 }
 
+/** The way back in for someone whose second factor is gone: a recovery sign-in (interactions/recovery-routes.ts). */
+function lostAuthenticator(): SafeHtml {
+  return html`<p class="hint"><a href="/account/recover">Lost your authenticator?</a> Sign in with your password and a recovery code.</p>`;
+}
+
 function reason(page: PageContext): SafeHtml {
   return html`<p class="why">${page.why ?? html`Sign in to continue to <strong>${page.clientName}</strong>.`}</p>`;
 }
@@ -52,6 +57,7 @@ ${page.passkey
 ${passkeyForm({ action: `/interaction/${page.uid}/passkey`, csrf: page.csrf, options: page.passkey.options, mode: 'authenticate', button: 'Sign in with a passkey', autofill: page.passkey.discoverable, secondary: true })}
 ${passkeyScripts()}`
   : ''}
+${lostAuthenticator()}
 ${cancelForm(page)}`,
   );
 }
@@ -65,6 +71,7 @@ ${reason(page)}
 ${errorBox(page.error)}
 ${passkeyForm({ action: `/interaction/${page.uid}/passkey`, csrf: page.csrf, options: page.options, mode: 'authenticate', button: 'Use passkey' })}
 ${passkeyScripts()}
+${lostAuthenticator()}
 ${cancelForm(page)}`,
   );
 }
@@ -82,6 +89,7 @@ ${errorBox(page.error)}
 <input id="code" name="code" class="code" type="text" inputmode="numeric" pattern="[0-9 ]*" autocomplete="one-time-code" required maxlength="8" autofocus${page.error ? html` aria-describedby="form-error"` : ''}>
 <button type="submit">Verify</button>
 </form>
+${lostAuthenticator()}
 ${cancelForm(page)}`,
   );
 }
