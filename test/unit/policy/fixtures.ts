@@ -23,6 +23,7 @@ export const AMR: Record<Factor, string[]> = {
   pwd: ['pwd'],
   otp: ['otp'],
   passkey: ['hwk', 'user'],
+  recovery: [],
 };
 
 let counter = 0;
@@ -31,6 +32,11 @@ let counter = 0;
 export function ev(factor: Factor, ago: number, accountId: string = ALICE): AuthEvent {
   counter += 1;
   return { id: `e${counter}`, accountId, factor, amr: [...AMR[factor]], at: NOW - ago };
+}
+
+/** The same, proven by one particular authenticator (cool-off is per authenticator). */
+export function evBy(authenticatorId: string, factor: Factor, ago: number, accountId: string = ALICE): AuthEvent {
+  return { ...ev(factor, ago, accountId), authenticatorId };
 }
 
 export const enrolled = {
@@ -83,6 +89,10 @@ export interface Scenario {
   interactionAgo?: number;
   /** Seconds before NOW at which the interaction finished (max_age is measured from there). */
   freshAgo?: number;
+  /** Authenticators in cool-off. */
+  coolingOff?: DecisionInput['coolingOff'];
+  /** The decision's clock, when not NOW. */
+  now?: number;
 }
 
 export function input(s: Scenario): DecisionInput {
@@ -97,7 +107,8 @@ export function input(s: Scenario): DecisionInput {
     ...(s.accountId === null ? {} : { accountId: s.accountId ?? ALICE }),
     events: s.events ?? [],
     enrolled: s.enrolled ?? enrolled.pwdOtp,
-    now: NOW,
+    ...(s.coolingOff ? { coolingOff: s.coolingOff } : {}),
+    now: s.now ?? NOW,
     ...(s.freshAgo === undefined ? {} : { freshAt: NOW - s.freshAgo }),
     ...(s.interactionAgo === undefined
       ? {}
