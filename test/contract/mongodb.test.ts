@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoIndexes, mongoIndexStatus, openMongoStores, type MongoStores } from '../../adapters/mongodb/index.ts';
 import { MONGO_INDEXES } from '../../adapters/mongodb/indexes.ts';
+import { ACCOUNT_MODELS } from '../../adapters/account-models.ts';
 import { describeStoresContract } from './stores.contract.ts';
 import { loadConfig } from '../../config/index.ts';
 import { generateKeyMaterial, serializeKeys } from '../../config/keys.ts';
@@ -10,6 +11,19 @@ import { openStores } from '../../server/storage.ts';
 
 const uri = process.env.MONGODB_URI;
 const dbName = `stepup_contract_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+
+describe('the MongoDB index specification', () => {
+  it('finds every oidc model that names an account by account, and recovery secrets by kind and hash (unique) and by account', () => {
+    for (const model of ACCOUNT_MODELS) {
+      expect(MONGO_INDEXES.get(`oidc_${model}`), model).toContainEqual({ name: 'by_account', key: { accountId: 1 } });
+    }
+    expect(MONGO_INDEXES.get('oidc_ClientCredentials')?.map((spec) => spec.name)).not.toContain('by_account');
+    expect(MONGO_INDEXES.get('recovery_secrets')).toEqual([
+      { name: 'unique_kind_hash', key: { kind: 1, hash: 1 }, unique: true },
+      { name: 'by_account', key: { accountId: 1, kind: 1 } },
+    ]);
+  });
+});
 
 // vitest's default reporter counts skipped tests without naming their suite: say why, once, in its output.
 if (!uri) console.warn('MONGODB_URI not set: MongoDB contract skipped (README, "MongoDB", says how to run it against a server)');
@@ -42,6 +56,8 @@ describe.skipIf(!uri)(uri ? `MongoDB (${dbName})` : 'MONGODB_URI not set: MongoD
       expect(again.created).toEqual([]);
       expect(again.existing).toContain('accounts.unique_username_key');
       expect(again.existing).toContain('oidc_Session.expiry_ttl');
+      expect(again.existing).toContain('oidc_Interaction.by_account');
+      expect(again.existing).toContain('recovery_secrets.unique_kind_hash');
       expect(await mongoIndexStatus(admin.db)).toEqual({ missing: [], different: [] });
     });
 
