@@ -5,6 +5,7 @@ import { TOTP } from 'otpauth';
 import { addVirtualAuthenticator, chromiumAvailable, CHROMIUM_PATH, launchChromium, screenshot } from '../browser/chromium.ts';
 import { startStack, type Stack } from './stack.ts';
 
+const COOL_OFF_SECONDS = 4;
 const DEMO = { username: 'demo', password: 'demo-password', totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' };
 
 describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) with a passkey`, { timeout: 150_000 }, () => {
@@ -12,7 +13,8 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
   let chromium: Browser;
 
   beforeAll(async () => {
-    stack = await startStack({ host: 'localhost', transfer: { acr: 'phr', maxAge: 300 } });
+    // A passkey added from an aal2 session reaches phr only after its cool-off: a few seconds here instead of a day.
+    stack = await startStack({ host: 'localhost', transfer: { acr: 'phr', maxAge: 300 }, coolOffSeconds: COOL_OFF_SECONDS });
     chromium = await launchChromium();
   }, 150_000);
   afterAll(async () => {
@@ -46,7 +48,9 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect.poll(() => heading(page)).toBe('Add a passkey');
     await page.getByRole('button', { name: 'Create passkey' }).click();
-    await expect.poll(() => page.locator('[role=status]').textContent()).toBe('Your passkey is ready.');
+    await expect.poll(() => page.locator('[role=status]').textContent()).toMatch(/^Your passkey is ready\./);
+    expect(await page.locator('.cool-off').count()).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, (COOL_OFF_SECONDS + 1) * 1000));
 
     // The transfer: the API challenges for phr within 300 s; the provider asks for the passkey only.
     await page.goto(`${stack.rpUrl}/`);

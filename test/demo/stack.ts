@@ -42,11 +42,13 @@ function runCli(dataDir: string, issuer: string, args: string[]) {
 export interface StackOptions {
   /** What POST /transfer requires (the demo's default: aal2 within 300 s). */
   transfer?: { acr?: string; maxAge?: number };
+  /** STEPUP_RECOVERY_COOL_OFF of the provider, when not the default day. */
+  coolOffSeconds?: number;
   /** `localhost` for passkeys: a WebAuthn relying-party id cannot be an IP address. Default 127.0.0.1. */
   host?: '127.0.0.1' | 'localhost';
 }
 
-export async function startStack({ transfer = {}, host = '127.0.0.1' }: StackOptions = {}): Promise<Stack> {
+export async function startStack({ transfer = {}, host = '127.0.0.1', coolOffSeconds }: StackOptions = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepup-demo-'));
   const [providerPort, rpPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const issuer = `http://${host}:${providerPort}`;
@@ -98,6 +100,7 @@ export async function startStack({ transfer = {}, host = '127.0.0.1' }: StackOpt
           DATA_DIR: dataDir,
           STEPUP_SCRYPT_N: '1024',
           LOG_LEVEL: 'warn',
+          ...(coolOffSeconds !== undefined && { STEPUP_RECOVERY_COOL_OFF: String(coolOffSeconds) }),
           STEPUP_RESOURCE_SERVERS: JSON.stringify([{ indicator: apiUrl, scope: 'api:read api:write payments', accessTokenTTL: 600 }]),
         },
       }),

@@ -619,6 +619,7 @@ describe('posting a passkey answer of one interaction into another', () => {
     const enrol = await browser.request(`${keyed.issuer}/account/passkey`);
     const registration = authn.register({ challenge: challengeOf(enrol), userId: account.id });
     expect(expectPage(await browser.submit(enrol, '/account/passkey', { response: JSON.stringify(registration), label: 'Soft key' })).html).toContain('Your passkey is ready.');
+    keyed.clock.advance(keyed.config.policy.recovery.coolOff);
     return { browser, authn };
   }
 

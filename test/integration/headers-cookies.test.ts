@@ -7,6 +7,8 @@ import { generateKeyMaterial, serializeKeys } from '../../config/keys.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { createAccount } from './harness/accounts.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';
+import { issueRecoveryLink } from '../../authenticators/index.ts';
+import { totpKeyring } from '../../config/keys.ts';
 
 /** The applications' redirect URI: nothing listens there, the browser stops when it is sent to it. */
 const CALLBACK = 'https://rp.example.test/callback';
@@ -37,6 +39,10 @@ const COOKIES: Record<string, { sameSite: 'lax' | 'strict'; why: string }> = {
   },
   'stepup.totp': { sameSite: 'strict', why: 'the sealed TOTP secret being set up: only ever needed by the same-site form post of the page that set it' },
   'stepup.passkey': { sameSite: 'strict', why: 'the sealed registration challenge: only ever needed by the same-site form post of the page that set it' },
+  'stepup.recovery-link': {
+    sameSite: 'lax',
+    why: "an operator's recovery link, carried from /account/recover to the recovery sign-in page at the end of the redirect chain through /auth (the link itself arrives from outside, e.g. an e-mail)",
+  },
 };
 
 /** Every page a person can see. `stateful`: it carries secrets or session state, so it must never be cached. */
@@ -52,6 +58,11 @@ const PAGES = [
   { name: 'passkey step-up', stateful: true },
   { name: 'manage sign-in methods', stateful: true },
   { name: 'removal confirmation', stateful: true },
+  { name: 'recovery codes', stateful: true },
+  { name: 'recovery codes (shown once)', stateful: true },
+  { name: 'recovery sign-in (code)', stateful: true },
+  { name: 'recovery sign-in (operator link)', stateful: true },
+  { name: 'recovery session', stateful: true },
   { name: 'consent', stateful: true },
   { name: 'form_post response (carries the code)', stateful: true },
   { name: 'logout confirmation', stateful: true },
@@ -313,6 +324,8 @@ async function walk(provider: RunningProvider, forwarded: Record<string, string>
   const passkeyEnrol = keep('passkey enrolment', await browser.navigate('/account/passkey'));
   const registration = authenticator.register({ challenge: passkeyChallenge(passkeyEnrol), userId: account.id });
   expect(page(await browser.submit(passkeyEnrol, '/account/passkey', { response: JSON.stringify(registration), label: 'Soft key' })).body).toContain('Your passkey is ready.');
+  // Enrolled from an aal2 session, the passkey backs no more than aal2 until its cool-off ends.
+  provider.clock.advance(provider.config.policy.recovery.coolOff);
 
   // Step-up to phr with the passkey, then management (the passkey alone gives phr: removing it asks first).
   const passkeyStep = keep('passkey step-up', await browser.navigate(authorize({ acr_values: 'phr' }).url));
@@ -320,6 +333,15 @@ async function walk(provider: RunningProvider, forwarded: Record<string, string>
   const manage = keep('manage sign-in methods', await browser.navigate('/account/manage'));
   const passkey = (await provider.stores.authenticators.listByAccount(account.id)).find((record) => record.kind === 'passkey')!;
   keep('removal confirmation', await browser.submit(manage, `/account/authenticators/${passkey.id}/remove`, {}));
+
+  // Recovery codes (shown once), then a recovery sign-in with one of them, and the page of an operator's recovery link.
+  const codesPage = keep('recovery codes', await browser.navigate('/account/recovery-codes'));
+  const shown = keep('recovery codes (shown once)', await browser.submit(codesPage, '/account/recovery-codes', {}));
+  const recoveryCode = parse(shown.body).querySelector('ol.codes code')!.text;
+  const recoverySignIn = keep('recovery sign-in (code)', await browser.navigate('/account/recover'));
+  keep('recovery session', await browser.submit(recoverySignIn, '/recovery', { username: account.username, password: account.password, code: recoveryCode }));
+  const { token } = await issueRecoveryLink(account.id, 600, { secrets: provider.stores.recoverySecrets, keyring: totpKeyring(provider.config.keys), now: provider.clock.now() });
+  keep('recovery sign-in (operator link)', await browser.navigate(`/account/recover?link=${token}`));
 
   // Consent for a third-party application, and a response delivered by form_post.
   const consent = keep('consent', await browser.navigate(authorize({}, thirdParty).url));
@@ -544,6 +566,7 @@ describe.each(DEPLOYMENTS)('$name', ({ secure, start, forwarded }) => {
         '/static/app.css': 'text/css; charset=utf-8',
         '/static/webauthn.js': 'text/javascript; charset=utf-8',
         '/static/simplewebauthn-browser.js': 'text/javascript; charset=utf-8',
+        '/static/print.js': 'text/javascript; charset=utf-8',
       });
     });
   });

@@ -30,6 +30,8 @@ async function enrolPasskey(browser: Browser, account: TestAccount, authn: SoftA
   const response = authn.register({ challenge: options(page).challenge, userId: account.id });
   const done = expectPage(await browser.submit(page, '/account/passkey', { response: JSON.stringify(response), label: 'Soft key' }));
   expect(done.html).toContain('Your passkey is ready.');
+  // Enrolled from a session below phr, it counts fully only once its cool-off has ended (test/integration/recovery*.test.ts).
+  provider.clock.advance(provider.config.policy.recovery.coolOff);
 }
 
 describe('passkey step-up over HTTP', () => {
@@ -45,6 +47,9 @@ describe('passkey step-up over HTTP', () => {
     expect(expectPage(page).document.querySelector('h1')?.text).toBe('Add a passkey');
     const registered = authn.register({ challenge: options(page).challenge, userId: account.id });
     expect(expectPage(await browser.submit(page, '/account/passkey', { response: JSON.stringify(registered), label: 'Soft key' })).html).toContain('Your passkey is ready.');
+    const capped = await rp.start(browser, { acr_values: 'phr' });
+    expect(expectCallback(capped.step).searchParams.get('error')).toBe('unmet_authentication_requirements');
+    provider.clock.advance(provider.config.policy.recovery.coolOff);
 
     const flow = await rp.start(browser, { acr_values: 'phr' });
     expect(expectPage(flow.step).document.querySelector('h1')?.text).toBe('Confirm with your passkey');
