@@ -20,3 +20,8 @@ export function shellQuote(value: string): string {
 export function isoTime(epochMilliseconds: number): string {
   return new Date(epochMilliseconds).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** "1 session", "2 sessions", "0 relying parties". */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}

@@ -18,12 +18,16 @@ Configuration comes from the environment, exactly as for the server:
                     as for the server; TOTP secrets are encrypted with STEPUP_TOTP_KEYS,
                     so use the server's values.
 
+Commands that change an account (user sessions revoke, disable, enable, remove-authenticator, password,
+reset, delete) refuse to run without --reason <text>; the reason and the operator (--operator <name>,
+default: the OS user) are recorded in the audit log.
+
 Exit codes: 0 success, 1 error, 78 configuration error.`;
 
 export function buildProgram(out: Out): Command {
   const program = new Command()
     .name('stepup')
-    .description('Operate the step-up OpenID Connect provider: users, clients, keys and the audit log.')
+    .description('Operate the step-up OpenID Connect provider: users and their lifecycle, clients, keys and the audit log.')
     .showHelpAfterError()
     .addHelpText('after', ENVIRONMENT_HELP);
   registerUserCommands(program, withStores, out);

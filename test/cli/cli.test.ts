@@ -105,7 +105,7 @@ describe('user totp-enroll', () => {
     expect(await decryptSecret(sealed, totpKeyring(config.keys))).toBe(secret);
 
     expect(await stores.audit.list({ limit: 10 })).toEqual([
-      { at: expect.any(Number), type: 'authenticator.enroll', outcome: 'success', factor: 'otp', accountId: account.id, reason: 'operator cli' },
+      { at: expect.any(Number), type: 'authenticator.enroll', outcome: 'success', factor: 'otp', accountId: account.id, reason: 'operator cli', operator: expect.any(String), authenticatorId: stored!.id },
     ]);
     lines = [];
     await listUsers(stores, config, {}, out);
