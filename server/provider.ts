@@ -14,7 +14,15 @@ import { withUnavailablePage } from './unavailable-page.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account-client.ts';
 
-const OUTGOING_TIMEOUT_MS = 5000;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function outgoingFetch(production: boolean): NonNullable<Configuration['fetch']> {
+  return (url, options) => {
+    if (production || !LOOPBACK_HOSTS.has(new URL(url instanceof Request ? url.url : url).hostname)) return globalThis.fetch(url, options);
+    const { dispatcher: _ssrfGuard, ...direct } = options as RequestInit & { dispatcher?: unknown };
+    return globalThis.fetch(url, direct);
+  };
+}
 
 /** The built-in checks our step-up Check replaces: they compare one stored acr and loop forever. */
 const REPLACED_CHECKS = ['max_age', 'essential_acrs', 'essential_acr'];
@@ -80,8 +88,9 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
     },
     // The account pages' recovery sign-in (interactions/recovery-routes.ts); ignored for any other client.
     extraParams: ['stepup_recovery'],
-    // Back-channel logout tokens and other outgoing calls: a relying party that does not answer cannot hold a request.
-    fetch: (url, options) => globalThis.fetch(url, { ...options, signal: AbortSignal.timeout(OUTGOING_TIMEOUT_MS) }),
+    // Outgoing calls (back-channel logout tokens) keep oidc-provider's 2.5 s timeout and its refusal of special-use
+    // addresses; outside production a relying party on loopback (the demo, the tests) may be called.
+    fetch: outgoingFetch(config.production),
     extraClientMetadata: {
       properties: ['stepup_min_acr', 'first_party', 'stepup_resource_server'],
       validator(_ctx, key, value) {
