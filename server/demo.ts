@@ -11,6 +11,7 @@ export const DEMO = {
   clientId: 'demo-rp',
   clientSecret: 'demo-rp-client-secret',
   redirectUris: ['http://localhost:3001/callback', 'http://127.0.0.1:3001/callback'],
+  backchannelLogoutUri: 'http://localhost:3001/backchannel-logout',
 } as const;
 
 /** True when demo data exists in the store (production refuses to start with it). */
@@ -41,6 +42,9 @@ export async function seedDemo(stores: Stores, deps: { issuer: string; keyring: 
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       first_party: true,
+      // The demo RP drops its session when the provider ends the user's (sign-out, recovery, an operator's disable).
+      backchannel_logout_uri: DEMO.backchannelLogoutUri,
+      backchannel_logout_session_required: true,
     });
   }
   return { ...DEMO, totpUri: totpUri({ issuer: new URL(deps.issuer).host, label: DEMO.username, secret: DEMO.totpSecret }) };

@@ -6,6 +6,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { DemoConfig } from '../config.ts';
 import { providerClient } from './provider-client.ts';
 import { rpRoutes } from './routes.ts';
+import { backchannelLogout } from './backchannel-logout.ts';
 import { csrfProtection, sessions, SessionStore } from './sessions.ts';
 import { messagePage } from './views.ts';
 
@@ -49,7 +50,9 @@ export function createRpApp(config: DemoConfig, log: (message: string) => void =
   app.keys = [randomBytes(32).toString('base64url')];
   const secure = config.rpUrl.startsWith('https://');
   const store = new SessionStore();
-  const router = rpRoutes({ config, provider: providerClient(config) });
+  const provider = providerClient(config);
+  const router = rpRoutes({ config, provider });
+  const logout = backchannelLogout({ configuration: provider.configuration, clientId: config.clientId, store });
   app.use(pageHeaders(config.issuer));
   app.use(errorPages(log));
   app.use(async (ctx, next) => {
@@ -59,6 +62,8 @@ export function createRpApp(config: DemoConfig, log: (message: string) => void =
     ctx.body = STYLESHEET;
   });
   app.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
+  // The provider's back channel: no browser session, no CSRF token; the signed logout token is the proof.
+  app.use(async (ctx, next) => (ctx.method === 'POST' && ctx.path === '/backchannel-logout' ? logout(ctx) : next()));
   app.use(sessions(store, secure));
   app.use(csrfProtection);
   app.use(router.routes());

@@ -13,6 +13,7 @@ export interface Authorization {
 
 export interface Exchanged {
   sub: string;
+  sid?: string;
   facts: TokenFacts;
   accessToken: string;
   accessTokenExpiresAt?: number;
@@ -69,6 +70,7 @@ export function providerClient(config: DemoConfig) {
       const claims = tokens.claims()!;
       return {
         sub: claims.sub,
+        sid: typeof claims.sid === 'string' ? claims.sid : undefined,
         facts: {
           acr: typeof claims.acr === 'string' ? claims.acr : undefined,
           amr: Array.isArray(claims.amr) ? claims.amr.filter((value): value is string => typeof value === 'string') : [],

@@ -50,6 +50,18 @@ export class SessionStore {
   delete(id: string): void {
     this.sessions.delete(id);
   }
+
+  /** Signs out every session matching `predicate` (back-channel logout); how many. */
+  dropWhere(predicate: (session: Session) => boolean): number {
+    let dropped = 0;
+    for (const session of this.sessions.values()) {
+      if (!predicate(session)) continue;
+      session.signedIn = undefined;
+      session.pending = undefined;
+      dropped += 1;
+    }
+    return dropped;
+  }
 }
 
 export function sessions(store: SessionStore, secure: boolean) {

@@ -9,6 +9,8 @@ export interface TokenFacts {
 
 export interface SignedIn {
   sub: string;
+  /** The provider's session id for this RP, matched by back-channel logout tokens. */
+  sid?: string;
   facts: TokenFacts;
   accessToken: string;
   accessTokenExpiresAt?: number;
