@@ -50,7 +50,7 @@ export function recoverySessionPage(view: { username: string; until: number; end
   return layout(
     'Recovery session',
     html`<h1>You are recovering ${view.username}</h1>
-<p class="why" role="status">Every other session of your account has ended${view.ended ? html` (${view.ended})` : ''}, and applications were signed out.
+<p class="why" role="status">${view.ended === 1 ? 'Your other session has' : view.ended > 1 ? `Your ${view.ended} other sessions have` : 'Any other session of your account has'} ended, and applications you were signed in to were told to sign you out.
 Until <strong>${utcTime(view.until)}</strong> you can set up new sign-in methods and remove the ones you lost.</p>
 <p class="hint">A method you add now only counts as a password sign-in for a waiting period (shown on your account page), so that someone who stole a recovery code cannot use it to take over your account.
 ${view.codesLeft !== undefined ? html`You have ${view.codesLeft} recovery codes left.` : ''}</p>
