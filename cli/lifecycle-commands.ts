@@ -14,6 +14,7 @@ import { addOperatorOptions } from './operator-options.ts';
 import { checkPassword, passwordFromOptions, readPasswordFromStdin, type PasswordOptions } from './password-input.ts';
 import { resetUser, type ResetArgs } from './reset-user.ts';
 import type { Out, StoreAction } from './run.ts';
+import { noteSignInBlockers } from './sign-in-blockers.ts';
 
 type UserArgs = { username: string } & OperatorOptions;
 
@@ -60,12 +61,14 @@ export async function setPassword(stores: Stores, config: AppConfig, args: UserA
   await auditOperatorAction(stores, 'account.password_set', account.id, who, { revoked, factor: 'pwd' });
   out(`set a new password for ${account.username}: ${describeCutOff(revoked)} (recorded in the audit log)`);
   reportFailedNotices(revoked, out);
+  await noteSignInBlockers(stores, config, account, 'the new password', out);
 }
 
-/** Everything the account holds is revoked first; its audit events stay. */
+/** Disabled first (no sign-in can slip in), then everything it holds is revoked, then it is deleted; its audit events stay. */
 export async function deleteUser(stores: Stores, config: AppConfig, args: UserArgs, out: Out): Promise<void> {
   const who = operatorOf(args);
   const account = await findAccount(stores, args.username);
+  if (account.disabledAt === undefined) await stores.accounts.setDisabled(account.id, systemClock());
   const revoked = await cutOff(stores, config, account.id);
   if (!(await stores.accounts.remove(account.id))) throw new CliError('not_found', `no user named "${args.username}"`);
   await auditOperatorAction(stores, 'account.delete', account.id, who, { revoked });
@@ -93,7 +96,9 @@ export function registerLifecycleCommands(user: Command, run: (action: StoreActi
     .option('--password-stdin', 'read the password from standard input (its final line break is dropped)')
     .action((username: string, options: OperatorOptions & PasswordOptions) =>
       run(async (stores, config) => {
-        operatorOf(options); // refuse a missing --reason before asking for the password
+        // Refuse a missing --reason or an unknown user before asking for the password.
+        operatorOf(options);
+        await findAccount(stores, username);
         const password = await passwordFromOptions(options, readPasswordFromStdin);
         return setPassword(stores, config, { ...options, username, password }, out);
       }),

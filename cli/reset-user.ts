@@ -1,6 +1,6 @@
 // `stepup user reset`: a user who lost their second factors starts over with their password and a single-use link.
 import type { AccountRecord, AuthenticatorRecord, Stores } from '../adapters/types.ts';
-import { attemptKeys, issueRecoveryLink } from '../authenticators/index.ts';
+import { issueRecoveryLink } from '../authenticators/index.ts';
 import type { AppConfig } from '../config/index.ts';
 import { totpKeyring } from '../config/keys.ts';
 import { systemClock } from '../server/clock.ts';
@@ -20,6 +20,7 @@ import {
   type OperatorOptions,
 } from './operator-action.ts';
 import type { Out } from './run.ts';
+import { noteSignInBlockers } from './sign-in-blockers.ts';
 
 export interface ResetArgs extends OperatorOptions {
   username: string;
@@ -53,7 +54,7 @@ export async function resetUser(stores: Stores, config: AppConfig, args: ResetAr
   reportFailedNotices(revoked, out);
   out(`recovery link, valid until ${isoTime(link.expiresAt * 1000)} and usable once with the user's password; hand it to ${account.username} over a secure channel, it is not shown again:`);
   out(`${config.issuer.replace(/\/+$/, '')}/account/recover?link=${encodeURIComponent(link.token)}`);
-  await warnIfUnusable(stores, config, account, out);
+  await noteSignInBlockers(stores, config, account, 'the link', out);
 }
 
 /** An account that reaches the top level (even through authenticators in cool-off) needs a second operator's approval. */
@@ -64,11 +65,4 @@ function checkApproval(config: AppConfig, account: AccountRecord, authenticators
   if (accountCeiling(ladder, account, authenticators)?.acr === top.acr) {
     throw new CliError('invalid_input', `${account.username} reaches ${top.acr}, the highest level: resetting needs a second operator's --approved-by <name>`);
   }
-}
-
-/** The link needs the password and an enabled account: say so when either stands in the way. */
-async function warnIfUnusable(stores: Stores, config: AppConfig, account: AccountRecord, out: Out): Promise<void> {
-  if (account.disabledAt !== undefined) out(`note: ${account.username} is disabled; the link works only after \`stepup user enable ${account.username}\``);
-  const failures = (await stores.attempts.get(attemptKeys.password(account.id)))?.failures ?? 0;
-  if (failures >= config.limiter.lockAfter) out(`note: ${account.username}'s password is locked; the link works only after \`stepup user unlock ${account.username}\``);
 }

@@ -395,6 +395,13 @@ describe('user password', () => {
     ]);
   });
 
+  it('says when a locked password keeps the user out', async () => {
+    const alice = await user('alice');
+    for (let i = 0; i < config.limiter.lockAfter; i++) await stores.attempts.recordFailure(attemptKeys.password(alice.id), now());
+    await setPassword(stores, config, { username: 'alice', password: 'new password', ...by, reason: 'forgot it' }, out);
+    expect(lines.slice(1)).toEqual(["note: alice's password is locked; the new password works only after `stepup user unlock alice`"]);
+  });
+
   it.each([
     ['an empty password', '', /must not be empty/],
     ['an over-long password', 'p'.repeat(1025), /longer than 1024/],
