@@ -17,6 +17,8 @@ export interface AddClientArgs {
   thirdParty?: boolean;
   /** An API that may introspect tokens issued to other clients. */
   resourceServer?: boolean;
+  /** Where the provider POSTs a back-channel logout token when a session of a user ends (OIDC Back-Channel Logout 1.0). */
+  backchannelLogoutUri?: string;
   update?: boolean;
   allowInsecureRedirect?: boolean;
 }
@@ -37,6 +39,7 @@ export async function addClient(stores: Stores, config: AppConfig, args: AddClie
   const signsIn = args.redirectUris.length > 0;
   for (const uri of args.redirectUris) checkRedirectUri(uri, Boolean(args.allowInsecureRedirect));
   if (args.minAcr !== undefined) checkAcr(args.minAcr, config);
+  if (args.backchannelLogoutUri !== undefined) checkBackchannelLogoutUri(args.backchannelLogoutUri, Boolean(args.allowInsecureRedirect));
   const name = args.name?.trim();
   if (args.name !== undefined && name === '') throw new CliError('invalid_input', '--name must not be empty');
 
@@ -54,6 +57,8 @@ export async function addClient(stores: Stores, config: AppConfig, args: AddClie
     first_party: firstParty,
     ...(args.minAcr !== undefined && { stepup_min_acr: args.minAcr }),
     ...(args.resourceServer && { stepup_resource_server: true }),
+    // The logout token names the session (sid) so the client signs out exactly the browser whose session ended.
+    ...(args.backchannelLogoutUri !== undefined && { backchannel_logout_uri: args.backchannelLogoutUri, backchannel_logout_session_required: true }),
   });
   out(`${exists ? 'updated' : 'added'} client ${id}: ${describe(firstParty, Boolean(args.public), args.minAcr)}`);
   if (!firstParty) out('note: users are asked to consent before this third-party client receives their data');
@@ -88,6 +93,7 @@ export function registerClientCommands(program: Command, run: (action: StoreActi
     .option('--public', 'a client without a secret (token_endpoint_auth_method none; PKCE is required)')
     .option('--third-party', 'ask users for consent (default: first-party, no consent page)')
     .option('--resource-server', 'an API allowed to introspect access tokens issued to other clients')
+    .option('--backchannel-logout-uri <uri>', "where the provider POSTs a logout token when a user's session ends (sign-out, recovery, an operator's revocation)")
     .option('--update', 'replace the registration of an existing client')
     .option('--allow-insecure-redirect', 'accept http redirect URIs on hosts other than localhost (testing only)')
     .action((options: Omit<AddClientArgs, 'redirectUris'> & { redirectUri: string[] }) => {
@@ -126,6 +132,21 @@ function checkRedirectUri(uri: string, allowInsecure: boolean): void {
   if (url.username !== '' || url.password !== '') throw new CliError('invalid_input', `redirect URI "${uri}" must not contain credentials`);
   if (url.protocol === 'http:' && !allowInsecure && !LOOPBACK_HOSTS.has(url.hostname)) {
     throw new CliError('invalid_input', `redirect URI "${uri}" uses http on a host other than localhost or 127.0.0.1; use https (or --allow-insecure-redirect for a test setup)`);
+  }
+}
+
+/** RFC 8414-style rules for an endpoint the provider calls: absolute, no fragment, https except on loopback. */
+function checkBackchannelLogoutUri(uri: string, allowInsecure: boolean): void {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new CliError('invalid_input', `--backchannel-logout-uri "${uri}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CliError('invalid_input', `--backchannel-logout-uri "${uri}" must use https`);
+  if (url.hash !== '' || uri.includes('#')) throw new CliError('invalid_input', `--backchannel-logout-uri "${uri}" must not contain a fragment`);
+  if (url.protocol === 'http:' && !allowInsecure && !LOOPBACK_HOSTS.has(url.hostname)) {
+    throw new CliError('invalid_input', `--backchannel-logout-uri "${uri}" uses http on a host other than localhost or 127.0.0.1; use https`);
   }
 }
 

@@ -27,8 +27,15 @@ export async function revokeAccountAccess(deps: RevocationDeps, accountId: strin
   const notices = ending.flatMap((session) => session.clients.map((client) => ({ ...client, accountId })));
   const results = await Promise.all(
     notices.map(async ({ clientId, sid }) => {
-      const client = await deps.provider.Client.find(clientId).catch(() => undefined);
+      let client;
+      try {
+        client = await deps.provider.Client.find(clientId);
+      } catch (error) {
+        // A registration the provider cannot load: nobody was told, so say so.
+        return { clientId, ok: false as const, error: `client not loadable: ${(error as Error).message}` };
+      }
       if (!client?.backchannelLogoutUri) return undefined;
+      if (!sid && client.backchannelLogoutSessionRequired) return { clientId, ok: false as const, error: 'the session has no sid for this client' };
       try {
         // oidc-provider's own sender (models/client.js): a logout token signed like the client's ID tokens.
         await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(accountId, sid ?? '');

@@ -155,7 +155,17 @@ describe('client add and list', () => {
     expect((await provider.Client.find('spa'))?.metadata()).toMatchObject({ token_endpoint_auth_method: 'none' });
   });
 
+  it('registers a back-channel logout URI that the provider loads, with the session id required', async () => {
+    await addClient(stores, config, { ...valid, backchannelLogoutUri: 'https://rp.example/backchannel-logout' }, out);
+    expect(await stores.clients.get('rp')).toMatchObject({ backchannel_logout_uri: 'https://rp.example/backchannel-logout', backchannel_logout_session_required: true });
+    const loaded = await buildProvider({ config, stores }).Client.find('rp');
+    expect([loaded?.backchannelLogoutUri, loaded?.backchannelLogoutSessionRequired]).toEqual(['https://rp.example/backchannel-logout', true]);
+  });
+
   it.each<[string, Partial<AddClientArgs>, RegExp]>([
+    ['a back-channel logout URI over http on another host', { backchannelLogoutUri: 'http://rp.example/logout' }, /uses http on a host other than localhost/],
+    ['a back-channel logout URI with a fragment', { backchannelLogoutUri: 'https://rp.example/logout#x' }, /must not contain a fragment/],
+    ['a back-channel logout URI that is not a URL', { backchannelLogoutUri: 'logout' }, /not an absolute URL/],
     ['a redirect URI that is not a URL', { redirectUris: ['/callback'] }, /not an absolute URL/],
     ['a redirect URI with another scheme', { redirectUris: ['ftp://rp.example/cb'] }, /must use https/],
     ['an http redirect URI off localhost', { redirectUris: ['http://rp.example/cb'] }, /uses http on a host other than localhost/],

@@ -113,6 +113,24 @@ describe('the step-up loop, RP → API → provider → API', () => {
   });
 });
 
+describe('back-channel logout', () => {
+  it("an operator's sessions revoke signs the user out of the demo application too", async () => {
+    expect(expectPage(await browser.request(`${stack.rpUrl}/`)).document.querySelector('#token-now')).toBeTruthy();
+    const revoked = stack.cli(['user', 'sessions', 'revoke', DEMO.username, '--reason', 'e2e: lost laptop', '--operator', 'e2e']);
+    expect(revoked.status, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(/notified 1 relying party/);
+    const home = expectPage(await browser.request(`${stack.rpUrl}/`));
+    expect(home.document.querySelector('#token-now')).toBeNull();
+    expect(home.html).toContain('You are not signed in.');
+  });
+
+  it('the RP refuses a forged logout token with 400', async () => {
+    const response = await fetch(`${stack.rpUrl}/backchannel-logout`, { method: 'POST', body: new URLSearchParams({ logout_token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJkZW1vLWFjY291bnQifQ.' }) });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+  });
+});
+
 describe('the demo API answers bad tokens over HTTP with challenges, never 500', () => {
   it.each([
     ['no token', undefined, 401, (api: string) => `Bearer realm="${api}"`],
