@@ -136,18 +136,20 @@ describe('reserveGuess', () => {
 });
 
 describe('clearAccountLimits', () => {
-  it('lifts the password and TOTP locks of one account only, and says how many failures it cleared', async () => {
+  it('lifts the password, TOTP and recovery-code locks of one account only, and says how many failures it cleared', async () => {
     const store = new FakeAttemptStore();
     const account = createAttemptLimiter(store, DEFAULT_LIMITER_POLICY);
     for (const id of ['mine', 'other']) {
       for (let i = 0; i < 100; i++) {
         await account.fail(attemptKeys.password(id), T0);
         await account.fail(attemptKeys.totp(id), T0);
+        if (i < 7) await account.fail(attemptKeys.recovery(id), T0);
       }
     }
-    expect(await clearAccountLimits(store, 'mine')).toEqual({ pwd: 100, otp: 100 });
+    expect(await clearAccountLimits(store, 'mine')).toEqual({ pwd: 100, otp: 100, recovery: 7 });
     await expect(account.reserve(attemptKeys.password('mine'), T0)).resolves.toBeUndefined();
     await expect(account.reserve(attemptKeys.totp('mine'), T0)).resolves.toBeUndefined();
+    await expect(account.reserve(attemptKeys.recovery('mine'), T0)).resolves.toBeUndefined();
     expect((await authError(account.reserve(attemptKeys.password('other'), T0))).code).toBe('locked');
   });
 });
