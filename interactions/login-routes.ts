@@ -165,8 +165,8 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     // A passkey has nothing to guess: it gets its user out of a password or TOTP lock an attacker caused.
     if (event.factor === 'passkey') {
       const cleared = await clearAccountLimits(stores.attempts, event.accountId);
-      if (cleared.pwd || cleared.otp) {
-        const reason = `passkey sign-in cleared ${cleared.pwd} failed password and ${cleared.otp} failed code attempts`;
+      if (cleared.pwd || cleared.otp || cleared.recovery) {
+        const reason = `passkey sign-in cleared ${cleared.pwd} failed password, ${cleared.otp} failed code and ${cleared.recovery} failed recovery-code attempts`;
         await stores.audit.append({ at: Date.now(), type: 'account.unlock', outcome: 'success', accountId: event.accountId, clientId: loaded.client.clientId, factor: 'passkey', reason });
       }
     }

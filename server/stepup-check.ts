@@ -8,6 +8,9 @@ import { decisionEvent } from './audit.ts';
 
 const { Check } = interactionPolicy;
 
+/** Seconds the redirect from our last page back to the authorization endpoint may take without ageing the proof. */
+export const RESUME_GRACE_SECONDS = 10;
+
 /** What our interaction pages keep in the interaction result. */
 export interface StepUpResult {
   /** The account being signed in: the session's, or the one the password identified. */
@@ -56,6 +59,9 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
       const accountId = session.accountId;
       const finished = (oidc.result as { stepup?: StepUpResult } | undefined)?.stepup;
       const at = now();
+      // max_age is measured from when our pages finished only across the redirect back; a page held open longer (a
+      // consent page, a tab left on the redirect) ages the proof like any other wait (OIDC Core 3.1.2.1).
+      const freshAt = finished?.finishedAt !== undefined && at - finished.finishedAt <= RESUME_GRACE_SECONDS ? finished.finishedAt : undefined;
       const proven = accountId ? (finished?.events ?? []).filter((event) => event.accountId === accountId) : [];
       let assessment;
       try {
@@ -65,7 +71,7 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
           accountId,
           sessionUid: accountId ? session.uid : undefined,
           pending: proven,
-          freshAt: finished?.finishedAt,
+          freshAt,
           now: at,
         });
       } catch (error) {
@@ -98,6 +104,8 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
           throw new errors.UnmetAuthenticationRequirements('the requested authentication level cannot be met for this account');
         case 'step_up':
         case 'login_required':
+          // Satisfied when our pages finished, short now only because time passed: prove the aged factors again.
+          if (finished?.finishedAt !== undefined && freshAt === undefined) return Check.REQUEST_PROMPT;
           // Back from our interaction and still short: an error, never another round.
           if (finished) throw new errors.UnmetAuthenticationRequirements('the requested authentication level was not reached');
           return Check.REQUEST_PROMPT;
