@@ -133,4 +133,15 @@ describe('who may introspect', () => {
     const resourceServer = await relyingParty(provider, { stepup_resource_server: true });
     expect(await oidc.tokenIntrospection(resourceServer.config, tokens.access_token)).toMatchObject({ active: true, acr: 'aal1', sub: account.id });
   });
+
+  it("answers a resource server that presents another client's refresh token with active: false, and the owner with active: true", async () => {
+    const account = await createAccount(provider);
+    const tokens = await signInOffline(new Browser(CALLBACK), account);
+    const resourceServer = await relyingParty(provider, { stepup_resource_server: true });
+    for (const hint of [undefined, 'refresh_token', 'access_token']) {
+      const answer = await oidc.tokenIntrospection(resourceServer.config, tokens.refresh_token!, hint ? { token_type_hint: hint } : undefined);
+      expect(answer).toEqual({ active: false });
+    }
+    expect(await oidc.tokenIntrospection(rp.config, tokens.refresh_token!)).toMatchObject({ active: true, sub: account.id, client_id: rp.clientId });
+  });
 });
