@@ -7,6 +7,11 @@ import { encryptSecret, type SecretKeyring } from './secret-box.ts';
 import { generateTotpSecret, matchTotpStep, normalizeTotpCode, totpUri } from './totp.ts';
 
 export const MAX_LABEL_LENGTH = 64;
+/**
+ * A code is checked against every app of the account, so each app multiplies the odds of a guess: two apps (a phone
+ * and a spare) keep the chance before the lock at 0.06 % (README, "Guessing limits").
+ */
+export const MAX_TOTP_AUTHENTICATORS = 2;
 /** RFC 4226 requires at least 128 bits; we generate 160. */
 const MIN_SECRET_BYTES = 16;
 

@@ -32,7 +32,7 @@ export { MAX_USERNAME_LENGTH, verifyPassword } from './verify-password.ts';
 export type { PasswordDeps, VerifiedPassword } from './verify-password.ts';
 export { verifyTotp } from './verify-totp.ts';
 export type { TotpDeps, VerifiedTotp } from './verify-totp.ts';
-export { MAX_LABEL_LENGTH, confirmTotpEnrollment, newTotpEnrollment } from './enroll-totp.ts';
+export { MAX_LABEL_LENGTH, MAX_TOTP_AUTHENTICATORS, confirmTotpEnrollment, newTotpEnrollment } from './enroll-totp.ts';
 export type { TotpEnrollmentDeps } from './enroll-totp.ts';
 export { qrSvg } from './qr.ts';
 export {

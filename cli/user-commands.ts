@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { StoreError, type AuthenticatorKind, type Stores } from '../adapters/types.ts';
-import { MAX_LABEL_LENGTH, MAX_USERNAME_LENGTH, clearAccountLimits, encryptSecret, hashPassword, newTotpEnrollment } from '../authenticators/index.ts';
+import { MAX_LABEL_LENGTH, MAX_TOTP_AUTHENTICATORS, MAX_USERNAME_LENGTH, clearAccountLimits, encryptSecret, hashPassword, newTotpEnrollment } from '../authenticators/index.ts';
 import type { AppConfig } from '../config/index.ts';
 import { totpKeyring } from '../config/keys.ts';
 import { CliError } from './errors.ts';
@@ -54,6 +54,10 @@ export async function enrollTotp(stores: Stores, config: AppConfig, args: { user
   const label = (args.label ?? DEFAULT_TOTP_LABEL).trim();
   if (label === '' || label.length > MAX_LABEL_LENGTH) throw new CliError('invalid_input', `the label must be 1 to ${MAX_LABEL_LENGTH} characters`);
   const account = await findAccount(stores, args.username);
+  const apps = (await stores.authenticators.listByAccount(account.id)).filter((authenticator) => authenticator.kind === 'totp');
+  if (apps.length >= MAX_TOTP_AUTHENTICATORS) {
+    throw new CliError('conflict', `${account.username} already has ${apps.length} authenticator apps, the most an account may have (each multiplies the odds of a guessed code); remove one first`);
+  }
   const { secret, uri } = newTotpEnrollment({ issuer: new URL(config.issuer).host, username: account.username });
   const now = systemClock();
   const id = randomUUID();

@@ -1,7 +1,7 @@
 // Setting up an authenticator app: a QR code and key, confirmed by a first code, behind a fresh step-up.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AuthError, confirmTotpEnrollment, decryptSecret, generateTotpSecret, qrSvg, totpUri } from '../../authenticators/index.ts';
+import { AuthError, MAX_TOTP_AUTHENTICATORS, confirmTotpEnrollment, decryptSecret, generateTotpSecret, qrSvg, totpUri } from '../../authenticators/index.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { messageFor } from '../messages.ts';
 import { totpEnrolPage } from '../views/account-pages.ts';
@@ -10,7 +10,6 @@ import type { AccountContext, SignedIn } from './context.ts';
 const CANDIDATE_COOKIE = 'stepup.totp';
 const PATH = '/account/totp';
 const CANDIDATE_TTL = 600;
-const MAX_TOTP_AUTHENTICATORS = 10;
 
 export function totpRoutes(deps: InteractionDeps, account: AccountContext, router: Router): void {
   const { stores, config } = deps;
@@ -37,7 +36,7 @@ export function totpRoutes(deps: InteractionDeps, account: AccountContext, route
     const secret = await account.unseal(ctx, CANDIDATE_COOKIE, user);
     if (!secret) return ctx.throw(400, 'The setup expired. Start again from your account page.');
     const existing = (await stores.authenticators.listByAccount(user.accountId)).filter((authenticator) => authenticator.kind === 'totp');
-    if (existing.length >= MAX_TOTP_AUTHENTICATORS) return ctx.throw(400, `An account can have at most ${MAX_TOTP_AUTHENTICATORS} authenticator apps.`);
+    if (existing.length >= MAX_TOTP_AUTHENTICATORS) return ctx.throw(400, `An account can have at most ${MAX_TOTP_AUTHENTICATORS} authenticator apps: remove one first.`);
     for (const authenticator of existing) {
       // The setup cookie is single-use: replaying it must not enrol the same secret twice.
       if ((await decryptSecret(authenticator.data.secret as string, deps.keyring)) === secret) {

@@ -86,6 +86,15 @@ describe('user add and list', () => {
 });
 
 describe('user totp-enroll', () => {
+  it('refuses a third authenticator app: each app multiplies the odds of a guessed code', async () => {
+    await addUser(stores, config, { username: 'alice', password: 'pw' }, () => {});
+    await enrollTotp(stores, config, { username: 'alice', label: 'Phone' }, out);
+    await enrollTotp(stores, config, { username: 'alice', label: 'Spare' }, out);
+    await rejectsWith(enrollTotp(stores, config, { username: 'alice', label: 'Third' }, out), 'conflict', /already has 2 authenticator apps/);
+    const account = (await stores.accounts.findByUsername('alice'))!;
+    expect(await stores.authenticators.listByAccount(account.id)).toHaveLength(2);
+  });
+
   it('stores the secret encrypted, prints its otpauth URI and records the enrolment', async () => {
     await addUser(stores, config, { username: 'alice', password: 'pw' }, () => {});
     const account = (await stores.accounts.findByUsername('alice'))!;

@@ -82,6 +82,29 @@ describe('the account page', () => {
     expect(await provider.stores.authenticators.listByAccount(account.id)).toHaveLength(1);
   });
 
+  it('accepts a code of either of two apps, and refuses a third app (each app multiplies the odds of a guess)', async () => {
+    const account = await createAccount(provider, { totp: true });
+    const browser = new Browser(CALLBACK);
+    await rp.signIn(browser, account);
+    const stepUp = await browser.request(`${provider.issuer}/account/totp`);
+    const enrol = expectPage(await browser.submit(stepUp, '/otp', { code: account.code() }));
+    const secret = enrol.document.querySelector('code.secret')!.text.replace(/\s/g, '');
+    provider.clock.advance(30);
+    expect(expectPage(await browser.submit(enrol, '/account/totp', { code: codeFor(secret, provider.clock.now()), label: 'Spare' })).html).toContain('Your authenticator app is set up.');
+
+    // A code from the second app steps up too (once its cool-off has ended: it was added from an aal2 session, so it has none).
+    provider.clock.advance(30);
+    const flow = await rp.start(browser, { acr_values: 'aal2', max_age: '0' });
+    const otp = await browser.submit(flow.step, '/password', { password: account.password });
+    expect((await rp.finish(flow, expectCallback(await browser.submit(otp, '/otp', { code: codeFor(secret, provider.clock.now()) })))).claims()!.acr).toBe('aal2');
+
+    const third = expectPage(await browser.request(`${provider.issuer}/account/totp`));
+    const refused = expectPage(await browser.submit(third, '/account/totp', { code: codeFor(third.document.querySelector('code.secret')!.text.replace(/\s/g, ''), provider.clock.now()), label: 'Third' }));
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('at most 2 authenticator apps');
+    expect(await provider.stores.authenticators.listByAccount(account.id)).toHaveLength(2);
+  });
+
   it('refuses a form post without the CSRF token', async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
