@@ -46,6 +46,8 @@ export interface AppConfig {
   ttl: { session: number; interaction: number; authorizationCode: number; idToken: number; accessToken: number; refreshToken: number };
   /** How recent a step-up must be before a user may change their authenticators. */
   sensitiveActionMaxAge: number;
+  /** A sign-out also revokes the grants (and refresh tokens) of clients given offline_access. */
+  signoutRevokesOffline: boolean;
   resourceServers: ResourceServer[];
   /** Passkeys: the relying-party id (a registrable domain of the issuer) and the origins pages are served from. */
   webauthn: { rpId: string; rpName: string; origins: string[] };
@@ -73,6 +75,7 @@ const env = z.object({
   STEPUP_LIMIT_BASE_DELAY: z.coerce.number().int().min(1).max(900).default(DEFAULT_LIMITER_POLICY.baseDelaySeconds),
   STEPUP_ADDRESS_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMIT.maxFailures),
   STEPUP_ADDRESS_WINDOW: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(DEFAULT_ADDRESS_LIMIT.windowSeconds),
+  STEPUP_SIGNOUT_REVOKES_OFFLINE: z.enum(['0', '1']).default('0'),
   STEPUP_RECOVERY_COOL_OFF: unsetIfEmpty(z.coerce.number().int().min(0).max(90 * 24 * 3600).optional()),
   STEPUP_PROXY_HOPS: unsetIfEmpty(z.coerce.number().int().min(0).max(10).optional()),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -219,6 +222,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     proxyHops: proxyHops(vars.STEPUP_PROXY_HOPS, issuer),
     ttl: { session: 30 * 24 * 3600, interaction: 3600, authorizationCode: 60, idToken: 3600, accessToken: 600, refreshToken: 14 * 24 * 3600 },
     sensitiveActionMaxAge: 300,
+    signoutRevokesOffline: vars.STEPUP_SIGNOUT_REVOKES_OFFLINE === '1',
     resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer),
     webauthn: webauthnSettings(vars, issuer),
     metricsPort: vars.METRICS_PORT,
