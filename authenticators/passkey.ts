@@ -5,14 +5,13 @@ import {
   generateRegistrationOptions,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { AuthenticatorRecord, AuthenticatorStore, CoolOff } from '../adapters/types.ts';
 import type { AuthEvent } from '../policy/types.ts';
 import { AuthError } from './errors.ts';
+import { parseAuthenticationResponse, parseRegistrationResponse } from './webauthn-json.ts';
 
 /** Where assertions may come from: the relying-party id and the exact page origins. */
 export interface WebAuthnRelyingParty {
@@ -57,16 +56,6 @@ export async function registrationOptions(
   });
 }
 
-function parsed<T>(json: string): T {
-  try {
-    const value = JSON.parse(json) as unknown;
-    if (typeof value !== 'object' || value === null) throw new Error('not an object');
-    return value as T;
-  } catch {
-    throw new AuthError('invalid_input', 'the passkey response is malformed');
-  }
-}
-
 /** Verifies a new credential and stores it for the account; the challenge must be the one issued for this account. */
 export async function registerPasskey(
   input: { accountId: string; response: string; expectedChallenge: string; label: string; coolOff?: CoolOff },
@@ -76,10 +65,11 @@ export async function registerPasskey(
   if (label === '' || label.length > MAX_PASSKEY_LABEL_LENGTH) {
     throw new AuthError('invalid_input', `the name must be 1 to ${MAX_PASSKEY_LABEL_LENGTH} characters`);
   }
+  const response = parseRegistrationResponse(input.response);
   let verification;
   try {
     verification = await verifyRegistrationResponse({
-      response: parsed<RegistrationResponseJSON>(input.response),
+      response,
       expectedChallenge: input.expectedChallenge,
       expectedOrigin: deps.rp.origins,
       expectedRPID: deps.rp.rpId,
@@ -143,10 +133,7 @@ export async function verifyPasskey(
   input: { response: string; expectedChallenge: string; accountId?: string },
   deps: { rp: WebAuthnRelyingParty; authenticators: AuthenticatorStore; now: number },
 ): Promise<VerifiedPasskey> {
-  const response = parsed<AuthenticationResponseJSON>(input.response);
-  if (typeof response.id !== 'string' || response.id.length === 0 || response.id.length > 1024) {
-    throw new AuthError('invalid_input', 'the passkey response has no credential id');
-  }
+  const response = parseAuthenticationResponse(input.response);
   const record = await deps.authenticators.findByCredentialId(response.id);
   if (!record || record.kind !== 'passkey' || (input.accountId !== undefined && record.accountId !== input.accountId)) {
     throw new AuthError('invalid_credentials', 'this passkey is not registered for this account');

@@ -68,12 +68,26 @@ describe('passkey step-up over HTTP', () => {
     const { challenge } = options(flow.step);
     const kept = JSON.stringify(authn.assert({ challenge }));
     const refused = await browser.submit(flow.step, '/passkey', { response: '{"id":"not-a-credential"}' });
-    expect(expectPage(refused).status).toBe(401);
+    // Malformed (no signature): a 400, and the challenge is gone all the same.
+    expect(expectPage(refused).status).toBe(400);
     expect(options(refused).challenge).not.toBe(challenge);
     const replay = expectPage(await browser.submit(refused, '/passkey', { response: kept }));
     expect(replay.status).toBe(401);
     const fresh = JSON.stringify(authn.assert({ challenge: options(replay).challenge }));
     expect((await rp.finish(flow, expectCallback(await browser.submit(replay, '/passkey', { response: fresh })))).claims()!.acr).toBe('phr');
+  });
+
+  it.each([5, {}, true, ['x'], 'not base64url!'])('answers a known credential with userHandle %j with 400, never 500', async (userHandle) => {
+    const account = await createAccount(provider);
+    const browser = new Browser(CALLBACK);
+    const authn = device();
+    await enrolPasskey(browser, account, authn);
+    const flow = await rp.start(browser, { acr_values: 'phr' });
+    const assertion = authn.assert({ challenge: options(flow.step).challenge }) as unknown as { response: Record<string, unknown> };
+    assertion.response.userHandle = userHandle;
+    const refused = expectPage(await browser.submit(flow.step, '/passkey', { response: JSON.stringify(assertion) }));
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('The passkey did not answer. Try again.');
   });
 
   it('refuses a passkey of another account during step-up', async () => {
