@@ -15,6 +15,7 @@ import { httpsOnly } from './https-only.ts';
 import { requestLog } from './request-log.ts';
 import { securityHeaders } from './security-headers.ts';
 import { redirectLimit } from './redirect-limit.ts';
+import { oauthStepUpParams } from './oauth-step-up-params.ts';
 import { signoutRevokesOffline } from './signout-revocation.ts';
 
 export interface AppDeps {
@@ -39,6 +40,7 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
   if (config.issuer.startsWith('https://')) provider.use(httpsOnly(logger));
   provider.use(pageErrors(logger));
   provider.use(redirectLimit);
+  provider.use(oauthStepUpParams);
   if (config.signoutRevokesOffline) provider.use(signoutRevokesOffline(provider, stores));
   provider.use(async (ctx, next) => {
     if (ctx.path === '/healthz') {

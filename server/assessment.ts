@@ -2,6 +2,7 @@
 import { decide } from '../policy/decide.ts';
 import { parseAuthRequest, type RawRequest } from '../policy/request.ts';
 import { sensitiveActionRequest } from '../policy/sensitive-action.ts';
+import { stepUpParams } from './oauth-step-up-params.ts';
 import { currentLevel } from '../policy/ladder.ts';
 import { eligibility } from '../policy/cool-off.ts';
 import { recoveryStanding, type RecoveryStanding } from '../policy/recovery.ts';
@@ -103,7 +104,7 @@ export function createAssessor(stores: Stores, policy: StepUpPolicy) {
     const recovery = input.accountId ? recoveryStanding(events, input.accountId, input.now, policy.recovery.window) : undefined;
     const request = input.sensitiveAction
       ? sensitiveActionRequest({ ladder: policy.ladder, enrolled, coolingOff, maxAge: input.sensitiveAction.maxAge, recovery: recovery !== undefined, now: input.now })
-      : parseAuthRequest(rawRequest(input.params ?? {}));
+      : parseAuthRequest(rawRequest(stepUpParams(input.params ?? {})));
     const decision = decide({
       ladder: policy.ladder,
       strict: policy.strict,

@@ -13,6 +13,7 @@ import { renderError } from './error-page.ts';
 import { withUnavailablePage } from './unavailable-page.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
 import { ACCOUNT_CLIENT_ID, accountClient } from './account-client.ts';
+import { OAUTH_STEP_UP_PARAMS } from './oauth-step-up-params.ts';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -87,7 +88,7 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
       },
     },
     // The account pages' recovery sign-in (interactions/recovery-routes.ts); ignored for any other client.
-    extraParams: ['stepup_recovery'],
+    extraParams: ['stepup_recovery', ...Object.values(OAUTH_STEP_UP_PARAMS)],
     // Outgoing calls (back-channel logout tokens) keep oidc-provider's 2.5 s timeout and its refusal of special-use
     // addresses; outside production a relying party on loopback (the demo, the tests) may be called.
     fetch: outgoingFetch(config.production),
