@@ -1,10 +1,16 @@
 // The assurance ladder as the resource server sees it: acr values and their ranks, nothing else.
-import type { Level } from '../policy/types.ts';
 import { GuardConfigError } from './errors.ts';
 import { isVisibleToken } from './www-authenticate.ts';
 
-/** A rung of the ladder: the provider's configured levels fit as they are. */
-export type RankedLevel = Pick<Level, 'acr' | 'aliases' | 'rank'>;
+/** A rung of the ladder: the provider's configured levels (`config/ladder.ts`) fit as they are. */
+export interface RankedLevel {
+  /** The acr value tokens carry and challenges name. */
+  acr: string;
+  /** Other acr values that name the same level. */
+  aliases: readonly string[];
+  /** Higher rank = higher assurance; a level satisfies every lower-ranked one. */
+  rank: number;
+}
 
 export type RankedLadder = readonly RankedLevel[];
 

@@ -1,6 +1,7 @@
 // The guard, branch by branch: each kind of bad token, each requirement shortfall, and the challenge each one gets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, UnsecuredJWT, base64url } from 'jose';
+import { DEFAULT_LADDER } from '../../config/ladder.ts';
 import { createGuard, GuardConfigError, type Guard, type GuardResult, type Requirement } from '../../resource-server/index.ts';
 import { accessToken, AUDIENCE, fakeProvider, testKey, type FakeProvider, type TestKey, type TokenSpec } from './fixtures.ts';
 
@@ -219,6 +220,12 @@ describe('the ladder', () => {
       /acr_values="aal2"$/,
     );
     expect(provider.hits['/.well-known/openid-configuration'] ?? 0).toBe(before);
+  });
+
+  it("takes the provider's own configured ladder as it is (the package has no copy of it)", async () => {
+    const configured = createGuard({ issuer: provider.issuer, audience: AUDIENCE, ladder: DEFAULT_LADDER, jwksUri: `${provider.issuer}/jwks`, now: () => NOW });
+    expect((await configured.check(`Bearer ${await token({ claims: { acr: 'phr' } })}`, { acr: 'aal2' })).ok).toBe(true);
+    expect(refused(await configured.check(`Bearer ${await token({ claims: { acr: 'aal1' } })}`, { acr: 'aal2' })).headers['WWW-Authenticate']).toMatch(/acr_values="aal2 phr"$/);
   });
 });
 
