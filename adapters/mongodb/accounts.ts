@@ -2,13 +2,14 @@
 import type { Db } from 'mongodb';
 import { StoreError, type AccountRecord, type AccountStore } from '../types.ts';
 import { usernameKey } from '../username-key.ts';
-import { COLLECTIONS, type AccountDoc, type AuthenticatorDoc, type RecoverySecretDoc } from './collections.ts';
+import { COLLECTIONS, type AccountDoc, type AuthenticatorDoc, type RecoverySecretDoc, type RecoverySecretUseDoc } from './collections.ts';
 import { isDuplicateKey } from './errors.ts';
 
 export function createAccountStore(db: Db): AccountStore {
   const accounts = db.collection<AccountDoc>(COLLECTIONS.accounts);
   const authenticators = db.collection<AuthenticatorDoc>(COLLECTIONS.authenticators);
   const secrets = db.collection<RecoverySecretDoc>(COLLECTIONS.recoverySecrets);
+  const secretUses = db.collection<RecoverySecretUseDoc>(COLLECTIONS.recoverySecretUses);
 
   return {
     async create(account) {
@@ -48,7 +49,7 @@ export function createAccountStore(db: Db): AccountStore {
       // The account first: a concurrent write of an authenticator or secret then either lands before the deletes below or
       // sees the account gone (owned-by-account.ts). Its audit events stay.
       const { deletedCount } = await accounts.deleteOne({ _id: id });
-      await Promise.all([authenticators.deleteMany({ accountId: id }), secrets.deleteMany({ accountId: id })]);
+      await Promise.all([authenticators.deleteMany({ accountId: id }), secrets.deleteMany({ accountId: id }), secretUses.deleteMany({ accountId: id })]);
       return deletedCount === 1;
     },
   };

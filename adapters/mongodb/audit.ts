@@ -1,20 +1,27 @@
 // The append-only, hash-chained audit log in MongoDB: list newest first, query and read the chain oldest first.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Db, Filter } from 'mongodb';
+import type { Db, Filter, ObjectId } from 'mongodb';
 import { clampAuditLimit } from '../audit-limit.ts';
 import { nextLink, storedForm, verifyChain } from '../audit-chain.ts';
 import { StoreError, type AuditEvent, type AuditStore, type ChainedAuditEvent } from '../types.ts';
 import { COLLECTIONS } from './collections.ts';
 import { isDuplicateKey } from './errors.ts';
 
-/** An event with its link; events written before the chain existed have neither field and stay out of it. */
-type AuditDoc = AuditEvent & { seq?: number; hash?: string };
+/**
+ * An event with its link; events written before the chain existed have neither field and stay out of it. A chained
+ * event's `_id` is its seq, so the primary key lets one event have each seq, on every server (no partial unique index,
+ * which FerretDB 1.x refuses); older chained events may have an ObjectId instead.
+ */
+type AuditDoc = AuditEvent & { _id?: number | ObjectId; seq?: number; hash?: string };
 
 /** Appends that lose the race for a seq try again: enough for many instances appending at once. */
 const MAX_APPEND_ATTEMPTS = 100;
 
-/** Chained events: the same filter as the unique_seq index's, so that the planner can use it. */
+/** Chained events. */
 const CHAINED: Filter<AuditDoc> = { seq: { $exists: true } };
+
+/** Newest first: the chain's order, then events from before the chain (no seq) by their ObjectId. */
+const NEWEST_FIRST = { seq: -1, _id: -1 } as const;
 
 export function createAuditStore(db: Db): AuditStore {
   const audit = db.collection<AuditDoc>(COLLECTIONS.audit);
@@ -27,14 +34,13 @@ export function createAuditStore(db: Db): AuditStore {
   return {
     async append(event) {
       const stored = storedForm(event);
-      // Optimistic: link to the last event and insert; the unique index on seq (indexes.ts) refuses all but one of
-      // the appends that read the same last event, and those read it again.
+      // Optimistic: link to the last event and insert it under its seq; the primary key refuses all but one of the
+      // appends that read the same last event, and those read it again.
       for (let attempt = 1; ; attempt += 1) {
         const last = await audit.find(CHAINED, { projection: { _id: 0, seq: 1, hash: 1 } }).sort({ seq: -1 }).limit(1).next();
         const link = nextLink(last ? { seq: last.seq!, hash: last.hash! } : undefined, stored);
         try {
-          // The server assigns the _id, so that list's order is every instance's order.
-          await audit.insertOne({ ...stored, seq: link.seq, hash: link.hash }, { forceServerObjectId: true });
+          await audit.insertOne({ _id: link.seq, ...stored, seq: link.seq, hash: link.hash });
           return;
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
@@ -49,7 +55,7 @@ export function createAuditStore(db: Db): AuditStore {
       if (type !== undefined) filter.type = type;
       const docs = await audit
         .find(filter, { projection: { _id: 0, seq: 0, hash: 0 } })
-        .sort({ _id: -1 })
+        .sort(NEWEST_FIRST)
         .limit(clampAuditLimit(limit))
         .toArray();
       return docs as AuditEvent[];

@@ -11,7 +11,12 @@ export const COLLECTIONS = {
   audit: 'audit_events',
   clients: 'clients',
   recoverySecrets: 'recovery_secrets',
+  recoverySecretUses: 'recovery_secret_uses',
+  singleUse: 'single_use',
 } as const;
+
+/** Indexes `db migrate` tried and the server refused (kept apart: the stores never read or clear it). */
+export const INDEX_REFUSALS = 'index_refusals';
 
 /** The oidc-provider models kept in MongoDB (Client is read from the clients collection instead). */
 export const OIDC_MODELS = [
@@ -58,8 +63,9 @@ export interface AuthenticatorDoc {
   seq: ObjectId;
   lastUsedAt?: number;
   lastUsedStep?: number;
-  /** Unique where present. */
   credentialId?: string;
+  /** credentialKeyOf (authenticators.ts): present on every document and unique, so one plain unique index keeps credential ids unique. */
+  credentialKey: string;
   signCount?: number;
   coolOff?: CoolOff;
 }
@@ -76,11 +82,18 @@ export interface AuthEventDoc {
   expiresAt: Date;
 }
 
+/** One version of a counter (attempts.ts): `_id` is `<key>#<version>`, so that of two writers of a version one wins. */
 export interface AttemptDoc {
   _id: string;
+  key: string;
+  version: number;
   failures: number;
   lastFailureAt: number;
-  /** Windowed counters only: the TTL index deletes them after it. */
+  /** A reset: the counter reads as absent. */
+  reset?: true;
+  /** Wall clock: superseded versions are deleted an hour after they were written. */
+  writtenAt: Date;
+  /** Windowed counters and resets only: deleted after it (TTL index, or the expiry purge). */
   expiresAt?: Date;
 }
 
@@ -93,7 +106,35 @@ export interface RecoverySecretDoc {
   /** Epoch seconds, as every time below: no TTL index, so a used or expired secret still counts in its set's total. */
   createdAt: number;
   expiresAt?: number;
+  /** Only when the record was stored already used; a use is a RecoverySecretUseDoc. */
   usedAt?: number;
+}
+
+/** The single use of a recovery secret: its `_id` is the secret's, so a second use of the secret is a duplicate key. */
+export interface RecoverySecretUseDoc {
+  _id: ObjectId;
+  accountId: string;
+  kind: RecoverySecretKind;
+  /** Epoch seconds. */
+  at: number;
+}
+
+/** A single use (single-use.ts): `<what>:<id>`, inserted once; e.g. `AuthorizationCode:<jti>`, `totp:<id>:<step>`. */
+export interface SingleUseDoc {
+  _id: string;
+  /** Epoch seconds of the use. */
+  at: number;
+  /** Kept until then (TTL index, or the expiry purge); forever without it. */
+  expiresAt?: Date;
+}
+
+/** An index the server refused when `db migrate` asked for it, and why; `server` tells which server refused it. */
+export interface IndexRefusalDoc {
+  /** `collection.index`. */
+  _id: string;
+  server: string;
+  reason: string;
+  at: Date;
 }
 
 export interface ClientDoc {
@@ -111,7 +152,7 @@ export interface ModelDoc {
   userCode?: string;
   /** adapters/account-models.ts: the account the payload names, to find a Session, Grant, token... by account. */
   accountId?: string;
-  /** Epoch seconds of the first consumption. */
+  /** Epoch seconds of a consumption the payload carried when stored; consume() records a SingleUseDoc instead. */
   consumed?: number;
   /** Absent for models without expiry. TTL index; also compared with the clock on every read. */
   expiresAt?: Date;

@@ -9,10 +9,12 @@ import { createAuthEventStore } from './auth-events.ts';
 import { createAuthenticatorStore } from './authenticators.ts';
 import { createClientStore } from './clients.ts';
 import { connectMongo } from './connect.ts';
+import { startExpiryPurge } from './expiry-purge.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
 import { createRecoverySecretStore } from './recovery-secrets.ts';
 
-export { createMongoIndexes, mongoIndexStatus, type IndexStatus, type MigrationReport } from './indexes.ts';
+export { createMongoIndexes, mongoIndexStatus, type IndexRefusal, type IndexStatus, type MigrationReport } from './indexes.ts';
+export { serverIdentity, type ServerIdentity } from './server-identity.ts';
 export { isMongoUnavailable } from './errors.ts';
 export { redactMongoUri } from './connect.ts';
 
@@ -22,11 +24,15 @@ export interface MongoStoresOptions {
   dbName: string;
   /** Epoch seconds; decides when OIDC models expire. */
   now?: () => number;
+  /** How often expired documents are deleted where the server has no TTL indexes (expiry-purge.ts); default 60 s. */
+  expiryPurgeIntervalMs?: number;
 }
 
 export interface MongoStores extends Stores {
   /** For index creation and checks (`db migrate`), and for tests. */
   readonly db: Db;
+  /** Runs one round of the expiry purge now (tests); rounds also run on their interval until close(). */
+  purgeExpired(): Promise<string[]>;
 }
 
 /** Connects (failing with StoreError 'unavailable' if the server cannot be reached) and returns the stores. */
@@ -35,8 +41,10 @@ export async function openMongoStores(options: MongoStoresOptions): Promise<Mong
   const db = client.db(options.dbName);
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const clients = createClientStore(db);
+  const purge = startExpiryPurge(db, options.expiryPurgeIntervalMs);
   return {
     db,
+    purgeExpired: purge.runOnce,
     accounts: createAccountStore(db),
     authenticators: createAuthenticatorStore(db),
     events: createAuthEventStore(db),
@@ -47,6 +55,7 @@ export async function openMongoStores(options: MongoStoresOptions): Promise<Mong
     sessions: createAccountSessionStore(db),
     OidcAdapter: createOidcAdapterClass(db, clients, now),
     async close() {
+      await purge.stop();
       await client.close();
     },
   };

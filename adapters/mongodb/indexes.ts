@@ -1,9 +1,14 @@
 // The MongoDB indexes the stores rely on (uniqueness, lookups, TTL clean-up): created by `db migrate`, verified at start.
+// A server may refuse an index for lack of a feature (FerretDB 1.x has no TTL indexes): for the indexes whose job has
+// another path (WHEN_REFUSED) the refusal is recorded, reported and accepted; any other refusal fails the migration.
 import { MongoServerError, type Db, type Document, type IndexDescription } from 'mongodb';
 import { ACCOUNT_MODELS } from '../account-models.ts';
 import { GRANT_REVOKED_MODELS } from '../consume-once.ts';
 import { StoreError } from '../types.ts';
-import { COLLECTIONS, OIDC_MODELS, modelCollection } from './collections.ts';
+import { credentialKeyOf } from './authenticators.ts';
+import { COLLECTIONS, INDEX_REFUSALS, OIDC_MODELS, modelCollection, type AuthenticatorDoc, type IndexRefusalDoc } from './collections.ts';
+import { EXPIRY_PURGE_INTERVAL_SECONDS, TTL_INDEX } from './expiry-purge.ts';
+import { serverIdentity } from './server-identity.ts';
 
 export interface IndexSpec extends IndexDescription {
   name: string;
@@ -11,7 +16,16 @@ export interface IndexSpec extends IndexDescription {
 }
 
 /** Deletes a document once its `expiresAt` has passed; reads check the expiry themselves, since deletion is lazy. */
-const ttl: IndexSpec = { name: 'expiry_ttl', key: { expiresAt: 1 }, expireAfterSeconds: 0 };
+const ttl: IndexSpec = { name: TTL_INDEX, key: { expiresAt: 1 }, expireAfterSeconds: 0 };
+
+/** What still holds when the server refuses the index, by index name; indexes not listed here cannot be done without. */
+const WHEN_REFUSED: Readonly<Record<string, string>> = {
+  [TTL_INDEX]:
+    `expired documents are never read (every read compares expiresAt with the clock) and each instance deletes them every ${EXPIRY_PURGE_INTERVAL_SECONDS} s instead`,
+};
+
+/** The server error for an option or index kind it does not implement (FerretDB: `Index option "…" is not implemented yet`). */
+const NOT_IMPLEMENTED = 238;
 
 const GRANT_LOOKUP = new Set<string>(GRANT_REVOKED_MODELS);
 const ACCOUNT_LOOKUP = new Set<string>(ACCOUNT_MODELS);
@@ -26,25 +40,26 @@ function modelIndexes(model: string): IndexSpec[] {
   ];
 }
 
-/** Every index, by collection. */
+/** Every index, by collection. No partial indexes: uniqueness comes from keys every document has, or from `_id`. */
 export const MONGO_INDEXES: ReadonlyMap<string, readonly IndexSpec[]> = new Map<string, IndexSpec[]>([
   [COLLECTIONS.accounts, [{ name: 'unique_username_key', key: { usernameKey: 1 }, unique: true }]],
   [
     COLLECTIONS.authenticators,
     [
       { name: 'by_account', key: { accountId: 1, createdAt: 1, seq: 1 } },
-      { name: 'unique_credential_id', key: { credentialId: 1 }, unique: true, partialFilterExpression: { credentialId: { $type: 'string' } } },
+      // credentialKeyOf (authenticators.ts): the credential id for passkeys, the authenticator's id for the rest.
+      { name: 'unique_credential_key', key: { credentialKey: 1 }, unique: true },
     ],
   ],
   [COLLECTIONS.authEvents, [{ name: 'unique_session_event', key: { sessionUid: 1, eventId: 1 }, unique: true }, ttl]],
-  [COLLECTIONS.attempts, [ttl]],
+  [COLLECTIONS.attempts, [{ name: 'by_key_version', key: { key: 1, version: -1 } }, ttl]],
   [
     COLLECTIONS.audit,
     [
-      { name: 'by_account', key: { accountId: 1, _id: -1 } },
-      { name: 'by_type', key: { type: 1, _id: -1 } },
-      // One event per seq: the audit chain's appends race on it (audit.ts). Events from before the chain have no seq.
-      { name: 'unique_seq', key: { seq: 1 }, unique: true, partialFilterExpression: { seq: { $exists: true } } },
+      // The chain's seq is the _id of the events appended since (audit.ts): one event per seq without another index.
+      { name: 'by_seq', key: { seq: -1, _id: -1 } },
+      { name: 'by_account_seq', key: { accountId: 1, seq: -1, _id: -1 } },
+      { name: 'by_type_seq', key: { type: 1, seq: -1, _id: -1 } },
     ],
   ],
   [COLLECTIONS.clients, []],
@@ -55,19 +70,32 @@ export const MONGO_INDEXES: ReadonlyMap<string, readonly IndexSpec[]> = new Map<
       { name: 'by_account', key: { accountId: 1, kind: 1 } },
     ],
   ],
+  [COLLECTIONS.recoverySecretUses, [{ name: 'by_account', key: { accountId: 1, kind: 1 } }]],
+  [COLLECTIONS.singleUse, [ttl]],
   ...OIDC_MODELS.map((model): [string, IndexSpec[]] => [modelCollection(model), modelIndexes(model)]),
 ]);
+
+/** An index the server refused, why (the server and its message), and what holds without it. */
+export interface IndexRefusal {
+  name: string;
+  reason: string;
+  fallback: string;
+}
 
 export interface MigrationReport {
   created: string[];
   existing: string[];
+  /** Refused by the server, with a fallback: the migration still succeeds. */
+  refused: IndexRefusal[];
 }
 
 export interface IndexStatus {
-  /** `collection.index` names that do not exist yet. */
+  /** `collection.index` names that do not exist yet (and that this server did not refuse). */
   missing: string[];
   /** Names that exist with another key or options: migrate refuses to touch them. */
   different: string[];
+  /** Names that `db migrate` asked this server for and it refused, with a fallback: nothing to do. */
+  refused: IndexRefusal[];
 }
 
 /** Creates the collections and every missing index; idempotent, and safe to run from several places at once. */
@@ -79,14 +107,31 @@ export async function createMongoIndexes(db: Db): Promise<MigrationReport> {
       `indexes exist with other keys or options: ${status.different.join(', ')}; drop them (db.<collection>.dropIndex("<name>")) and run db migrate again`,
     );
   }
+  const server = (await serverIdentity(db)).label;
+  const absent = new Set([...status.missing, ...status.refused.map((refusal) => refusal.name)]);
   const existingCollections = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  const report: MigrationReport = { created: [], existing: [] };
+  const refusals = db.collection<IndexRefusalDoc>(INDEX_REFUSALS);
+  const report: MigrationReport = { created: [], existing: [], refused: [] };
+  await fillCredentialKeys(db);
   for (const [collection, specs] of MONGO_INDEXES) {
     if (!existingCollections.has(collection)) await createCollection(db, collection);
-    if (specs.length > 0) await db.collection(collection).createIndexes([...specs]);
     for (const spec of specs) {
       const name = `${collection}.${spec.name}`;
-      (status.missing.includes(name) ? report.created : report.existing).push(name);
+      if (!absent.has(name)) {
+        report.existing.push(name);
+        continue;
+      }
+      try {
+        await db.collection(collection).createIndexes([spec]);
+        await refusals.deleteOne({ _id: name });
+        report.created.push(name);
+      } catch (error) {
+        const fallback = WHEN_REFUSED[spec.name];
+        if (!(error instanceof MongoServerError && Number(error.code) === NOT_IMPLEMENTED && fallback)) throw error;
+        const reason = `${server}: ${error.message}`;
+        await refusals.replaceOne({ _id: name }, { server, reason, at: new Date() }, { upsert: true });
+        report.refused.push({ name, reason, fallback });
+      }
     }
   }
   return report;
@@ -94,16 +139,34 @@ export async function createMongoIndexes(db: Db): Promise<MigrationReport> {
 
 /** Compares the database's indexes with the specification (key, unique, TTL, partial filter). */
 export async function mongoIndexStatus(db: Db): Promise<IndexStatus> {
-  const status: IndexStatus = { missing: [], different: [] };
+  const status: IndexStatus = { missing: [], different: [], refused: [] };
+  const refused = await refusedBy(db, (await serverIdentity(db)).label);
   for (const [collection, specs] of MONGO_INDEXES) {
     const present = new Map((await listIndexes(db, collection)).map((index) => [String(index.name), index]));
     for (const spec of specs) {
+      const name = `${collection}.${spec.name}`;
       const found = present.get(spec.name);
-      if (!found) status.missing.push(`${collection}.${spec.name}`);
-      else if (!sameIndex(spec, found)) status.different.push(`${collection}.${spec.name}`);
+      const refusal = refused.get(name);
+      if (found && !sameIndex(spec, found)) status.different.push(name);
+      else if (!found && refusal) status.refused.push({ name, reason: refusal.reason, fallback: WHEN_REFUSED[spec.name]! });
+      else if (!found) status.missing.push(name);
     }
   }
   return status;
+}
+
+/** This server's refusals that still apply: one recorded for another server (e.g. before an upgrade) is tried again. */
+async function refusedBy(db: Db, server: string): Promise<Map<string, IndexRefusalDoc>> {
+  const docs = await db.collection<IndexRefusalDoc>(INDEX_REFUSALS).find({ server }).toArray();
+  return new Map(docs.filter((doc) => WHEN_REFUSED[doc._id.slice(doc._id.lastIndexOf('.') + 1)] !== undefined).map((doc) => [doc._id, doc]));
+}
+
+/** Authenticators stored before credentialKey existed get theirs, so that the unique index can be built. */
+async function fillCredentialKeys(db: Db): Promise<void> {
+  const authenticators = db.collection<AuthenticatorDoc>(COLLECTIONS.authenticators);
+  for await (const doc of authenticators.find({ credentialKey: { $exists: false } }, { projection: { credentialId: 1 } })) {
+    await authenticators.updateOne({ _id: doc._id }, { $set: { credentialKey: credentialKeyOf(doc._id, doc.credentialId) } });
+  }
 }
 
 async function listIndexes(db: Db, collection: string): Promise<Document[]> {
