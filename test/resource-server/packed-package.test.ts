@@ -28,8 +28,10 @@ app.get('/secret', need({ acr: 'aal2' }), (req, res) => res.json({ sub: req.auth
 const server = app.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
 `;
 
-// The child npm and node must not inherit the npm run that may have started vitest, nor a loader in NODE_OPTIONS.
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) && name !== 'NODE_OPTIONS'));
+// The child npm and node must not inherit the npm run that may have started vitest (it exports its prefix, its package
+// and its log level), nor a loader in NODE_OPTIONS; how to reach the registry is kept.
+const KEPT_NPM_CONFIG = /^npm_config_(registry|cache|cafile|proxy|https_proxy|noproxy|strict_ssl)$/i;
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => (!/^npm_/i.test(name) || KEPT_NPM_CONFIG.test(name)) && name !== 'NODE_OPTIONS'));
 
 let provider: RunningProvider;
 let rp: RelyingParty;
