@@ -195,7 +195,7 @@ describe.skipIf(!uri)(uri ? `${server!.label} (${dbName})` : 'MONGODB_URI not se
         const past = new Date(Date.now() - 1000);
         const future = new Date(Date.now() + 3_600_000);
         for (const collection of TTL_COLLECTIONS) {
-          await stores.db.collection<{ _id: string }>(collection).insertMany([
+          await stores.db.collection<{ _id: string; expiresAt?: Date }>(collection).insertMany([
             { _id: 'purge-expired', expiresAt: past },
             { _id: 'purge-live', expiresAt: future },
             { _id: 'purge-forever' },
