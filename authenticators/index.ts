@@ -49,3 +49,5 @@ export type { VerifiedPasskey, WebAuthnRelyingParty } from './passkey.ts';
 export { RECOVERY_CODE_CHARS, generateRecoveryCode, normalizeLinkToken, normalizeRecoveryCode } from './recovery-secret.ts';
 export { issueRecoveryCodes, issueRecoveryLink, verifyRecoveryCode, verifyRecoveryLink } from './verify-recovery.ts';
 export type { RecoveryDeps } from './verify-recovery.ts';
+export { attestationRecord, installAttestationTrust, isHardwareKey } from './attestation.ts';
+export type { AttestationRecord, AttestationTrust } from './attestation.ts';

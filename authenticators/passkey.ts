@@ -5,19 +5,22 @@ import {
   generateRegistrationOptions,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
+  type RegistrationResponseJSON,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
 import type { AuthenticatorRecord, AuthenticatorStore, CoolOff } from '../adapters/types.ts';
-import type { AuthEvent } from '../policy/types.ts';
+import type { AuthEvent, Factor } from '../policy/types.ts';
+import { attestationRecord, installAttestationTrust, isHardwareKey, statementFormat, withoutAttestation, type AttestationRecord, type AttestationTrust } from './attestation.ts';
 import { AuthError } from './errors.ts';
 import { parseAuthenticationResponse, parseRegistrationResponse } from './webauthn-json.ts';
 
-/** Where assertions may come from: the relying-party id and the exact page origins. */
+/** Where assertions may come from: the relying-party id and the exact page origins; attestation trust when asked for. */
 export interface WebAuthnRelyingParty {
   rpId: string;
   rpName: string;
   origins: string[];
+  attestation?: AttestationTrust;
 }
 
 /** Seconds a challenge stays usable. */
@@ -32,6 +35,8 @@ interface PasskeyData {
   backupEligible: boolean;
   backedUp: boolean;
   aaguid: string;
+  /** Recorded when the policy asked for attestation at enrolment. */
+  attestation?: AttestationRecord;
 }
 
 export function passkeyData(record: AuthenticatorRecord): PasskeyData {
@@ -48,7 +53,8 @@ export async function registrationOptions(
     rpID: rp.rpId,
     userName: user.username,
     userID: new TextEncoder().encode(user.id),
-    attestationType: 'none',
+    // Attestation is asked for only when the operator has anchors to verify it against.
+    attestationType: rp.attestation ? 'direct' : 'none',
     excludeCredentials: existing.filter((record) => record.credentialId).map((record) => ({ id: record.credentialId!, transports: passkeyData(record).transports })),
     authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
     supportedAlgorithmIDs: [-7, -257],
@@ -58,30 +64,55 @@ export async function registrationOptions(
 
 /** Verifies a new credential and stores it for the account; the challenge must be the one issued for this account. */
 export async function registerPasskey(
-  input: { accountId: string; response: string; expectedChallenge: string; label: string; coolOff?: CoolOff },
-  deps: { rp: WebAuthnRelyingParty; authenticators: AuthenticatorStore; now: number },
+  input: {
+    accountId: string;
+    response: string;
+    expectedChallenge: string;
+    label: string;
+    /** The cool-off of the new authenticator, decided from the factors it turns out to prove (passkey, and hwk when attested). */
+    coolOff?: (factors: Factor[]) => CoolOff | undefined;
+  },
+  deps: { rp: WebAuthnRelyingParty; authenticators: AuthenticatorStore; now: number; allowedAaguids?: readonly string[] },
 ): Promise<AuthenticatorRecord> {
   const label = input.label.trim();
   if (label === '' || label.length > MAX_PASSKEY_LABEL_LENGTH) {
     throw new AuthError('invalid_input', `the name must be 1 to ${MAX_PASSKEY_LABEL_LENGTH} characters`);
   }
   const response = parseRegistrationResponse(input.response);
-  let verification;
-  try {
-    verification = await verifyRegistrationResponse({
-      response,
+  const verify = (candidate: RegistrationResponseJSON) =>
+    verifyRegistrationResponse({
+      response: candidate,
       expectedChallenge: input.expectedChallenge,
       expectedOrigin: deps.rp.origins,
       expectedRPID: deps.rp.rpId,
       requireUserVerification: true,
       supportedAlgorithmIDs: [-7, -257],
     });
+  const refuse = (error: unknown) => new AuthError('invalid_credentials', `the passkey could not be verified: ${(error as Error).message}`);
+  if (deps.rp.attestation) await installAttestationTrust(deps.rp.attestation);
+  let verification;
+  let refused: string | undefined;
+  try {
+    verification = await verify(response);
   } catch (error) {
-    if (error instanceof AuthError) throw error;
-    throw new AuthError('invalid_credentials', `the passkey could not be verified: ${(error as Error).message}`);
+    if (!deps.rp.attestation) throw refuse(error);
+    // A statement that does not verify to the operator's anchors: the passkey is enrolled without it (no hardware claim).
+    refused = (error as Error).message;
+    try {
+      verification = await verify({ ...response, response: { ...response.response, attestationObject: withoutAttestation(response.response.attestationObject) } });
+    } catch (again) {
+      throw refuse(again);
+    }
   }
   if (!verification.verified) throw new AuthError('invalid_credentials', 'the passkey could not be verified');
   const info = verification.registrationInfo;
+  const attestation = !deps.rp.attestation
+    ? undefined
+    : refused !== undefined
+      ? { fmt: statementFormat(response.response.attestationObject), aaguid: info.aaguid, verified: false, refused }
+      : await attestationRecord(info, deps.rp.attestation);
+  const factors: Factor[] = isHardwareKey(attestation, deps.allowedAaguids ?? []) ? ['passkey', 'hwk'] : ['passkey'];
+  const coolOff = input.coolOff?.(factors);
   const record: AuthenticatorRecord = {
     id: randomUUID(),
     accountId: input.accountId,
@@ -95,9 +126,10 @@ export async function registerPasskey(
       backupEligible: info.credentialDeviceType === 'multiDevice',
       backedUp: info.credentialBackedUp,
       aaguid: info.aaguid,
+      ...(attestation && { attestation }),
     } satisfies PasskeyData,
     createdAt: deps.now,
-    ...(input.coolOff && { coolOff: input.coolOff }),
+    ...(coolOff && { coolOff }),
   };
   await deps.authenticators.add(record);
   return record;
@@ -115,14 +147,19 @@ export async function authenticationOptions(
   });
 }
 
-/** RFC 8176: proof of possession of a synced (software) or device-bound (hardware) key, with user verification. */
-export function passkeyAmr(backupEligible: boolean): string[] {
-  return ['pop', backupEligible ? 'swk' : 'hwk', 'user', 'mfa'];
+/**
+ * RFC 8176: proof of possession with user verification; `hwk` only for a verified hardware authenticator, `swk` only
+ * for a passkey that says it is synced (backup-eligible), neither when nothing is known.
+ */
+export function passkeyAmr(data: { backupEligible: boolean }, hardware: boolean): string[] {
+  const key = hardware ? ['hwk'] : data.backupEligible ? ['swk'] : [];
+  return ['pop', ...key, 'user', 'mfa'];
 }
 
 export interface VerifiedPasskey {
   authenticator: AuthenticatorRecord;
-  event: AuthEvent;
+  /** The passkey event, and for a verified hardware key of an allowed model the `hwk` event of the same assertion. */
+  events: AuthEvent[];
 }
 
 /**
@@ -131,7 +168,7 @@ export interface VerifiedPasskey {
  */
 export async function verifyPasskey(
   input: { response: string; expectedChallenge: string; accountId?: string },
-  deps: { rp: WebAuthnRelyingParty; authenticators: AuthenticatorStore; now: number },
+  deps: { rp: WebAuthnRelyingParty; authenticators: AuthenticatorStore; now: number; allowedAaguids?: readonly string[] },
 ): Promise<VerifiedPasskey> {
   const response = parseAuthenticationResponse(input.response);
   const record = await deps.authenticators.findByCredentialId(response.id);
@@ -164,8 +201,8 @@ export async function verifyPasskey(
   if (!(await deps.authenticators.advanceSignCount(record.id, verification.authenticationInfo.newCounter, deps.now))) {
     throw new AuthError('cloned', 'the passkey signature counter did not advance: possible cloned authenticator');
   }
-  return {
-    authenticator: record,
-    event: { id: randomUUID(), accountId: record.accountId, factor: 'passkey', amr: passkeyAmr(data.backupEligible), at: deps.now, authenticatorId: record.id },
-  };
+  const hardware = isHardwareKey(data.attestation, deps.allowedAaguids ?? []);
+  const amr = passkeyAmr(data, hardware);
+  const event = (factor: Factor): AuthEvent => ({ id: randomUUID(), accountId: record.accountId, factor, amr, at: deps.now, authenticatorId: record.id });
+  return { authenticator: record, events: hardware ? [event('passkey'), event('hwk')] : [event('passkey')] };
 }

@@ -1,12 +1,14 @@
 // Typed configuration from the environment, validated at start-up with errors that name the bad setting.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import type { MetadataStatement } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from './ladder.ts';
 import { ConfigError } from './errors.ts';
 import { developmentKeys, parseCookieKeys, parseJwks, parseTotpKeys, type KeyMaterial } from './keys.ts';
 import { policySchema, type StepUpPolicy } from './policy-schema.ts';
-import { DEFAULT_ADDRESS_LIMIT, DEFAULT_LIMITER_POLICY, type AddressLimitPolicy, type LimiterPolicy, type PasswordParams } from '../authenticators/index.ts';
+import { DEFAULT_ADDRESS_LIMIT, DEFAULT_LIMITER_POLICY, type AddressLimitPolicy, type AttestationTrust, type LimiterPolicy, type PasswordParams } from '../authenticators/index.ts';
 
 export { ConfigError } from './errors.ts';
 
@@ -49,8 +51,11 @@ export interface AppConfig {
   /** A sign-out also revokes the grants (and refresh tokens) of clients given offline_access. */
   signoutRevokesOffline: boolean;
   resourceServers: ResourceServer[];
-  /** Passkeys: the relying-party id (a registrable domain of the issuer) and the origins pages are served from. */
-  webauthn: { rpId: string; rpName: string; origins: string[] };
+  /**
+   * Passkeys: the relying-party id (a registrable domain of the issuer), the origins pages are served from, and the
+   * attestation trust anchors when the policy asks for attestation.
+   */
+  webauthn: { rpId: string; rpName: string; origins: string[]; attestation?: AttestationTrust };
   /** Prometheus metrics on their own port (on HOST), off when unset. */
   metricsPort?: number;
   logLevel: string;
@@ -108,6 +113,37 @@ function loadPolicy(file: string | undefined): StepUpPolicy {
   const result = policySchema.safeParse(source);
   if (!result.success) throw new ConfigError(`STEPUP_POLICY_FILE (${file ?? 'defaults'}) is invalid: ${issues(result.error)}`);
   return result.data;
+}
+
+/** The attestation trust anchors the policy names, read once at start-up (relative paths from the policy file). */
+function loadAttestationTrust(policy: StepUpPolicy, file: string | undefined): AttestationTrust | undefined {
+  if (!policy.attestation) return undefined;
+  const base = file ? dirname(resolve(file)) : process.cwd();
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(resolve(base, path), 'utf8');
+    } catch (error) {
+      throw new ConfigError(`STEPUP_POLICY_FILE attestation: cannot read the ${what} ${path} (${(error as Error).message})`);
+    }
+  };
+  const rootCertificates = policy.attestation.rootCertificates.map((path) => {
+    const pem = read(path, 'root certificate');
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw new ConfigError(`STEPUP_POLICY_FILE attestation: ${path} is not a PEM certificate`);
+    }
+    return pem;
+  });
+  const metadataStatements = policy.attestation.metadataStatements.map((path) => {
+    try {
+      return JSON.parse(read(path, 'metadata statement')) as MetadataStatement;
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      throw new ConfigError(`STEPUP_POLICY_FILE attestation: ${path} is not a JSON metadata statement`);
+    }
+  });
+  return { rootCertificates, metadataStatements };
 }
 
 /** STEPUP_RECOVERY_COOL_OFF, when set, overrides the policy file's recovery.coolOff. */
@@ -206,6 +242,8 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     }
   }
 
+  const policy = withCoolOff(loadPolicy(vars.STEPUP_POLICY_FILE), vars.STEPUP_RECOVERY_COOL_OFF);
+  const attestation = loadAttestationTrust(policy, vars.STEPUP_POLICY_FILE);
   return {
     production,
     port: vars.PORT,
@@ -214,7 +252,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     dataDir,
     storage: storageConfig(vars, dataDir),
     demo,
-    policy: withCoolOff(loadPolicy(vars.STEPUP_POLICY_FILE), vars.STEPUP_RECOVERY_COOL_OFF),
+    policy,
     keys: await loadKeys(vars, production, dataDir),
     password: { N: vars.STEPUP_SCRYPT_N, r: 8, p: 1, keylen: 32 },
     limiter: { ...DEFAULT_LIMITER_POLICY, baseDelaySeconds: vars.STEPUP_LIMIT_BASE_DELAY },
@@ -224,7 +262,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     sensitiveActionMaxAge: 300,
     signoutRevokesOffline: vars.STEPUP_SIGNOUT_REVOKES_OFFLINE === '1',
     resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer),
-    webauthn: webauthnSettings(vars, issuer),
+    webauthn: { ...webauthnSettings(vars, issuer), ...(attestation && { attestation }) },
     metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,
   };

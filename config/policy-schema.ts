@@ -23,6 +23,17 @@ export const policySchema = z
     ladder: z.array(level).min(1),
     scopeRules: z.array(scopeRule).default([]),
     strict: z.boolean().default(true),
+    attestation: z
+      .object({
+        /** PEM files of the root certificates attestation chains must end in. */
+        rootCertificates: z.array(z.string().min(1)).default([]),
+        /** JSON files of FIDO metadata statements. */
+        metadataStatements: z.array(z.string().min(1)).default([]),
+        /** AAGUIDs whose verified authenticators count as hardware keys (hwk); empty: every verified one. */
+        allowedAaguids: z.array(z.uuid().transform((value) => value.toLowerCase())).default([]),
+      })
+      .refine((value) => value.rootCertificates.length + value.metadataStatements.length > 0, 'name at least one root certificate or metadata statement file')
+      .optional(),
     recovery: z
       .object({
         /** STEPUP_RECOVERY_COOL_OFF: how long a factor enrolled by a weaker proof counts only up to that proof's level. */
@@ -62,9 +73,17 @@ export interface RecoveryPolicy {
   resetNeedsApproval: boolean;
 }
 
+export interface AttestationPolicy {
+  rootCertificates: string[];
+  metadataStatements: string[];
+  allowedAaguids: string[];
+}
+
 export interface StepUpPolicy {
   ladder: Ladder;
   scopeRules: ScopeRule[];
   strict: boolean;
   recovery: RecoveryPolicy;
+  /** Request and verify attestation at passkey enrolment (paths relative to the policy file). */
+  attestation?: AttestationPolicy;
 }

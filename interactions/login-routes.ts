@@ -6,6 +6,7 @@ import type { AuthenticatorRecord } from '../adapters/types.ts';
 import { PolicyError } from '../policy/errors.ts';
 import type { AuthEvent, Factor } from '../policy/types.ts';
 import { clientPolicy, type StepUpResult } from '../server/stepup-check.ts';
+import { factorsOf } from '../server/assessment.ts';
 import type { InteractionDeps } from './deps.ts';
 import { messageFor } from './messages.ts';
 import { pendingOf, savePending, type Details } from './pending.ts';
@@ -114,8 +115,10 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
       return;
     }
     const passkeys = account ? (await stores.authenticators.listByAccount(account.id)).filter((record) => record.kind === 'passkey') : [];
-    if (factor === 'passkey' && account) {
-      ctx.body = passkeyPage({ ...page(loaded, ctx, why, message), username: account.username, options: await issueChallenge(ctx, loaded, passkeys) });
+    if ((factor === 'passkey' || factor === 'hwk') && account) {
+      // A level that needs a hardware key offers only the account's attested hardware passkeys.
+      const allowed = factor === 'hwk' ? passkeys.filter((record) => factorsOf(record, deps.config.policy.attestation?.allowedAaguids).includes('hwk')) : passkeys;
+      ctx.body = passkeyPage({ ...page(loaded, ctx, why, message ?? (error?.factor === 'passkey' ? error.message : undefined)), username: account.username, options: await issueChallenge(ctx, loaded, allowed) });
       return;
     }
     // The policy only asks for factors this server can verify; anything else is a broken invariant.
@@ -244,13 +247,13 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     const body = ctx.request.body as Record<string, unknown>;
     try {
       if (!challenge || challenge.expiresAt < deps.now()) throw new AuthError('invalid_input', 'the passkey request expired');
-      const { event } = await timed('passkey', () =>
+      const { events } = await timed('passkey', () =>
         verifyPasskey(
           { response: String(body.response ?? ''), expectedChallenge: challenge.value, accountId: loaded.pending.accountId },
-          { rp: deps.config.webauthn, authenticators: stores.authenticators, now: deps.now() },
+          { rp: deps.config.webauthn, authenticators: stores.authenticators, now: deps.now(), allowedAaguids: deps.config.policy.attestation?.allowedAaguids },
         ),
       );
-      await proven(ctx, loaded, event);
+      await proven(ctx, loaded, ...events);
     } catch (error) {
       await refused(ctx, loaded, 'passkey', error);
     }

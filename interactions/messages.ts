@@ -6,6 +6,7 @@ const WRONG: Record<Factor, string> = {
   pwd: 'Wrong username or password.',
   otp: 'That code is not right. Check your authenticator app and try again.',
   passkey: 'That passkey could not be verified for this account. Try again, or use another passkey.',
+  hwk: 'That passkey could not be verified for this account. Try again, or use another passkey.',
   recovery: 'Wrong username, password or recovery code.',
 };
 
@@ -13,6 +14,7 @@ const MISSING: Record<Factor, string> = {
   pwd: 'Enter your username and password.',
   otp: 'Enter the 6-digit code from your authenticator app.',
   passkey: 'The passkey did not answer. Try again.',
+  hwk: 'The passkey did not answer. Try again.',
   recovery: 'Enter your username, your password and one of your recovery codes (like 7gk2-q9xd-m4pa-r).',
 };
 

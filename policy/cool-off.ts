@@ -49,8 +49,8 @@ export interface EnrolmentInput {
   /** The account's factors in full standing and its cool-offs, before the enrolment. */
   enrolled: ReadonlySet<Factor>;
   coolingOff?: readonly CoolingOff[];
-  /** The factor being enrolled. */
-  factor: Factor;
+  /** The factors the new authenticator proves (a passkey; with hwk when it is an attested hardware key). */
+  factors: readonly Factor[];
   /** The level the enrolling session has proven (counting cool-offs); undefined for none. */
   proven?: Level;
   /** Seconds a cool-off lasts (the policy's recoveryCoolOff). */
@@ -72,9 +72,9 @@ export interface EnrolmentStanding {
  * session's proven one, it is capped at the proven level for `duration` seconds.
  */
 export function enrolmentStanding(input: EnrolmentInput): EnrolmentStanding {
-  const { ladder, enrolled, coolingOff, factor, proven, duration, now } = input;
+  const { ladder, enrolled, coolingOff, factors, proven, duration, now } = input;
   const before = ceilingOf(ladder, enrolled, coolingOff, now);
-  const withNew = new Set([...enrolled, factor]);
+  const withNew = new Set([...enrolled, ...factors]);
   const after = ceilingOf(ladder, withNew, coolingOff, Number.POSITIVE_INFINITY);
   const reaches = highestReachable(ladder, withNew);
   const raises = (after?.rank ?? 0) > (before?.rank ?? 0);

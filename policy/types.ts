@@ -4,10 +4,13 @@
  * A kind of authentication factor. `recovery` (a recovery code or an operator's recovery link, NIST's look-up
  * secret) is proven but never part of a level: it only opens a recovery session (policy/recovery.ts).
  */
-export type Factor = 'pwd' | 'otp' | 'passkey' | 'recovery';
+export type Factor = 'pwd' | 'otp' | 'passkey' | 'hwk' | 'recovery';
 
-/** The factors a level of the ladder can be made of. */
-export const FACTORS: readonly Factor[] = ['pwd', 'otp', 'passkey'];
+/**
+ * The factors a level of the ladder can be made of. `hwk`: an assertion by a passkey whose attestation verified up to
+ * the operator's trust anchors, of an allowed model (authenticators/attestation.ts); it also proves `passkey`.
+ */
+export const FACTORS: readonly Factor[] = ['pwd', 'otp', 'passkey', 'hwk'];
 
 /** One rung of the assurance ladder. Times are in seconds. */
 export interface Level {

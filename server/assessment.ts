@@ -9,6 +9,7 @@ import { recoveryStanding, type RecoveryStanding } from '../policy/recovery.ts';
 import type { AuthEvent, AuthRequest, ClientPolicy, CoolingOff, Decision, Factor, Level } from '../policy/types.ts';
 import type { StepUpPolicy } from '../config/policy-schema.ts';
 import type { AuthenticatorKind, AuthenticatorRecord, Stores } from '../adapters/types.ts';
+import { isHardwareKey, passkeyData } from '../authenticators/index.ts';
 
 export interface AssessmentInput {
   /** The authorization request's parameters (acr_values, max_age, prompt, scope, resource, claims)... */
@@ -72,31 +73,45 @@ export interface Enrolment {
 }
 
 /** The factors an account has: its password, and each authenticator this server can verify. */
-export function enrolmentOf(hasPassword: boolean, authenticators: readonly AuthenticatorRecord[], disabled = false): Enrolment {
+/** The factors an authenticator proves: its kind's, and hwk for a verified hardware passkey of an allowed model. */
+export function factorsOf(authenticator: AuthenticatorRecord, allowedAaguids: readonly string[] = []): Factor[] {
+  const factor: Factor | undefined = FACTOR_OF[authenticator.kind];
+  if (!factor) return [];
+  const attestation = authenticator.kind === 'passkey' ? passkeyData(authenticator).attestation : undefined;
+  return isHardwareKey(attestation, allowedAaguids) ? [factor, 'hwk'] : [factor];
+}
+
+export function enrolmentOf(
+  hasPassword: boolean,
+  authenticators: readonly AuthenticatorRecord[],
+  options: { disabled?: boolean; allowedAaguids?: readonly string[] } = {},
+): Enrolment {
   const factors = new Set<Factor>(hasPassword ? ['pwd'] : []);
   const coolingOff: CoolingOff[] = [];
   const authenticatorIds = new Set<string>();
   for (const authenticator of authenticators) {
-    const factor: Factor | undefined = FACTOR_OF[authenticator.kind];
-    if (!factor) continue;
-    if (authenticator.coolOff) coolingOff.push({ authenticatorId: authenticator.id, factor, cap: authenticator.coolOff.cap, until: authenticator.coolOff.until });
-    else factors.add(factor);
+    const proves = factorsOf(authenticator, options.allowedAaguids);
+    if (proves.length === 0) continue;
+    for (const factor of proves) {
+      if (authenticator.coolOff) coolingOff.push({ authenticatorId: authenticator.id, factor, cap: authenticator.coolOff.cap, until: authenticator.coolOff.until });
+      else factors.add(factor);
+    }
     authenticatorIds.add(authenticator.id);
   }
-  return { factors, coolingOff, authenticatorIds, disabled };
+  return { factors, coolingOff, authenticatorIds, disabled: options.disabled ?? false };
 }
 
-export async function enrolment(stores: Stores, accountId: string): Promise<Enrolment> {
+export async function enrolment(stores: Stores, accountId: string, allowedAaguids?: readonly string[]): Promise<Enrolment> {
   const account = await stores.accounts.findById(accountId);
   if (!account) return enrolmentOf(false, []);
-  return enrolmentOf(Boolean(account.passwordHash), await stores.authenticators.listByAccount(accountId), account.disabledAt !== undefined);
+  return enrolmentOf(Boolean(account.passwordHash), await stores.authenticators.listByAccount(accountId), { disabled: account.disabledAt !== undefined, allowedAaguids });
 }
 
 export function createAssessor(stores: Stores, policy: StepUpPolicy) {
   return async function assess(input: AssessmentInput): Promise<Assessment> {
     const stored = input.sessionUid ? await stores.events.listBySession(input.sessionUid, input.now) : [];
     const { factors: enrolled, coolingOff, authenticatorIds, disabled } = input.accountId
-      ? await enrolment(stores, input.accountId)
+      ? await enrolment(stores, input.accountId, policy.attestation?.allowedAaguids)
       : enrolmentOf(false, []);
     const events = [...new Map([...stored, ...(input.pending ?? [])].map((event) => [event.id, event])).values()].filter(
       (event) => event.authenticatorId === undefined || authenticatorIds.has(event.authenticatorId),

@@ -83,10 +83,10 @@ export function createAccountContext(deps: InteractionDeps) {
   }
 
   /** The standing of a factor about to be enrolled: a cool-off when it would reach above what this session proved. */
-  function enrolling(user: Fresh, factor: Factor): EnrolmentStanding & { record?: CoolOff } {
+  function enrolling(user: Fresh, factors: Factor[]): EnrolmentStanding & { record?: CoolOff } {
     const { enrolled, coolingOff, priorLevel, recovery } = user.assessment;
     const proven = recovery ? config.policy.ladder[0] : priorLevel;
-    const result = enrolmentStanding({ ladder: config.policy.ladder, enrolled, coolingOff, factor, proven, duration: config.policy.recovery.coolOff, now: deps.now() });
+    const result = enrolmentStanding({ ladder: config.policy.ladder, enrolled, coolingOff, factors, proven, duration: config.policy.recovery.coolOff, now: deps.now() });
     if (!result.coolOff || config.policy.recovery.coolOff === 0) return result;
     return { ...result, record: { ...result.coolOff, origin: recovery ? 'recovery' : 'enrolment' } };
   }

@@ -45,7 +45,7 @@ export function manageRoutes(deps: InteractionDeps, account: AccountContext, rou
     const all = await stores.authenticators.listByAccount(user.accountId);
     const hasPassword = Boolean((await stores.accounts.findById(user.accountId))?.passwordHash);
     const standing = (authenticators: typeof all) => {
-      const { factors, coolingOff } = enrolmentOf(hasPassword, authenticators);
+      const { factors, coolingOff } = enrolmentOf(hasPassword, authenticators, { allowedAaguids: config.policy.attestation?.allowedAaguids });
       return { enrolled: factors, coolingOff };
     };
     const impact = removalImpact(config.policy.ladder, standing(all), standing(all.filter((candidate) => candidate.id !== record.id)), deps.now());

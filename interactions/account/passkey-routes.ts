@@ -36,12 +36,18 @@ export function passkeyRoutes(deps: InteractionDeps, account: AccountContext, ro
     account.clearCookie(ctx, CHALLENGE_COOKIE, PATH);
     const count = (await stores.authenticators.listByAccount(user.accountId)).filter((record) => record.kind === 'passkey').length;
     if (count >= MAX_PASSKEYS) return ctx.throw(400, `An account can have at most ${MAX_PASSKEYS} passkeys.`);
-    const standing = account.enrolling(user, 'passkey');
+    let standing = account.enrolling(user, ['passkey']);
     try {
       if (!challenge) throw new AuthError('invalid_input', 'the passkey request expired');
       const record = await registerPasskey(
-        { accountId: user.accountId, response: String(body.response ?? ''), expectedChallenge: challenge, label: String(body.label ?? ''), coolOff: standing.record },
-        { rp: config.webauthn, authenticators: stores.authenticators, now: deps.now() },
+        {
+          accountId: user.accountId,
+          response: String(body.response ?? ''),
+          expectedChallenge: challenge,
+          label: String(body.label ?? ''),
+          coolOff: (factors) => (standing = account.enrolling(user, factors)).record,
+        },
+        { rp: config.webauthn, authenticators: stores.authenticators, now: deps.now(), allowedAaguids: config.policy.attestation?.allowedAaguids },
       );
       await account.enrolled(user, record, standing);
       ctx.redirect(`/account?notice=${standing.record ? 'passkey-added-cooling' : 'passkey-added'}`);

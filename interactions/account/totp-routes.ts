@@ -44,7 +44,7 @@ export function totpRoutes(deps: InteractionDeps, account: AccountContext, route
         return ctx.throw(400, 'This authenticator app is already set up.');
       }
     }
-    const standing = account.enrolling(user, 'otp');
+    const standing = account.enrolling(user, ['otp']);
     try {
       const record = await confirmTotpEnrollment(
         { accountId: user.accountId, secret, code: String(body.code ?? ''), label: String(body.label ?? ''), coolOff: standing.record },

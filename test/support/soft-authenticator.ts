@@ -1,4 +1,5 @@
-// A software WebAuthn authenticator (ES256, attestation "none") returning exactly the JSON a browser hands to the page.
+// A software WebAuthn authenticator (ES256) returning exactly the JSON a browser hands to the page; attestation "none"
+// by default, or "packed" (full or self) and "fido-u2f" statements with a test attestation key and certificate chain.
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { COSEALG, cose, isoCBOR } from '@simplewebauthn/server/helpers';
 import type {
@@ -40,7 +41,16 @@ export interface SoftAuthenticatorOptions extends SoftAuthenticatorFlags {
   credentialIdLength?: number;
   transports?: AuthenticatorTransport[];
   attachment?: AuthenticatorAttachment;
+  /** The attestation statement of registrations. Default "none". */
+  attestation?: Attestation;
 }
+
+/** packed with x5c (full), packed signed by the credential key (self), or fido-u2f (x5c, AAGUID zero). */
+export type Attestation =
+  | { format: 'none' }
+  | { format: 'packed'; key: KeyObject; chain: Buffer[] }
+  | { format: 'packed-self' }
+  | { format: 'fido-u2f'; key: KeyObject; chain: Buffer[] };
 
 /** Per-ceremony overrides: each one changes exactly one field of an otherwise valid response. */
 interface CeremonyOverrides extends SoftAuthenticatorFlags {
@@ -93,6 +103,7 @@ export class SoftAuthenticator {
   readonly transports: AuthenticatorTransport[];
   readonly attachment: AuthenticatorAttachment;
   readonly counterless: boolean;
+  private readonly attestation: Attestation;
   private readonly flags: SoftAuthenticatorFlags;
   private readonly rawId: Buffer;
   private readonly privateKey: KeyObject;
@@ -107,6 +118,7 @@ export class SoftAuthenticator {
     this.transports = options.transports ?? ['internal', 'hybrid'];
     this.attachment = options.attachment ?? 'platform';
     this.counterless = options.counterless ?? false;
+    this.attestation = options.attestation ?? { format: 'none' };
     this.signCount = this.counterless ? 0 : (options.counter ?? 0);
     const { userPresent, userVerified, backupEligible, backedUp } = options;
     this.flags = { userPresent, userVerified, backupEligible, backedUp };
@@ -136,10 +148,11 @@ export class SoftAuthenticator {
     this.userId = input.userId;
     const clientDataJSON = this.clientData(input, 'webauthn.create');
     const authData = Buffer.concat([this.authData(input, AT, this.signCount), this.attestedCredentialData()]);
+    const { fmt, attStmt } = this.statement(authData, sha256(clientDataJSON), input);
     const attestationObject = isoCBOR.encode(
       new Map<string, CBORValue>([
-        ['fmt', 'none'],
-        ['attStmt', new Map()],
+        ['fmt', fmt],
+        ['attStmt', attStmt],
         ['authData', new Uint8Array(authData)],
       ]),
     );
@@ -180,6 +193,33 @@ export class SoftAuthenticator {
       clientExtensionResults: {},
       type: 'public-key',
     };
+  }
+
+  /** The attestation statement (WebAuthn §8.2 packed, §8.6 fido-u2f) over authData and the client data hash. */
+  private statement(authData: Buffer, clientDataHash: Buffer, input: CeremonyOverrides): { fmt: string; attStmt: Map<string, CBORValue> } {
+    const attestation = this.attestation;
+    const bytes = (buffer: Buffer) => new Uint8Array(buffer);
+    switch (attestation.format) {
+      case 'none':
+        return { fmt: 'none', attStmt: new Map() };
+      case 'packed-self':
+        return { fmt: 'packed', attStmt: new Map<string, CBORValue>([['alg', COSEALG.ES256], ['sig', bytes(sign('sha256', Buffer.concat([authData, clientDataHash]), this.privateKey))]]) };
+      case 'packed':
+        return {
+          fmt: 'packed',
+          attStmt: new Map<string, CBORValue>([
+            ['alg', COSEALG.ES256],
+            ['sig', bytes(sign('sha256', Buffer.concat([authData, clientDataHash]), attestation.key))],
+            ['x5c', attestation.chain.map(bytes)],
+          ]),
+        };
+      case 'fido-u2f': {
+        const jwk = this.publicKey.export({ format: 'jwk' });
+        const publicKeyU2F = Buffer.concat([Buffer.of(0x04), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
+        const signed = Buffer.concat([Buffer.of(0x00), sha256(input.rpId ?? this.rpId), clientDataHash, this.rawId, publicKeyU2F]);
+        return { fmt: 'fido-u2f', attStmt: new Map<string, CBORValue>([['sig', bytes(sign('sha256', signed, attestation.key))], ['x5c', attestation.chain.map(bytes)]]) };
+      }
+    }
   }
 
   private nextCounter(requested: number | undefined): number {

@@ -48,6 +48,11 @@ describe('loadConfig', () => {
     [{ ladder: [{ acr: 'a', rank: 1, combinations: [['sms']], maxAge: 10 }] }, /ladder\.0\.combinations/],
     [{ ladder: [{ acr: 'a', rank: 1, combinations: [['pwd']], maxAge: 10 }], scopeRules: [{ scope: 'x', acr: 'zzz' }] }, /unknown acr "zzz"/],
     [{ ladder: [{ acr: 'a', aliases: ['a'], rank: 1, combinations: [['pwd']], maxAge: 10 }] }, /used twice/],
+    [{ ladder: [{ acr: 'a', rank: 1, combinations: [['recovery']], maxAge: 10 }] }, /ladder\.0\.combinations/],
+    [{ ladder: [{ acr: 'a', rank: 1, combinations: [['pwd']], maxAge: 10 }], attestation: {} }, /at least one root certificate or metadata statement/],
+    [{ ladder: [{ acr: 'a', rank: 1, combinations: [['pwd']], maxAge: 10 }], attestation: { rootCertificates: ['missing.pem'] } }, /cannot read the root certificate missing\.pem/],
+    [{ ladder: [{ acr: 'a', rank: 1, combinations: [['pwd']], maxAge: 10 }], attestation: { rootCertificates: ['policy.json'] } }, /policy\.json is not a PEM certificate/],
+    [{ ladder: [{ acr: 'a', rank: 1, combinations: [['pwd']], maxAge: 10 }], attestation: { rootCertificates: ['x.pem'], allowedAaguids: ['not-a-uuid'] } }, /allowedAaguids/],
   ])('rejects an invalid policy file', async (policy, message) => {
     const dir = dataDir();
     const file = join(dir, 'policy.json');

@@ -91,7 +91,7 @@ describe('enrolmentStanding: a new factor never outranks the proof that enrolled
     ['a password-only account at aal1 adds a TOTP: capped at aal1, raises to aal2', ['pwd'], [], 'otp', 'aal1', { coolOff: { cap: 'aal1', until: NOW + DAY }, raises: true, after: 'aal2' }],
     ['a second passkey while the first is cooling off at aal1: capped too; the ceiling was raised by the first', ['pwd'], [cooling(PK, 'passkey', 'aal1')], 'passkey', 'aal1', { coolOff: { cap: 'aal1', until: NOW + DAY }, raises: true, after: 'phr' }],
   ])('%s', (_name, enrolled, coolingOff, factor, proven, want) => {
-    const standing = enrolmentStanding({ ladder: DEFAULT_LADDER, enrolled: new Set(enrolled), coolingOff, factor, proven: proven ? at(proven) : undefined, duration: DAY, now: NOW });
+    const standing = enrolmentStanding({ ladder: DEFAULT_LADDER, enrolled: new Set(enrolled), coolingOff, factors: [factor], proven: proven ? at(proven) : undefined, duration: DAY, now: NOW });
     expect({ coolOff: standing.coolOff, raises: standing.raises, after: standing.after?.acr }).toEqual({ coolOff: want.coolOff, raises: want.raises, after: want.after });
   });
 });
@@ -131,4 +131,16 @@ describe('recoveryStanding: the recovery window', () => {
     expect(recoveryStanding([ev('pwd', 10), ev('otp', 10)], ALICE, NOW, WINDOW)).toBeUndefined();
     expect(recoveryStanding([ev('recovery', 10, 'bob')], ALICE, NOW, WINDOW)).toBeUndefined();
   });
+});
+
+describe('phrh: a level only an attested hardware key (hwk) reaches', () => {
+  const PHRH_LADDER = [...DEFAULT_LADDER, { acr: 'phrh', aliases: [], rank: 4, combinations: [['hwk']] as Factor[][], maxAge: 300 }];
+  const HW = 'hw-key';
+  table([
+    ['a passkey that is not a verified hardware key: unmet', { ladder: PHRH_LADDER, events: [ev('passkey', 10)], enrolled: E.pwdPasskey, req: { acrValues: 'phrh' } }, { outcome: 'unmet', coolOffUntil: undefined }],
+    ['an attested hardware key: asks for it', { ladder: PHRH_LADDER, events: [ev('pwd', 10)], enrolled: new Set<Factor>(['pwd', 'passkey', 'hwk']), req: { acrValues: 'phrh' } }, { outcome: 'step_up', acr: 'phrh', factors: ['hwk'] }],
+    ['its assertion (passkey + hwk events) satisfies phrh, and phr and aal2 below it', { ladder: PHRH_LADDER, events: [evBy(HW, 'passkey', 10), evBy(HW, 'hwk', 10)], enrolled: new Set<Factor>(['pwd', 'passkey', 'hwk']), req: { acrValues: 'phrh' } }, { outcome: 'satisfied', acr: 'phrh', amr: ['hwk', 'user'] }],
+    ['a hardware key still cooling off at phr: phrh unmet until the end', { ladder: PHRH_LADDER, events: [evBy(HW, 'passkey', 10), evBy(HW, 'hwk', 10)], enrolled: E.pwd, coolingOff: [cooling(HW, 'passkey', 'phr'), cooling(HW, 'hwk', 'phr')], req: { acrValues: 'phrh' } }, { outcome: 'unmet', coolOffUntil: UNTIL }],
+    ['… while phr is reached through it', { ladder: PHRH_LADDER, events: [evBy(HW, 'passkey', 10), evBy(HW, 'hwk', 10)], enrolled: E.pwd, coolingOff: [cooling(HW, 'passkey', 'phr'), cooling(HW, 'hwk', 'phr')], req: { acrValues: 'phr' } }, { outcome: 'satisfied', acr: 'phr', amr: ['hwk', 'user'] }],
+  ]);
 });

@@ -23,6 +23,7 @@ export const AMR: Record<Factor, string[]> = {
   pwd: ['pwd'],
   otp: ['otp'],
   passkey: ['hwk', 'user'],
+  hwk: ['hwk', 'user'],
   recovery: [],
 };
 
