@@ -1,7 +1,7 @@
 // Brings the configured storage's schema up to date on request (`db migrate`) and reports how far it is (`db status`).
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { createMongoIndexes, mongoIndexStatus, openMongoStores, redactMongoUri } from '../adapters/mongodb/index.ts';
+import { createMongoIndexes, mongoIndexStatus, openMongoStores, redactMongoUri, type IndexRefusal } from '../adapters/mongodb/index.ts';
 import { MONGO_INDEXES } from '../adapters/mongodb/indexes.ts';
 import { openSqliteStores } from '../adapters/sqlite/index.ts';
 import { MIGRATIONS } from '../adapters/sqlite/schema.ts';
@@ -16,24 +16,28 @@ export interface StorageState {
   present: string[];
   /** MongoDB indexes of the right name with other keys or options; `db migrate` refuses to replace them. */
   conflicting: string[];
+  /** MongoDB indexes this server refused (FerretDB: no TTL indexes), why, and what holds instead: nothing to do. */
+  refused: IndexRefusal[];
 }
 
 export interface MigrationResult {
   where: string;
   applied: string[];
   present: string[];
+  refused: IndexRefusal[];
 }
 
 export async function storageStatus(storage: StorageConfig): Promise<StorageState> {
   if (storage.kind === 'sqlite') {
     const version = sqliteVersion(storage.file);
-    return { where: `SQLite ${storage.file}`, pending: versionsAfter(version), present: versionsUpTo(version), conflicting: [] };
+    return { where: `SQLite ${storage.file}`, pending: versionsAfter(version), present: versionsUpTo(version), conflicting: [], refused: [] };
   }
   const stores = await openMongoStores({ uri: storage.uri, dbName: storage.dbName });
   try {
-    const { missing, different } = await mongoIndexStatus(stores.db);
-    const present = allIndexNames().filter((name) => !missing.includes(name) && !different.includes(name));
-    return { where: mongoWhere(storage), pending: missing, present, conflicting: different };
+    const { missing, different, refused } = await mongoIndexStatus(stores.db);
+    const absent = new Set([...missing, ...different, ...refused.map((refusal) => refusal.name)]);
+    const present = allIndexNames().filter((name) => !absent.has(name));
+    return { where: mongoWhere(storage), pending: missing, present, conflicting: different, refused };
   } finally {
     await stores.close();
   }
@@ -44,12 +48,12 @@ export async function migrateStorage(storage: StorageConfig): Promise<MigrationR
     const before = sqliteVersion(storage.file);
     await openSqliteStores({ file: storage.file }).close(); // opening applies the pending migrations, in one transaction
     const after = sqliteVersion(storage.file);
-    return { where: `SQLite ${storage.file}`, applied: versionsUpTo(after).slice(before), present: versionsUpTo(before) };
+    return { where: `SQLite ${storage.file}`, applied: versionsUpTo(after).slice(before), present: versionsUpTo(before), refused: [] };
   }
   const stores = await openMongoStores({ uri: storage.uri, dbName: storage.dbName });
   try {
-    const { created, existing } = await createMongoIndexes(stores.db);
-    return { where: mongoWhere(storage), applied: created, present: existing };
+    const { created, existing, refused } = await createMongoIndexes(stores.db);
+    return { where: mongoWhere(storage), applied: created, present: existing, refused };
   } finally {
     await stores.close();
   }

@@ -1,9 +1,13 @@
-// `db migrate` and `db status` on the embedded store, the storage settings, and MongoDB that cannot be reached.
+// `db migrate` and `db status` on the embedded store, on MongoDB (MONGODB_URI), the storage settings, and MongoDB that
+// cannot be reached.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../adapters/sqlite/schema.ts';
+import { openMongoStores, serverIdentity } from '../../adapters/mongodb/index.ts';
+import { MONGO_INDEXES } from '../../adapters/mongodb/indexes.ts';
 import { loadConfig } from '../../config/index.ts';
 import { databaseStatus, migrateDatabase } from '../../cli/db-commands.ts';
 import { CliError } from '../../cli/errors.ts';
@@ -41,6 +45,50 @@ describe('db migrate and db status on SQLite', () => {
     const status: string[] = [];
     await databaseStatus(config, (line) => status.push(line));
     expect(status).toEqual([`SQLite ${join(config.dataDir, 'stepup.sqlite')}: ${MIGRATIONS.length} present, 0 pending, 0 conflicting`]);
+  });
+});
+
+const MONGODB_URI = process.env.MONGODB_URI;
+if (!MONGODB_URI) console.warn('MONGODB_URI not set: db migrate on MongoDB skipped (README, "MongoDB", says how to run it)');
+
+describe.skipIf(!MONGODB_URI)(MONGODB_URI ? 'db migrate and db status on MongoDB' : 'MONGODB_URI not set: db migrate on MongoDB skipped', () => {
+  const dbName = `stepup_cli_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  const total = [...MONGO_INDEXES.values()].reduce((sum, specs) => sum + specs.length, 0);
+  afterAll(async () => {
+    const stores = await openMongoStores({ uri: MONGODB_URI!, dbName });
+    await stores.db.dropDatabase();
+    await stores.close();
+  });
+
+  it('creates every index the server builds, names each it refused with the reason and what holds instead, and then reports the database up to date', async () => {
+    const config = await testConfig({ MONGODB_URI: MONGODB_URI!, MONGODB_DB: dbName });
+    const stores = await openMongoStores({ uri: MONGODB_URI!, dbName });
+    const server = await serverIdentity(stores.db);
+    await stores.close();
+    // FerretDB 1.x has no TTL indexes (FerretDB/FerretDB#2415); MongoDB builds them all.
+    const ttl = [...MONGO_INDEXES].filter(([, specs]) => specs.some((spec) => spec.expireAfterSeconds !== undefined)).map(([name]) => `${name}.expiry_ttl`);
+    const refused = server.kind === 'FerretDB' ? ttl : [];
+
+    const status: string[] = [];
+    const error = await databaseStatus(config, (line) => status.push(line)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: expect.stringMatching(/db migrate/) });
+    expect(status[0]).toMatch(new RegExp(`database ${dbName}: 0 present, ${total} pending, 0 conflicting$`));
+
+    const migrate: string[] = [];
+    await migrateDatabase(config, (line) => migrate.push(line));
+    const refusedNote = refused.length > 0 ? `, ${refused.length} refused by the server` : '';
+    expect(migrate[0]).toMatch(new RegExp(`database ${dbName}: ${total - refused.length} applied, 0 already present${refusedNote}$`));
+    expect(migrate).toContain('  + accounts.unique_username_key');
+    expect(migrate).toContain('  + authenticators.unique_credential_key');
+    for (const name of refused) {
+      expect(migrate).toContainEqual(expect.stringMatching(new RegExp(`^  refused     ${name} \\(${server.label}: .*expireAfterSeconds.*not implemented.*\\)$`)));
+    }
+    if (refused.length > 0) expect(migrate.at(-1)).toMatch(/^  instead: {4}nothing relies on when expired documents go .* deletes them every 60 s$/);
+
+    const after: string[] = [];
+    await databaseStatus(config, (line) => after.push(line));
+    expect(after[0]).toMatch(new RegExp(`database ${dbName}: ${total - refused.length} present, 0 pending, 0 conflicting${refusedNote}$`));
+    expect(after.filter((line) => line.startsWith('  refused'))).toHaveLength(refused.length);
   });
 });
 
