@@ -6,6 +6,7 @@ import { ACCOUNT_MODELS } from '../account-models.ts';
 import { GRANT_REVOKED_MODELS } from '../consume-once.ts';
 import { StoreError } from '../types.ts';
 import { credentialKeyOf } from './authenticators.ts';
+import { retryOnDuplicateKey } from './errors.ts';
 import { COLLECTIONS, INDEX_REFUSALS, OIDC_MODELS, modelCollection, type AuthenticatorDoc, type IndexRefusalDoc } from './collections.ts';
 import { EXPIRY_PURGE_INTERVAL_SECONDS, TTL_INDEX } from './expiry-purge.ts';
 import { serverIdentity } from './server-identity.ts';
@@ -129,7 +130,8 @@ export async function createMongoIndexes(db: Db): Promise<MigrationReport> {
         const fallback = WHEN_REFUSED[spec.name];
         if (!(error instanceof MongoServerError && Number(error.code) === NOT_IMPLEMENTED && fallback)) throw error;
         const reason = `${server}: ${error.message}`;
-        await refusals.replaceOne({ _id: name }, { server, reason, at: new Date() }, { upsert: true });
+        // Instances starting at once in development migrate at once: the loser of the insert race updates instead.
+        await retryOnDuplicateKey(() => refusals.replaceOne({ _id: name }, { server, reason, at: new Date() }, { upsert: true }));
         report.refused.push({ name, reason, fallback });
       }
     }
