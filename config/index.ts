@@ -1,4 +1,4 @@
-// Typed configuration from the environment, validated at start-up with errors that name the bad setting.
+// Typed configuration from the environment (the settings table), validated at start-up with errors that name the bad setting.
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -8,7 +8,8 @@ import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from './ladder.ts';
 import { ConfigError } from './errors.ts';
 import { developmentKeys, parseCookieKeys, parseJwks, parseTotpKeys, type KeyMaterial } from './keys.ts';
 import { policySchema, type StepUpPolicy } from './policy-schema.ts';
-import { DEFAULT_ADDRESS_LIMIT, DEFAULT_LIMITER_POLICY, type AddressLimitPolicy, type AttestationTrust, type LimiterPolicy, type PasswordParams } from '../authenticators/index.ts';
+import { DEFAULT_MONGODB_DB, envSchema, type EnvVars } from './settings.ts';
+import { DEFAULT_LIMITER_POLICY, type AddressLimitPolicy, type AttestationTrust, type LimiterPolicy, type PasswordParams } from '../authenticators/index.ts';
 
 export { ConfigError } from './errors.ts';
 
@@ -61,44 +62,7 @@ export interface AppConfig {
   logLevel: string;
 }
 
-const env = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('localhost'),
-  ISSUER: z.string().url().optional(),
-  DATA_DIR: z.string().min(1).default('data'),
-  STEPUP_DEMO: z.enum(['0', '1']).optional(),
-  STEPUP_POLICY_FILE: z.string().min(1).optional(),
-  STEPUP_JWKS: z.string().min(1).optional(),
-  STEPUP_COOKIE_KEYS: z.string().min(1).optional(),
-  STEPUP_TOTP_KEYS: z.string().min(1).optional(),
-  STEPUP_SCRYPT_N: z.coerce.number().int().min(1024).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'must be a power of two').default(2 ** 15),
-  STEPUP_RESOURCE_SERVERS: z.string().optional(),
-  STEPUP_WEBAUTHN_RP_ID: z.string().min(1).optional(),
-  STEPUP_WEBAUTHN_RP_NAME: z.string().min(1).default('Step-up sign-in'),
-  STEPUP_WEBAUTHN_ORIGINS: z.string().min(1).optional(),
-  STEPUP_LIMIT_BASE_DELAY: z.coerce.number().int().min(1).max(900).default(DEFAULT_LIMITER_POLICY.baseDelaySeconds),
-  STEPUP_ADDRESS_MAX_FAILURES: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_ADDRESS_LIMIT.maxFailures),
-  STEPUP_ADDRESS_WINDOW: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(DEFAULT_ADDRESS_LIMIT.windowSeconds),
-  STEPUP_SIGNOUT_REVOKES_OFFLINE: z.enum(['0', '1']).default('0'),
-  STEPUP_RECOVERY_COOL_OFF: unsetIfEmpty(z.coerce.number().int().min(0).max(90 * 24 * 3600).optional()),
-  STEPUP_PROXY_HOPS: unsetIfEmpty(z.coerce.number().int().min(0).max(10).optional()),
-  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MONGODB_URI: unsetIfEmpty(z.string().regex(/^mongodb(\+srv)?:\/\/[^/?]+/, 'must be a mongodb:// or mongodb+srv:// connection string').optional()),
-  MONGODB_DB: unsetIfEmpty(
-    z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'must be a MongoDB database name: 1 to 63 characters, none of /\\. "$*<>:|?').optional(),
-  ),
-});
-
-/** An empty variable (`MONGODB_URI=`) counts as unset. */
-function unsetIfEmpty<T extends z.ZodType>(schema: T) {
-  return z.preprocess((value) => (value === '' ? undefined : value), schema);
-}
-
-const DEFAULT_MONGODB_DB = 'stepup';
-
-function storageConfig(vars: z.infer<typeof env>, dataDir: string): StorageConfig {
+function storageConfig(vars: EnvVars, dataDir: string): StorageConfig {
   if (vars.MONGODB_URI) return { kind: 'mongodb', uri: vars.MONGODB_URI, dbName: vars.MONGODB_DB ?? DEFAULT_MONGODB_DB };
   if (vars.MONGODB_DB) throw new ConfigError('MONGODB_DB is set but MONGODB_URI is not: set MONGODB_URI to use MongoDB, or unset MONGODB_DB');
   return { kind: 'sqlite', file: join(dataDir, 'stepup.sqlite') };
@@ -159,9 +123,10 @@ function readPolicyFile(file: string): unknown {
   }
 }
 
-function parseResourceServers(text: string | undefined, issuer: string): ResourceServer[] {
-  if (!text) return [{ indicator: new URL('/api', issuer).href.replace(/\/$/, ''), scope: 'api:read api:write payments', accessTokenTTL: 600 }];
-  const schema = z.array(z.object({ indicator: z.string().url(), scope: z.string().min(1), accessTokenTTL: z.number().int().positive().default(600) }));
+/** Without their own accessTokenTTL, resource servers get STEPUP_ACCESS_TOKEN_TTL. */
+function parseResourceServers(text: string | undefined, issuer: string, accessTokenTTL: number): ResourceServer[] {
+  if (!text) return [{ indicator: new URL('/api', issuer).href.replace(/\/$/, ''), scope: 'api:read api:write payments', accessTokenTTL }];
+  const schema = z.array(z.object({ indicator: z.string().url(), scope: z.string().min(1), accessTokenTTL: z.number().int().positive().default(accessTokenTTL) }));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -174,7 +139,7 @@ function parseResourceServers(text: string | undefined, issuer: string): Resourc
 }
 
 /** The RP id must be the issuer's host or a registrable suffix of it, or browsers refuse every passkey. */
-function webauthnSettings(vars: z.infer<typeof env>, issuer: string): AppConfig['webauthn'] {
+function webauthnSettings(vars: EnvVars, issuer: string): AppConfig['webauthn'] {
   const host = new URL(issuer).hostname;
   const rpId = vars.STEPUP_WEBAUTHN_RP_ID ?? host;
   if (host !== rpId && !host.endsWith(`.${rpId}`)) {
@@ -193,7 +158,7 @@ function webauthnSettings(vars: z.infer<typeof env>, issuer: string): AppConfig[
   return { rpId, rpName: vars.STEPUP_WEBAUTHN_RP_NAME, origins };
 }
 
-async function loadKeys(vars: z.infer<typeof env>, production: boolean, dataDir: string): Promise<KeyMaterial> {
+async function loadKeys(vars: EnvVars, production: boolean, dataDir: string): Promise<KeyMaterial> {
   const given = [vars.STEPUP_JWKS, vars.STEPUP_COOKIE_KEYS, vars.STEPUP_TOTP_KEYS];
   if (given.every((value) => value !== undefined)) {
     return {
@@ -226,8 +191,25 @@ function proxyHops(configured: number | undefined, issuer: string): number {
   return configured ?? (https ? 1 : 0);
 }
 
+/** A refresh token belongs to a grant, which lasts as long as the session: it could not be used past that. */
+function lifetimes(vars: EnvVars): AppConfig['ttl'] {
+  if (vars.STEPUP_REFRESH_TOKEN_TTL > vars.STEPUP_SESSION_TTL) {
+    throw new ConfigError(
+      `STEPUP_REFRESH_TOKEN_TTL (${vars.STEPUP_REFRESH_TOKEN_TTL}) exceeds STEPUP_SESSION_TTL (${vars.STEPUP_SESSION_TTL}): a refresh token cannot outlive its grant, which lasts as long as the session`,
+    );
+  }
+  return {
+    session: vars.STEPUP_SESSION_TTL,
+    interaction: vars.STEPUP_INTERACTION_TTL,
+    authorizationCode: vars.STEPUP_CODE_TTL,
+    idToken: vars.STEPUP_ID_TOKEN_TTL,
+    accessToken: vars.STEPUP_ACCESS_TOKEN_TTL,
+    refreshToken: vars.STEPUP_REFRESH_TOKEN_TTL,
+  };
+}
+
 export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promise<AppConfig> {
-  const parsed = env.safeParse(source);
+  const parsed = envSchema.safeParse(source);
   if (!parsed.success) throw new ConfigError(`invalid environment: ${issues(parsed.error)}`);
   const vars = parsed.data;
   const production = vars.NODE_ENV === 'production';
@@ -258,10 +240,10 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     limiter: { ...DEFAULT_LIMITER_POLICY, baseDelaySeconds: vars.STEPUP_LIMIT_BASE_DELAY },
     addressLimit: { maxFailures: vars.STEPUP_ADDRESS_MAX_FAILURES, windowSeconds: vars.STEPUP_ADDRESS_WINDOW },
     proxyHops: proxyHops(vars.STEPUP_PROXY_HOPS, issuer),
-    ttl: { session: 30 * 24 * 3600, interaction: 3600, authorizationCode: 60, idToken: 3600, accessToken: 600, refreshToken: 14 * 24 * 3600 },
-    sensitiveActionMaxAge: 300,
+    ttl: lifetimes(vars),
+    sensitiveActionMaxAge: vars.STEPUP_SENSITIVE_ACTION_MAX_AGE,
     signoutRevokesOffline: vars.STEPUP_SIGNOUT_REVOKES_OFFLINE === '1',
-    resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer),
+    resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer, vars.STEPUP_ACCESS_TOKEN_TTL),
     webauthn: { ...webauthnSettings(vars, issuer), ...(attestation && { attestation }) },
     metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,

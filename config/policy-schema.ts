@@ -2,6 +2,9 @@
 import { z } from 'zod';
 import { FACTORS, type Factor, type Ladder, type ScopeRule } from '../policy/types.ts';
 
+/** Seconds a factor enrolled by a weaker proof counts only up to that proof's level, unless the policy file says otherwise. */
+export const DEFAULT_RECOVERY_COOL_OFF = 24 * 3600;
+
 const factor = z.enum(FACTORS as [Factor, ...Factor[]]);
 const seconds = z.number().int().positive();
 
@@ -37,7 +40,7 @@ export const policySchema = z
     recovery: z
       .object({
         /** STEPUP_RECOVERY_COOL_OFF: how long a factor enrolled by a weaker proof counts only up to that proof's level. */
-        coolOff: z.number().int().min(0).default(24 * 3600),
+        coolOff: z.number().int().min(0).default(DEFAULT_RECOVERY_COOL_OFF),
         /** How long a recovery session may enrol and remove factors after the recovery secret was proven. */
         window: seconds.default(15 * 60),
         /** How long an operator's recovery link (user reset) stays valid. */
