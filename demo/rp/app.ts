@@ -1,4 +1,4 @@
-// Assembles the demo RP: security headers, sessions, form parsing, CSRF, routes, one stylesheet.
+// Assembles the demo RP: security headers, sessions, form parsing, CSRF, routes, a stylesheet and an icon.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Koa, { type Context, type Next } from 'koa';
@@ -10,7 +10,12 @@ import { backchannelLogout } from './backchannel-logout.ts';
 import { csrfProtection, sessions, SessionStore } from './sessions.ts';
 import { messagePage } from './views.ts';
 
-const STYLESHEET = readFileSync(new URL('./static/demo.css', import.meta.url));
+/** The only files served: the stylesheet and the icon (also at /favicon.ico, which browsers ask for on their own). */
+const ASSETS: Record<string, { type: string; body: Buffer }> = {
+  '/static/demo.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./static/demo.css', import.meta.url)) },
+  '/static/favicon.svg': { type: 'image/svg+xml', body: readFileSync(new URL('./static/favicon.svg', import.meta.url)) },
+  '/favicon.ico': { type: 'image/svg+xml', body: readFileSync(new URL('./static/favicon.svg', import.meta.url)) },
+};
 
 /** No script at all; forms post here, and a form's redirect may lead to the provider. */
 function pageHeaders(issuer: string) {
@@ -28,7 +33,7 @@ function pageHeaders(issuer: string) {
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
-    if (ctx.path !== '/static/demo.css') ctx.set('Cache-Control', 'no-store');
+    if (!Object.hasOwn(ASSETS, ctx.path)) ctx.set('Cache-Control', 'no-store');
   };
 }
 
@@ -56,10 +61,11 @@ export function createRpApp(config: DemoConfig, log: (message: string) => void =
   app.use(pageHeaders(config.issuer));
   app.use(errorPages(log));
   app.use(async (ctx, next) => {
-    if (ctx.path !== '/static/demo.css') return next();
-    ctx.type = 'text/css; charset=utf-8';
+    const asset = (ctx.method === 'GET' || ctx.method === 'HEAD') && Object.hasOwn(ASSETS, ctx.path) ? ASSETS[ctx.path] : undefined;
+    if (!asset) return next();
+    ctx.type = asset.type;
     ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = STYLESHEET;
+    ctx.body = asset.body;
   });
   app.use(bodyParser({ enableTypes: ['form'], formLimit: '16kb' }));
   // The provider's back channel: no browser session, no CSRF token; the signed logout token is the proof.

@@ -29,15 +29,18 @@ export function describeMethods(methods: readonly string[]): string[] {
 const methods = (facts: TokenFacts | undefined) => (facts?.amr ?? []).filter((method) => method !== 'mfa');
 
 /**
- * The methods proven during the round trip. Nothing when auth_time did not move (the session
- * already sufficed). Everything behind the new token when the old authentication was older than
- * the max_age asked for (it could not count). Otherwise the methods that are new in amr.
+ * The methods proven during the round trip, from what the provider reports in amr (auth_time, to the second, cannot
+ * tell a step-up that finished within the sign-in's second from no step-up at all). Everything behind the new token
+ * when the old authentication was older than the max_age asked for (it could not count). Otherwise the methods new
+ * in amr; with none new, the same methods proven again when auth_time moved, and nothing when it did not (the
+ * session already sufficed).
  */
 export function provenDuringStepUp(before: TokenFacts | undefined, after: TokenFacts, maxAge: number | undefined, sentAt: number): string[] {
   const now = methods(after);
   if (!before) return now;
-  if (after.authTime !== undefined && before.authTime !== undefined && after.authTime <= before.authTime) return [];
   if (maxAge !== undefined && (before.authTime === undefined || before.authTime < sentAt - maxAge)) return now;
   const added = now.filter((method) => !methods(before).includes(method));
-  return added.length ? added : now;
+  if (added.length) return added;
+  const moved = after.authTime !== undefined && before.authTime !== undefined && after.authTime > before.authTime;
+  return moved ? now : [];
 }

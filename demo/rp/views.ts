@@ -18,6 +18,7 @@ function layout(title: string, body: SafeHtml): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Demo bank</title>
 <link rel="stylesheet" href="/static/demo.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <header><a href="/" class="brand">Demo bank</a> <span class="tag">relying party of the step-up provider</span></header>
@@ -95,7 +96,7 @@ function beforeAfter(story: Story, now: number): SafeHtml {
   const row = (claim: 'acr' | 'amr' | 'auth_time', show: (facts: TokenFacts) => SafeHtml | string) =>
     html`<tr data-claim="${claim}"><th scope="row">${claim}</th><td data-before>${story.before ? show(story.before) : html`<em>not signed in</em>`}</td><td data-after>${show(story.after!)}</td></tr>`;
   return html`<table id="before-after">
-<thead><tr><th></th><th scope="col">token before</th><th scope="col">token after</th></tr></thead>
+<thead><tr><th scope="col">claim</th><th scope="col">token before</th><th scope="col">token after</th></tr></thead>
 <tbody>
 ${row('acr', (facts) => facts.acr ?? '')}
 ${row('amr', (facts) => facts.amr.join(' '))}
@@ -110,7 +111,7 @@ function storySection(story: Story, now: number): SafeHtml {
     ? html`<li data-step="provider">The provider answered <code data-provider-error>${story.providerError.error}</code>${story.providerError.description ? html`: ${story.providerError.description}` : ''}.</li>`
     : story.proven
       ? html`<li data-step="provider">The provider asked you for <strong data-proven="${story.proven.join(' ')}">${story.proven.length ? describeMethods(story.proven).join(' and ') : 'nothing (your sign-in already met the request)'}</strong>.
-<span class="hint">Inferred from the tokens before and after (new amr values; all of them when the old sign-in was older than max_age). The RP cannot see the provider's decisions; an operator reads them with <code>npm run cli -- audit list --type policy.decision</code>.</span></li>`
+<span class="hint">Inferred from the amr the provider reported before and after (the new values; all of them when the old sign-in was older than max_age), not from auth_time, which counts whole seconds. The RP cannot see the provider's decisions; an operator reads them with <code>npm run cli -- audit list --type policy.decision</code>.</span></li>`
       : html``;
   return html`<section id="story" aria-labelledby="story-heading">
 <h2 id="story-heading">What happened</h2>

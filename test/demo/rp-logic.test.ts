@@ -49,6 +49,8 @@ describe('provenDuringStepUp: which factors the provider asked for, seen from th
     ['every factor with max_age=0', aal1, aal2, 0, 1090, ['pwd', 'otp']],
     ['the new factor without max_age', aal1, aal2, undefined, 5000, ['otp']],
     ['nothing when auth_time did not move (the session already sufficed)', aal2, { ...aal2 }, 300, 1100, []],
+    ['the new factor when the step-up finished within the sign-in\'s second (same auth_time)', aal1, { ...aal2, authTime: 1000 }, 300, 1000, ['otp']],
+    ['the passkey when phr was reached within the sign-in\'s second', aal1, { acr: 'phr', amr: ['pop', 'user', 'mfa'], authTime: 1000 }, 300, 1000, ['pop', 'user']],
     ['what was re-proven when no method is new', aal1, { acr: 'aal1', amr: ['pwd'], authTime: 1200 }, undefined, 1150, ['pwd']],
     ['everything at the first sign-in', undefined, aal2, undefined, 1000, ['pwd', 'otp']],
   ])('%s', (_name, before, after, maxAge, sentAt, expected) => {

@@ -41,6 +41,18 @@ describe('the home page', () => {
   });
 });
 
+describe('the icon', () => {
+  it('answers /favicon.ico (browsers ask for it on their own) and the /static/favicon.svg every page links, so no page load ends in a 404', async () => {
+    for (const path of ['/favicon.ico', '/static/favicon.svg']) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toBe('image/svg+xml');
+    }
+    const document = parse(await (await fetch(`${base}/`)).text());
+    expect(document.querySelector('link[rel=icon]')?.getAttribute('href')).toBe('/static/favicon.svg');
+  });
+});
+
 describe('forms', () => {
   it.each(['/transfer', '/login', '/logout'])('refuses a POST to %s without the CSRF token (403), before anything happens', async (path) => {
     const response = await fetch(`${base}${path}`, { method: 'POST', body: new URLSearchParams({ to: 'mallory', amount: '999' }), redirect: 'manual' });
@@ -80,5 +92,15 @@ describe('the result page', () => {
     );
     expect(page).not.toContain('<img');
     expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('heads every column of the before/after table', () => {
+    const facts = { acr: 'aal2', amr: ['pwd', 'otp', 'mfa'], authTime: 1000 };
+    const page = resultPage(
+      { csrf: 'c', now: 2000, signedIn: { sub: 's', facts, accessToken: 't' } },
+      { action: 'transfer', story: { action: 'transfer', challenge: { status: 401, header: 'Bearer' }, before: { acr: 'aal1', amr: ['pwd'], authTime: 1000 }, after: facts, sentWith: {}, sentAt: 1000, proven: ['otp'] } },
+    );
+    const headers = parse(page).querySelectorAll('#before-after thead th').map((th) => th.text.trim());
+    expect(headers).toEqual(['claim', 'token before', 'token after']);
   });
 });
