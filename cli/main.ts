@@ -1,5 +1,6 @@
 // The operator CLI `stepup`: same configuration (environment) and storage as the server.
 import { Command } from 'commander';
+import { environmentHelp } from '../config/settings-docs.ts';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerDbCommands } from './db-commands.ts';
@@ -8,15 +9,10 @@ import { reportError, withStores, type Out } from './run.ts';
 import { registerUserCommands } from './user-commands.ts';
 
 const ENVIRONMENT_HELP = `
-Configuration comes from the environment, exactly as for the server:
-  DATA_DIR          directory of the SQLite database (default: data)
-  MONGODB_URI       use MongoDB instead of SQLite (mongodb:// or mongodb+srv://)
-  MONGODB_DB        the MongoDB database name (default: stepup)
-  NODE_ENV          development (default) | production | test
-  ISSUER            the provider's public URL (TOTP URIs name its host)
-  STEPUP_POLICY_FILE, STEPUP_SCRYPT_N, STEPUP_JWKS, STEPUP_COOKIE_KEYS, STEPUP_TOTP_KEYS
-                    as for the server; TOTP secrets are encrypted with STEPUP_TOTP_KEYS,
-                    so use the server's values.
+Configuration comes from the environment, exactly as for the server; use the server's values (TOTP secrets
+are encrypted with STEPUP_TOTP_KEYS).
+
+${environmentHelp()}
 
 Commands that change an account (user sessions revoke, disable, enable, remove-authenticator, password,
 reset, delete) refuse to run without --reason <text>; the reason and the operator (--operator <name>,

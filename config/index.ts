@@ -8,7 +8,7 @@ import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from './ladder.ts';
 import { ConfigError } from './errors.ts';
 import { developmentKeys, parseCookieKeys, parseJwks, parseTotpKeys, type KeyMaterial } from './keys.ts';
 import { policySchema, type StepUpPolicy } from './policy-schema.ts';
-import { DEFAULT_MONGODB_DB, envSchema, type EnvVars } from './settings.ts';
+import { DEFAULT_MONGODB_DB, DEFAULT_REFRESH_TOKEN_TTL, envSchema, type EnvVars } from './settings.ts';
 import { DEFAULT_LIMITER_POLICY, type AddressLimitPolicy, type AttestationTrust, type LimiterPolicy, type PasswordParams } from '../authenticators/index.ts';
 
 export { ConfigError } from './errors.ts';
@@ -193,18 +193,20 @@ function proxyHops(configured: number | undefined, issuer: string): number {
 
 /** A refresh token belongs to a grant, which lasts as long as the session: it could not be used past that. */
 function lifetimes(vars: EnvVars): AppConfig['ttl'] {
-  if (vars.STEPUP_REFRESH_TOKEN_TTL > vars.STEPUP_SESSION_TTL) {
+  const session = vars.STEPUP_SESSION_TTL;
+  const refreshToken = vars.STEPUP_REFRESH_TOKEN_TTL ?? Math.min(DEFAULT_REFRESH_TOKEN_TTL, session);
+  if (refreshToken > session) {
     throw new ConfigError(
-      `STEPUP_REFRESH_TOKEN_TTL (${vars.STEPUP_REFRESH_TOKEN_TTL}) exceeds STEPUP_SESSION_TTL (${vars.STEPUP_SESSION_TTL}): a refresh token cannot outlive its grant, which lasts as long as the session`,
+      `STEPUP_REFRESH_TOKEN_TTL (${refreshToken}) exceeds STEPUP_SESSION_TTL (${session}): a refresh token cannot outlive its grant, which lasts as long as the session`,
     );
   }
   return {
-    session: vars.STEPUP_SESSION_TTL,
+    session,
     interaction: vars.STEPUP_INTERACTION_TTL,
     authorizationCode: vars.STEPUP_CODE_TTL,
     idToken: vars.STEPUP_ID_TOKEN_TTL,
     accessToken: vars.STEPUP_ACCESS_TOKEN_TTL,
-    refreshToken: vars.STEPUP_REFRESH_TOKEN_TTL,
+    refreshToken,
   };
 }
 

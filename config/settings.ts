@@ -46,6 +46,9 @@ const port = (min: number) => z.coerce.number().int().min(min).max(65535);
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const flag = z.enum(['0', '1']);
 
+/** Refresh tokens last this long unless the session (their grant) is shorter: loadConfig applies it. */
+export const DEFAULT_REFRESH_TOKEN_TTL = 14 * DAY;
+
 /** The database MONGODB_URI uses when MONGODB_DB is unset (loadConfig applies it: MONGODB_DB alone is an error). */
 export const DEFAULT_MONGODB_DB = 'stepup';
 
@@ -65,7 +68,7 @@ export const SETTINGS = [
     group: 'server',
     schema: z.string().url(),
     unset: '`http://localhost:$PORT`',
-    description: 'public URL of the provider; must be `https://` in production (TOTP URIs name its host)',
+    description: 'public URL of the provider, whose host TOTP URIs name; must be `https://` in production',
   }),
   setting({
     env: 'STEPUP_PROXY_HOPS',
@@ -73,7 +76,7 @@ export const SETTINGS = [
     schema: z.coerce.number().int().min(0).max(10),
     emptyIsUnset: true,
     unset: '`1` with an `https://` issuer, else `0`',
-    description: 'reverse proxies in front (each appends to `X-Forwarded-For`; their `X-Forwarded-Proto` is trusted)',
+    description: 'reverse proxies in front, each appending to `X-Forwarded-For` and trusted for `X-Forwarded-Proto`',
     details:
       "`0` uses the socket's address and is refused with an `https://` issuer, since this server speaks plain HTTP behind TLS termination",
   }),
@@ -97,14 +100,14 @@ export const SETTINGS = [
   }),
 
   // Storage
-  setting({ env: 'DATA_DIR', group: 'storage', schema: z.string().min(1), default: 'data', description: 'SQLite database and (development) generated keys' }),
+  setting({ env: 'DATA_DIR', group: 'storage', schema: z.string().min(1), default: 'data', description: 'directory of the SQLite database and, in development, the generated keys' }),
   setting({
     env: 'MONGODB_URI',
     group: 'storage',
     schema: z.string().regex(/^mongodb(\+srv)?:\/\/[^/?]+/, 'must be a mongodb:// or mongodb+srv:// connection string'),
     emptyIsUnset: true,
-    unset: 'unset (SQLite)',
-    description: 'keep everything in MongoDB instead (`mongodb://` or `mongodb+srv://`)',
+    unset: 'SQLite in `DATA_DIR`',
+    description: 'keep everything in MongoDB instead: a `mongodb://` or `mongodb+srv://` connection string',
     details: 'see [MongoDB and several instances](#mongodb-and-several-instances)',
   }),
   setting({
@@ -113,14 +116,14 @@ export const SETTINGS = [
     schema: z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'must be a MongoDB database name: 1 to 63 characters, none of /\\. "$*<>:|?'),
     emptyIsUnset: true,
     unset: `\`${DEFAULT_MONGODB_DB}\``,
-    description: 'the MongoDB database (only with `MONGODB_URI`)',
+    description: 'the MongoDB database, used only with `MONGODB_URI`',
   }),
   setting({
     env: 'STEPUP_DEMO',
     group: 'storage',
     schema: flag,
     unset: '`1` outside production',
-    description: 'seed the demo user and client; refused in production (their passwords are published)',
+    description: 'seed the demo user and client; refused in production, since their passwords are published',
   }),
 
   // Keys
@@ -145,7 +148,7 @@ export const SETTINGS = [
     group: 'keys',
     schema: z.string().min(1),
     unset: 'generated in development',
-    description: 'comma-separated `kid:<32 bytes base64url>` keys, newest first: the first encrypts TOTP secrets, all decrypt (the CLI needs the same)',
+    description: 'comma-separated `kid:<32 bytes base64url>` keys, newest first: the first encrypts TOTP secrets, all decrypt; the CLI needs the server\'s',
   }),
 
   // Step-up policy, accounts and passkeys
@@ -163,8 +166,8 @@ export const SETTINGS = [
     schema: z.coerce.number().int().min(0).max(90 * DAY),
     emptyIsUnset: true,
     seconds: true,
-    unset: `the policy file's \`recovery.coolOff\`, \`${DEFAULT_RECOVERY_COOL_OFF}\``,
-    description: 'seconds of the cool-off of factors enrolled by a weaker proof (overrides the policy file)',
+    unset: `the policy file's \`recovery.coolOff\`, else \`${DEFAULT_RECOVERY_COOL_OFF}\` = ${DEFAULT_RECOVERY_COOL_OFF / 3600} hours`,
+    description: 'seconds of the cool-off of factors enrolled by a weaker proof; overrides the policy file',
     details: 'see [Recovery and account lifecycle](#recovery-and-account-lifecycle)',
   }),
   setting({
@@ -188,7 +191,7 @@ export const SETTINGS = [
     group: 'policy',
     schema: z.string().min(1),
     unset: "the issuer's host",
-    description: "passkeys' relying-party id (the issuer's host or a parent domain)",
+    description: "passkeys' relying-party id: the issuer's host or a parent domain of it",
   }),
   setting({
     env: 'STEPUP_WEBAUTHN_ORIGINS',
@@ -205,14 +208,15 @@ export const SETTINGS = [
     group: 'guessing',
     schema: z.coerce.number().int().min(1024).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
     default: 2 ** 15,
-    description: 'scrypt cost of new password hashes (a power of two)',
+    description: 'scrypt cost of new password hashes, a power of two',
   }),
   setting({
     env: 'STEPUP_LIMIT_BASE_DELAY',
     group: 'guessing',
     schema: seconds(1, 900),
     default: DEFAULT_LIMITER_POLICY.baseDelaySeconds,
-    description: `seconds of the first delay after an account's ${DEFAULT_LIMITER_POLICY.freeAttempts} free guesses (it doubles per failure, up to ${DEFAULT_LIMITER_POLICY.maxDelaySeconds / 60} minutes)`,
+    seconds: true,
+    description: `seconds of the first delay after an account's ${DEFAULT_LIMITER_POLICY.freeAttempts} free guesses; it doubles per failure, up to ${DEFAULT_LIMITER_POLICY.maxDelaySeconds / 60} minutes`,
   }),
   setting({
     env: 'STEPUP_ADDRESS_MAX_FAILURES',
@@ -262,9 +266,9 @@ export const SETTINGS = [
     env: 'STEPUP_REFRESH_TOKEN_TTL',
     group: 'tokens',
     schema: seconds(60, 400 * DAY),
-    default: 14 * DAY,
     seconds: true,
-    description: 'seconds a refresh token is valid (at most `STEPUP_SESSION_TTL`)',
+    unset: `\`${DEFAULT_REFRESH_TOKEN_TTL}\` (${DEFAULT_REFRESH_TOKEN_TTL / DAY} days), or \`STEPUP_SESSION_TTL\` if shorter`,
+    description: 'seconds a refresh token is valid, at most `STEPUP_SESSION_TTL`',
   }),
   setting({
     env: 'STEPUP_RESOURCE_SERVERS',
