@@ -242,7 +242,8 @@ export const SETTINGS = [
     default: 30 * DAY,
     seconds: true,
     description: 'seconds a sign-in session, and the grants given in it, lasts',
-    details: 'the ladder levels have their own, shorter max ages; refresh tokens cannot outlive their grant, so `STEPUP_REFRESH_TOKEN_TTL` may not exceed it',
+    details:
+      'a step-up level counts only for its own `maxAge` from the policy (see [How step-up decides](#how-step-up-decides)); refresh tokens cannot outlive their grant, so a longer `STEPUP_REFRESH_TOKEN_TTL` is refused',
   }),
   setting({
     env: 'STEPUP_INTERACTION_TTL',
