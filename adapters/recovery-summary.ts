@@ -17,5 +17,6 @@ export function summarizeSecrets(secrets: StoredSecret[], now: number): Recovery
     createdAt: Math.min(...set.map((s) => s.createdAt)),
     total: set.length,
     remaining: set.filter((s) => s.usedAt === undefined && (s.expiresAt === undefined || s.expiresAt > now)).length,
+    ...(set.some((s) => s.usedAt !== undefined) && { lastUsedAt: Math.max(...set.map((s) => s.usedAt ?? 0)) }),
   };
 }

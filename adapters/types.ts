@@ -111,6 +111,8 @@ export interface RecoverySecretSummary {
   total: number;
   /** Unused and unexpired. */
   remaining: number;
+  /** Epoch seconds of the set's latest use: the last recovery it opened. */
+  lastUsedAt?: number;
 }
 
 export interface RecoverySecretStore {

@@ -19,6 +19,11 @@ export interface Guess {
   wrong(): Promise<void>;
   /** Verified and right: clears the account's counters and hands the address's reservation back. */
   right(): Promise<void>;
+  /**
+   * Verified and right, but by an authenticator in cool-off: it proves too little to lift the account's back-off (its
+   * counters stay as they are), and the address gets its reservation back.
+   */
+  rightButCoolingOff(): Promise<void>;
   /** Not verified after all (the check itself failed): hands the address's reservation back. No-op once settled. */
   abandon(): Promise<void>;
 }
@@ -44,6 +49,10 @@ export async function reserveGuess(key: string, limits: GuessLimits): Promise<Gu
     async right() {
       settled = true;
       await account.succeed(key);
+      await fromAddress?.release();
+    },
+    async rightButCoolingOff() {
+      settled = true;
       await fromAddress?.release();
     },
     async abandon() {

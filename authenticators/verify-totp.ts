@@ -44,7 +44,9 @@ async function check(token: string, enrolled: AuthenticatorRecord[], guess: Gues
       await guess.wrong();
       throw new AuthError('replayed', 'this code has already been used; wait for the next one');
     }
-    await guess.right();
+    // An app still in cool-off was enrolled by a weaker proof: its right code must not reset the account's counter.
+    if (authenticator.coolOff && deps.now < authenticator.coolOff.until) await guess.rightButCoolingOff();
+    else await guess.right();
     return {
       authenticator,
       event: {

@@ -165,8 +165,10 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     const event = events[0]!;
     const account = await stores.accounts.findById(event.accountId);
     if (account?.disabledAt !== undefined) return refused(ctx, loaded, event.factor, new AuthError('disabled', 'the account is disabled'));
-    // A passkey has nothing to guess: it gets its user out of a password or TOTP lock an attacker caused.
-    if (event.factor === 'passkey') {
+    // A passkey has nothing to guess: it gets its user out of a password or TOTP lock an attacker caused. Not one still
+    // in cool-off: whoever enrolled it proved less than the account's level, and must not lift its guessing limits.
+    const cooling = await coolingOffNow(event);
+    if (event.factor === 'passkey' && !cooling) {
       const cleared = await clearAccountLimits(stores.attempts, event.accountId);
       if (cleared.pwd || cleared.otp || cleared.recovery) {
         const reason = `passkey sign-in cleared ${cleared.pwd} failed password, ${cleared.otp} failed code and ${cleared.recovery} failed recovery-code attempts`;
@@ -176,7 +178,15 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     loaded.pending = { ...loaded.pending, accountId: event.accountId, events: [...loaded.pending.events, ...events] };
     await savePending(provider, ctx, loaded.pending);
     for (const each of events) await audit(loaded, each.factor, 'success', each.accountId);
-    await advance(ctx, loaded);
+    // Verified, but it backs nothing above its cap yet: say so, rather than showing the same page again without a word.
+    const notice = cooling ? { factor: event.factor, status: 403, message: `${cooling.kind === 'totp' ? 'This authenticator app' : 'This passkey'} was added recently: until ${new Date(cooling.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC it does not count for this. Use another sign-in method, or try again then.` } : undefined;
+    await advance(ctx, loaded, notice);
+  }
+
+  /** The cool-off still running for the authenticator that proved `event`, if any. */
+  async function coolingOffNow(event: AuthEvent): Promise<{ kind: AuthenticatorRecord['kind']; until: number } | undefined> {
+    const authenticator = event.authenticatorId ? await stores.authenticators.get(event.authenticatorId) : undefined;
+    return authenticator?.coolOff && deps.now() < authenticator.coolOff.until ? { kind: authenticator.kind, until: authenticator.coolOff.until } : undefined;
   }
 
   async function refused(ctx: Context, loaded: Loaded, factor: Factor, error: unknown, username?: string) {

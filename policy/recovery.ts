@@ -1,6 +1,16 @@
 // Recovery sessions: a recovery secret proven with the password opens a short window for repairing the account's factors.
 import type { AuthEvent } from './types.ts';
 
+/**
+ * When new recovery codes may be made: a cool-off after the last recovery (by a code or an operator's link), so that
+ * whoever recovered with one stolen code cannot replace the owner's other codes, even after lowering the account's
+ * level by removing its factors. Undefined: now.
+ */
+export function codesRenewableAt(lastRecoveries: ReadonlyArray<number | undefined>, coolOff: number, now: number): number | undefined {
+  const last = Math.max(-Infinity, ...lastRecoveries.filter((at): at is number => at !== undefined));
+  return Number.isFinite(last) && now < last + coolOff ? last + coolOff : undefined;
+}
+
 export interface RecoveryStanding {
   /** Epoch seconds: when the recovery secret was proven, and when the window closes. */
   since: number;

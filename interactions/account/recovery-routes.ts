@@ -4,7 +4,9 @@ import { issueRecoveryCodes, normalizeLinkToken } from '../../authenticators/ind
 import type { InteractionDeps } from '../deps.ts';
 import { RECOVERY_LINK_COOKIE } from '../recovery-sign-in.ts';
 import { recoveryCodesPage, recoveryCodesShownPage, recoverySessionPage } from '../views/recovery-pages.ts';
-import type { AccountContext } from './context.ts';
+import { utcText } from '../views/time.ts';
+import type { AccountContext, Fresh } from './context.ts';
+import { codesRenewableAt } from '../../policy/recovery.ts';
 
 const CODES_PATH = '/account/recovery-codes';
 const LINK_COOKIE_TTL = 600;
@@ -31,18 +33,28 @@ export function recoveryRoutes(deps: InteractionDeps, account: AccountContext, r
     ctx.body = recoverySessionPage({ username: fresh.username, until: recovery.until, ended, codesLeft: summary?.remaining });
   });
 
+  /** Why new codes cannot be made now, if they cannot. */
+  async function codesRefusal(user: Fresh): Promise<string | undefined> {
+    if (user.assessment.recovery) return 'New recovery codes can be made once your recovery session is over and you have signed in with your sign-in methods.';
+    const now = deps.now();
+    const [codes, link] = await Promise.all([stores.recoverySecrets.summary(user.accountId, 'code', now), stores.recoverySecrets.summary(user.accountId, 'link', now)]);
+    const from = codesRenewableAt([codes?.lastUsedAt, link?.lastUsedAt], config.policy.recovery.coolOff, now);
+    return from === undefined ? undefined : `Your account was recovered recently: new recovery codes can be made from ${utcText(from)}. Until then your remaining codes keep working.`;
+  }
+
   router.get(CODES_PATH, async (ctx) => {
     const user = await account.freshUser(ctx, CODES_PATH);
     if (!user) return;
     const summary = await stores.recoverySecrets.summary(user.accountId, 'code', deps.now());
-    const error = user.assessment.recovery ? 'New recovery codes can be made once your recovery session is over and you have signed in with your sign-in methods.' : undefined;
+    const error = await codesRefusal(user);
     ctx.body = recoveryCodesPage({ csrf: ctx.state.csrf, summary, count: config.policy.recovery.codes, error });
   });
 
   router.post(CODES_PATH, async (ctx) => {
     const user = await account.freshPoster(ctx);
-    // A recovery session proves only the password and one code: it must not replace the owner's remaining codes.
-    if (user.assessment.recovery) return ctx.throw(403, 'New recovery codes cannot be made in a recovery session.');
+    // A recovery proves only the password and one code: neither it nor a session after it may replace the owner's other codes.
+    const refusal = await codesRefusal(user);
+    if (refusal) return ctx.throw(403, refusal);
     const now = deps.now();
     const { setId, codes } = await issueRecoveryCodes(user.accountId, config.policy.recovery.codes, { secrets: stores.recoverySecrets, keyring: deps.keyring, now });
     await account.audit(user, 'recovery_codes.generate', 'success', 'recovery', `set ${setId}: ${codes.length} codes; earlier codes revoked`);
