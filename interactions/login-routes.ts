@@ -11,7 +11,7 @@ import type { InteractionDeps } from './deps.ts';
 import { messageFor } from './messages.ts';
 import { pendingOf, savePending, type Details } from './pending.ts';
 import { consentPage, otpPage, passkeyPage, passwordPage, type PageContext } from './views/login-pages.ts';
-import { whyText } from './why.ts';
+import { passkeyOnlyStepUp, whyText } from './why.ts';
 import { requestedSubject } from '../server/requested-subject.ts';
 import { clientAddressKeys } from './client-address.ts';
 import { recoveryMode, recoverySignIn } from './recovery-sign-in.ts';
@@ -126,11 +126,15 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined;
     // A passkey is offered next to the password: username-less before sign-in, or the account's own passkeys.
     const offer = !account || passkeys.length > 0 ? { options: await issueChallenge(ctx, loaded, passkeys), discoverable: !account } : undefined;
+    // Nobody signed in yet and only a passkey can meet the request: the passkey leads, the password comes second.
+    const { ladder, strict, scopeRules } = deps.config.policy;
+    const passkeyOnly = account ? undefined : passkeyOnlyStepUp({ ladder, strict, request: assessment.request, client: clientPolicy(client), rules: scopeRules, now: deps.now() });
     ctx.body = passwordPage({
-      ...page(loaded, ctx, why, message),
+      ...page(loaded, ctx, passkeyOnly ? whyText(page(loaded, ctx).clientName, passkeyOnly) : why, message ?? (error?.factor === 'passkey' ? error.message : undefined)),
       username: account?.username ?? error?.username ?? hint,
       usernameLocked: account !== undefined,
       passkey: offer,
+      passkeyFirst: passkeyOnly !== undefined,
     });
   }
 

@@ -2,11 +2,14 @@
 import type { AuthError } from '../authenticators/index.ts';
 import type { Factor } from '../policy/types.ts';
 
+/** A refused passkey is not of this account, or its device did not check who was there (no user verification). */
+const PASSKEY_REFUSED = 'That passkey could not be verified for this account: it is not one of its passkeys, or your device did not check it is you with a PIN, fingerprint or face. Use a passkey of this account on a device that asks for one of them.';
+
 const WRONG: Record<Factor, string> = {
   pwd: 'Wrong username or password.',
   otp: 'That code is not right. Check your authenticator app and try again.',
-  passkey: 'That passkey could not be verified for this account. Try again, or use another passkey.',
-  hwk: 'That passkey could not be verified for this account. Try again, or use another passkey.',
+  passkey: PASSKEY_REFUSED,
+  hwk: PASSKEY_REFUSED,
   recovery: 'Wrong username, password or recovery code.',
 };
 

@@ -6,17 +6,30 @@ import { eligibility } from '../../policy/cool-off.ts';
 import { recoveryStanding } from '../../policy/recovery.ts';
 import { enrolmentOf } from '../../server/assessment.ts';
 import type { InteractionDeps } from '../deps.ts';
-import { accountPage, signedOutPage } from '../views/account-pages.ts';
+import { accountPage, levelWords, signedOutPage } from '../views/account-pages.ts';
+import type { Factor, Ladder } from '../../policy/types.ts';
 import { RETURN_PATHS, STEP_UP_COOKIE, type AccountContext, type SignedIn } from './context.ts';
 
-const NOTICES: Record<string, string> = {
-  'totp-added': 'Your authenticator app is set up.',
-  'passkey-added': 'Your passkey is ready.',
-  'totp-added-cooling': 'Your authenticator app is set up. Until its waiting period ends (below) it counts only as much as the sign-in that added it.',
-  'passkey-added-cooling': 'Your passkey is ready. Until its waiting period ends (below) it counts only as much as the sign-in that added it.',
-  renamed: 'The name was changed.',
-  removed: 'The sign-in method was removed.',
-};
+/** The highest level `factors` reach together, in words: what a newly added method gives. */
+function gives(ladder: Ladder, factors: Factor[]): string {
+  const level = [...ladder].reverse().find((candidate) => candidate.combinations.some((combination) => combination.every((factor) => factors.includes(factor))));
+  return level ? levelWords(level) : 'no level on its own';
+}
+
+function notices(ladder: Ladder): Record<string, string> {
+  const passkey = `signing in with it gives ${gives(ladder, ['passkey'])}, with no password or code`;
+  const app = `your password and a code from it give ${gives(ladder, ['pwd', 'otp'])}`;
+  const meanwhile = 'This session keeps the level it had (below) until you sign in with it.';
+  const capital = (text: string) => text[0]!.toUpperCase() + text.slice(1);
+  return {
+    'totp-added': `Your authenticator app is set up. ${capital(app)}. ${meanwhile}`,
+    'passkey-added': `Your passkey is ready. ${capital(passkey)}. ${meanwhile}`,
+    'totp-added-cooling': `Your authenticator app is set up. Until its waiting period ends (below) it counts only as much as the sign-in that added it; after that, ${app}.`,
+    'passkey-added-cooling': `Your passkey is ready. Until its waiting period ends (below) it counts only as much as the sign-in that added it; after that, ${passkey}.`,
+    renamed: 'The name was changed.',
+    removed: 'The sign-in method was removed. The level below no longer counts what it proved.',
+  };
+}
 
 export function overviewRoutes(deps: InteractionDeps, account: AccountContext, router: Router): void {
   const { stores, config } = deps;
@@ -25,11 +38,14 @@ export function overviewRoutes(deps: InteractionDeps, account: AccountContext, r
     const now = deps.now();
     const events = (await stores.events.listBySession(user.sessionUid, now)).filter((event) => event.accountId === user.accountId);
     const authenticators = await stores.authenticators.listByAccount(user.accountId);
-    const { coolingOff } = enrolmentOf(true, authenticators);
-    const proven = currentLevel(config.policy.ladder, events, now, eligibility(config.policy.ladder, coolingOff, now));
+    // The events the policy counts: those of methods since removed prove nothing any more (server/assessment.ts).
+    const { coolingOff, authenticatorIds } = enrolmentOf(true, authenticators, { allowedAaguids: config.policy.attestation?.allowedAaguids });
+    const counted = events.filter((event) => event.authenticatorId === undefined || authenticatorIds.has(event.authenticatorId));
+    const proven = currentLevel(config.policy.ladder, counted, now, eligibility(config.policy.ladder, coolingOff, now));
     ctx.body = accountPage({
       username: user.username,
-      level: proven ? `${proven.level.label ?? proven.level.acr} (${proven.level.acr})` : undefined,
+      level: proven?.level,
+      ladder: config.policy.ladder,
       authenticators,
       now,
       recoveryUntil: recoveryStanding(events, user.accountId, now, config.policy.recovery.window)?.until,
@@ -41,7 +57,7 @@ export function overviewRoutes(deps: InteractionDeps, account: AccountContext, r
   router.get('/account', async (ctx) => {
     const user = await account.signedIn(ctx);
     if (!user) return void (ctx.body = signedOutPage());
-    await show(ctx, user, { notice: NOTICES[String(ctx.query.notice)] });
+    await show(ctx, user, { notice: notices(config.policy.ladder)[String(ctx.query.notice)] });
   });
 
   router.get('/account/login', (ctx) => account.startStepUp(ctx, '/account'));

@@ -18,8 +18,13 @@
     form.submit();
   }
 
-  function explain(error) {
-    if (error && error.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out. Try again.';
+  // Browsers give one error (NotAllowedError) for a cancelled or timed-out request and for a device that could not
+  // check who is there: say what each needs, since trying again does not fix the second.
+  function explain(error, mode) {
+    if (error && error.name === 'NotAllowedError') {
+      return (mode === 'register' ? 'No passkey was created. ' : 'The passkey did not sign you in. ') +
+        'This site needs your device to check it is you with a PIN, fingerprint or face: if it asked for none, set one up on the device or use another device, then try again. If you cancelled, just try again.';
+    }
     if (error && error.name === 'InvalidStateError') return 'This device already has a passkey for your account.';
     return 'Your browser could not use a passkey here' + (error && error.message ? ': ' + error.message : '.');
   }
@@ -34,7 +39,7 @@
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       var start = mode === 'register' ? browser.startRegistration : browser.startAuthentication;
-      start({ optionsJSON: optionsOf(form) }).then(function (response) { submitWith(form, response); }, function (error) { showError(form, explain(error)); });
+      start({ optionsJSON: optionsOf(form) }).then(function (response) { submitWith(form, response); }, function (error) { showError(form, explain(error, mode)); });
     });
     if (mode === 'authenticate' && form.getAttribute('data-autofill') === 'true') {
       browser.browserSupportsWebAuthnAutofill().then(function (supported) {

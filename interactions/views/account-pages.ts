@@ -1,12 +1,14 @@
 // Account pages: what the session has proven, the enrolled authenticators, and TOTP enrolment.
 import type { AuthenticatorRecord, RecoverySecretSummary } from '../../adapters/types.ts';
-import type { Level } from '../../policy/types.ts';
+import type { Ladder, Level } from '../../policy/types.ts';
 import { html, trusted, type SafeHtml } from './html.ts';
 import { errorBox, layout } from './layout.ts';
 import { passkeyForm, passkeyScripts } from './passkey-form.ts';
+import { moment } from './time.ts';
 
-function date(seconds: number | undefined): string {
-  return seconds ? new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : 'never';
+/** A level in words; its acr code is for tokens and the audit log, not for people. */
+export function levelWords(level: Level): string {
+  return level.label ?? level.acr;
 }
 
 export function signedOutPage(message?: string): string {
@@ -25,19 +27,23 @@ function kindName(authenticator: AuthenticatorRecord): string {
   return data.backupEligible ? 'Passkey (synced)' : 'Passkey (this device)';
 }
 
-function describe(authenticator: AuthenticatorRecord, now?: number): SafeHtml {
+/** One sign-in method; `ladder` names the level a method in its waiting period is held to (the account page has it). */
+function describe(authenticator: AuthenticatorRecord, now?: number, ladder?: Ladder): SafeHtml {
   const coolOff = authenticator.coolOff && now !== undefined && now < authenticator.coolOff.until ? authenticator.coolOff : undefined;
+  const cap = coolOff?.cap ? ladder?.find((level) => level.acr === coolOff.cap) : undefined;
   return html`${kindName(authenticator)}: <strong>${authenticator.label}</strong>
-<span class="hint">added ${date(authenticator.createdAt)}${authenticator.coolOff?.origin === 'recovery' ? ' in a recovery session' : ''}, last used ${date(authenticator.lastUsedAt)}</span>
+<span class="hint">added ${moment(authenticator.createdAt)}${authenticator.coolOff?.origin === 'recovery' ? ' in a recovery session' : ''}, ${authenticator.lastUsedAt ? html`last used to sign in ${moment(authenticator.lastUsedAt)}` : 'not used to sign in yet'}</span>
 ${coolOff
-  ? html`<span class="hint cool-off">Waiting period until ${date(coolOff.until)}: until then it counts only as ${coolOff.cap || 'nothing'}, because the sign-in that added it proved no more.
+  ? html`<span class="hint cool-off" data-cap="${coolOff.cap}">Waiting period until ${moment(coolOff.until)}: until then it counts ${coolOff.cap ? html`only as much as the sign-in that added it${cap ? html` (${levelWords(cap)})` : ''}` : 'for nothing'}, because that sign-in proved no more.
 Another sign-in method of yours can remove it meanwhile.</span>`
   : ''}`;
 }
 
 export function accountPage(view: {
   username: string;
-  level?: string;
+  /** The level this session's events prove now (those of removed methods no longer count). */
+  level?: Level;
+  ladder: Ladder;
   authenticators: AuthenticatorRecord[];
   now: number;
   recoveryUntil?: number;
@@ -51,15 +57,16 @@ export function accountPage(view: {
 ${view.notice ? html`<p class="why" role="status">${view.notice}</p>` : ''}
 ${errorBox(view.error)}
 ${view.recoveryUntil
-  ? html`<p class="why" role="status">You are in a recovery session until ${date(view.recoveryUntil)}: you can add sign-in methods and remove lost ones. <a href="/account/recovery">What this means</a></p>`
+  ? html`<p class="why" role="status">You are in a recovery session until ${moment(view.recoveryUntil)}: you can add sign-in methods and remove lost ones. <a href="/account/recovery">What this means</a></p>`
   : ''}
-<dl><dt>Current sign-in level</dt><dd>${view.level ?? 'none'}</dd>
-<dt>Recovery codes</dt><dd>${view.recoveryCodes ? `${view.recoveryCodes.remaining} of ${view.recoveryCodes.total} left, made ${date(view.recoveryCodes.createdAt)}` : 'none yet'}
+<dl><dt>Current sign-in level</dt><dd id="level" data-acr="${view.level?.acr ?? ''}">${view.level ? levelWords(view.level) : 'none'}</dd>
+<dt>Recovery codes</dt><dd>${view.recoveryCodes ? html`${view.recoveryCodes.remaining} of ${view.recoveryCodes.total} left, made ${moment(view.recoveryCodes.createdAt)}` : 'none yet'}
 (<a href="/account/recovery-codes">${view.recoveryCodes ? 'make new ones' : 'make them'}</a>)</dd></dl>
+<p class="hint">The level is what this browser has proven with the methods you still have. A new method raises it only once you sign in with it.</p>
 <h2>How you sign in</h2>
 <ul class="factors">
 <li>Password</li>
-${view.authenticators.map((authenticator) => html`<li>${describe(authenticator, view.now)}</li>`)}
+${view.authenticators.map((authenticator) => html`<li>${describe(authenticator, view.now, view.ladder)}</li>`)}
 </ul>
 <form method="get" action="/account/passkey"><button type="submit">Add a passkey</button></form>
 <form method="get" action="/account/totp"><button type="submit" class="secondary">Set up an authenticator app</button></form>
@@ -85,7 +92,7 @@ ${passkeyForm({
 <input id="label" name="label" type="text" maxlength="64" value="Passkey" required>`,
 })}
 ${passkeyScripts()}
-<form method="get" action="/account"><button type="submit" class="secondary">Cancel</button></form>`,
+<form method="get" action="/account"><button type="submit" class="cancel">Cancel</button></form>`,
   );
 }
 
@@ -103,7 +110,7 @@ ${view.authenticators.map((authenticator) => html`<li class="authenticator">${de
 </form>
 <form method="post" action="/account/authenticators/${authenticator.id}/remove">
 <input type="hidden" name="_csrf" value="${view.csrf}">
-<button type="submit" class="secondary">Remove ${authenticator.label}</button>
+<button type="submit" class="danger">Remove ${authenticator.label}</button>
 </form></li>`)}
 </ul>
 <form method="get" action="/account"><button type="submit">Done</button></form>`,
@@ -111,7 +118,7 @@ ${view.authenticators.map((authenticator) => html`<li class="authenticator">${de
 }
 
 function levelName(level: Level | undefined): string {
-  return level ? `${level.label ?? level.acr} (${level.acr})` : 'no level at all';
+  return level ? levelWords(level) : 'no level at all';
 }
 
 export function manageCheckRemovalPage(view: { csrf: string; authenticator: AuthenticatorRecord; before?: Level; after?: Level }): string {
@@ -120,12 +127,12 @@ export function manageCheckRemovalPage(view: { csrf: string; authenticator: Auth
     html`<h1>Remove ${view.authenticator.label}?</h1>
 <p class="error" role="alert">This is the last sign-in method that gives your account <strong>${levelName(view.before)}</strong>.
 Without it your account only reaches <strong>${levelName(view.after)}</strong>, and applications that require more will refuse you until you add another.</p>
-<form method="post" action="/account/authenticators/${view.authenticator.id}/remove">
+<form method="get" action="/account/manage"><button type="submit" autofocus>Keep it</button></form>
+<form method="post" action="/account/authenticators/${view.authenticator.id}/remove" class="destructive">
 <input type="hidden" name="_csrf" value="${view.csrf}">
 <label class="check"><input type="checkbox" name="confirm" value="lower" required> I understand what I lose</label>
-<button type="submit">Remove it</button>
-</form>
-<form method="get" action="/account/manage"><button type="submit" class="secondary">Keep it</button></form>`,
+<button type="submit" class="danger">Remove it</button>
+</form>`,
   );
 }
 
@@ -147,6 +154,6 @@ ${errorBox(view.error)}
 <input id="code" name="code" class="code" type="text" inputmode="numeric" pattern="[0-9 ]*" autocomplete="one-time-code" maxlength="8" required autofocus>
 <button type="submit">Turn on</button>
 </form>
-<form method="get" action="/account"><button type="submit" class="secondary">Cancel</button></form>`,
+<form method="get" action="/account"><button type="submit" class="cancel">Cancel</button></form>`,
   );
 }

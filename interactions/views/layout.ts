@@ -1,4 +1,4 @@
-// The page frame shared by every server-rendered page: no inline script, one stylesheet.
+// The page frame shared by every server-rendered page: no inline script, one stylesheet, the icon, times in the reader's zone.
 import { html, type SafeHtml } from './html.ts';
 
 export function layout(title: string, body: SafeHtml): string {
@@ -9,6 +9,8 @@ export function layout(title: string, body: SafeHtml): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Step-up sign-in</title>
 <link rel="stylesheet" href="/static/app.css">
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<script src="/static/local-time.js" defer></script>
 </head>
 <body>
 <main class="card">

@@ -1,4 +1,4 @@
-// The sign-in pages: password and one-time code, each saying which application asked for what.
+// The sign-in pages: password (or passkey first), passkey and one-time code, each saying which application asked for what.
 import { html, type SafeHtml } from './html.ts';
 import { errorBox, layout } from './layout.ts';
 import { passkeyForm, passkeyScripts } from './passkey-form.ts';
@@ -15,7 +15,7 @@ export interface PageContext {
 function cancelForm({ uid, csrf }: PageContext): SafeHtml {
   return html`<form method="post" action="/interaction/${uid}/abort">
 <input type="hidden" name="_csrf" value="${csrf}">
-<button type="submit" class="secondary">Cancel</button>
+<button type="submit" class="cancel">Cancel</button>
 </form>`;
 }
 
@@ -35,28 +35,57 @@ export interface PasskeyOffer {
   discoverable: boolean;
 }
 
-export function passwordPage(page: PageContext & { username?: string; usernameLocked: boolean; passkey?: PasskeyOffer }): string {
-  const described = page.error ? 'form-error' : undefined;
+export function passwordPage(page: PageContext & { username?: string; usernameLocked: boolean; passkey?: PasskeyOffer; passkeyFirst?: boolean }): string {
+  if (page.passkeyFirst && page.passkey) return passkeyFirstPage({ ...page, passkey: page.passkey });
   const focusPassword = page.usernameLocked || Boolean(page.username);
   return layout(
     'Sign in',
     html`<h1>${page.usernameLocked ? 'Confirm your password' : 'Sign in'}</h1>
 ${reason(page)}
 ${errorBox(page.error)}
-<form method="post" action="/interaction/${page.uid}/password" novalidate>
-<input type="hidden" name="_csrf" value="${page.csrf}">
-<label for="username">Username</label>
-<input id="username" name="username" type="text" autocomplete="${page.passkey?.discoverable ? 'username webauthn' : 'username'}" autocapitalize="none" spellcheck="false" required maxlength="256"
- value="${page.username ?? ''}"${page.usernameLocked ? html` readonly` : ''}${described ? html` aria-describedby="${described}"` : ''}${focusPassword ? '' : html` autofocus`}>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${described ? html` aria-describedby="${described}"` : ''}${focusPassword ? html` autofocus` : ''}>
-<button type="submit">Continue</button>
-</form>
+${passwordForm(page, { button: 'Continue', autofocus: focusPassword ? 'password' : 'username' })}
 ${page.passkey
   ? html`<p class="or">or</p>
 ${passkeyForm({ action: `/interaction/${page.uid}/passkey`, csrf: page.csrf, options: page.passkey.options, mode: 'authenticate', button: 'Sign in with a passkey', autofill: page.passkey.discoverable, secondary: true })}
 ${passkeyScripts()}`
   : ''}
+${lostAuthenticator()}
+${cancelForm(page)}`,
+  );
+}
+
+function passwordForm(
+  page: PageContext & { username?: string; usernameLocked: boolean; passkey?: PasskeyOffer },
+  look: { button: string; autofocus?: 'username' | 'password'; secondary?: boolean },
+): SafeHtml {
+  const described = page.error ? 'form-error' : undefined;
+  return html`<form method="post" action="/interaction/${page.uid}/password" novalidate>
+<input type="hidden" name="_csrf" value="${page.csrf}">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="${page.passkey?.discoverable ? 'username webauthn' : 'username'}" autocapitalize="none" spellcheck="false" required maxlength="256"
+ value="${page.username ?? ''}"${page.usernameLocked ? html` readonly` : ''}${described ? html` aria-describedby="${described}"` : ''}${look.autofocus === 'username' ? html` autofocus` : ''}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${described ? html` aria-describedby="${described}"` : ''}${look.autofocus === 'password' ? html` autofocus` : ''}>
+<button type="submit"${look.secondary ? html` class="secondary"` : ''}>${look.button}</button>
+</form>`;
+}
+
+/**
+ * Before anyone is signed in, for a request only a passkey can meet: the passkey leads (it also names the account),
+ * and the password comes second, saying that a passkey is still needed after it.
+ */
+function passkeyFirstPage(page: PageContext & { username?: string; usernameLocked: boolean; passkey: PasskeyOffer }): string {
+  return layout(
+    'Sign in with a passkey',
+    html`<h1>Sign in with your passkey</h1>
+${reason(page)}
+<p>Only a passkey can sign you in for this. Use the passkey on this device or your phone: it also tells us who you are, so there is nothing to type.</p>
+${errorBox(page.error)}
+${passkeyForm({ action: `/interaction/${page.uid}/passkey`, csrf: page.csrf, options: page.passkey.options, mode: 'authenticate', button: 'Sign in with a passkey', autofill: page.passkey.discoverable })}
+${passkeyScripts()}
+<h2>No passkey at hand?</h2>
+<p class="hint">You can start with your password, but you will be asked for a passkey after it.</p>
+${passwordForm(page, { button: 'Continue with your password', secondary: true })}
 ${lostAuthenticator()}
 ${cancelForm(page)}`,
   );

@@ -3,10 +3,7 @@ import type { RecoverySecretSummary } from '../../adapters/types.ts';
 import { html } from './html.ts';
 import { errorBox, layout } from './layout.ts';
 import type { PageContext } from './login-pages.ts';
-
-export function utcTime(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
-}
+import { moment, utcText } from './time.ts';
 
 /**
  * The recovery sign-in. The code field turns autofill off: `one-time-code` autofill would put a code from an
@@ -41,7 +38,7 @@ ${page.mode === 'code'
 </form>
 <form method="post" action="/interaction/${page.uid}/abort">
 <input type="hidden" name="_csrf" value="${page.csrf}">
-<button type="submit" class="secondary">Cancel</button>
+<button type="submit" class="cancel">Cancel</button>
 </form>`,
   );
 }
@@ -51,7 +48,7 @@ export function recoverySessionPage(view: { username: string; until: number; end
     'Recovery session',
     html`<h1>You are recovering ${view.username}</h1>
 <p class="why" role="status">${view.ended === 1 ? 'Your other session has' : view.ended > 1 ? `Your ${view.ended} other sessions have` : 'Any other session of your account has'} ended, and applications you were signed in to were told to sign you out.
-Until <strong>${utcTime(view.until)}</strong> you can set up new sign-in methods and remove the ones you lost.</p>
+Until <strong>${moment(view.until)}</strong> you can set up new sign-in methods and remove the ones you lost.</p>
 <p class="hint">A method you add now only counts as a password sign-in for a waiting period (shown on your account page), so that someone who stole a recovery code cannot use it to take over your account.
 ${view.codesLeft !== undefined ? html`You have ${view.codesLeft} recovery codes left.` : ''}</p>
 <form method="get" action="/account/totp"><button type="submit">Set up an authenticator app</button></form>
@@ -68,18 +65,24 @@ export function recoveryCodesPage(view: { csrf: string; summary?: RecoverySecret
 <p>If you lose your authenticator app or passkey, a recovery code and your password let you in to set up a new one. Each code works once.</p>
 ${errorBox(view.error)}
 ${view.summary
-  ? html`<p>You have <strong>${view.summary.remaining} of ${view.summary.total}</strong> codes left, made ${utcTime(view.summary.createdAt)}.</p>`
+  ? html`<p>You have <strong>${view.summary.remaining} of ${view.summary.total}</strong> codes left, made ${moment(view.summary.createdAt)}.</p>`
   : html`<p>You have no recovery codes yet.</p>`}
+${view.summary
+  ? html`<form method="get" action="/account"><button type="submit" autofocus>Back to your account</button></form>
 <form method="post" action="/account/recovery-codes">
 <input type="hidden" name="_csrf" value="${view.csrf}">
-<button type="submit">${view.summary ? `Make ${view.count} new codes (the old ones stop working)` : `Make ${view.count} recovery codes`}</button>
+<button type="submit" class="danger">Make ${view.count} new codes (the old ones stop working)</button>
+</form>`
+  : html`<form method="post" action="/account/recovery-codes">
+<input type="hidden" name="_csrf" value="${view.csrf}">
+<button type="submit">Make ${view.count} recovery codes</button>
 </form>
-<form method="get" action="/account"><button type="submit" class="secondary">Back to your account</button></form>`,
+<form method="get" action="/account"><button type="submit" class="secondary">Back to your account</button></form>`}`,
   );
 }
 
 export function recoveryCodesShownPage(view: { username: string; codes: string[]; createdAt: number }): string {
-  const text = `Recovery codes for ${view.username} (made ${utcTime(view.createdAt)}). Each works once.\n${view.codes.join('\n')}\n`;
+  const text = `Recovery codes for ${view.username} (made ${utcText(view.createdAt)}). Each works once.\n${view.codes.join('\n')}\n`;
   return layout(
     'Your recovery codes',
     html`<h1>Save your recovery codes</h1>

@@ -36,8 +36,11 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
     authenticator: VirtualAuthenticator;
   }
 
+  /** Not UTC: the pages render times in UTC, and /static/local-time.js shows them in the browser's zone. */
+  const TIME_ZONE = 'Europe/Paris';
+
   async function newSession(): Promise<Session> {
-    const context = await chromium.newContext();
+    const context = await chromium.newContext({ timezoneId: TIME_ZONE });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     return { context, page, authenticator: await addVirtualAuthenticator(page) };
@@ -100,6 +103,10 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
 
     const signIn = await authorize(session);
     await screenshot(page, '01-sign-in');
+    // Cancel does not look like the passkey button next to it: no border, no fill.
+    const look = (name: string) => page.getByRole('button', { name, exact: true }).evaluate((button) => getComputedStyle(button).borderTopWidth + ' ' + getComputedStyle(button).backgroundColor);
+    expect(await look('Cancel')).not.toBe(await look('Sign in with a passkey'));
+    expect(await look('Cancel')).toMatch(/^0px /);
     await page.getByLabel('Username').fill(account.username);
     await page.getByLabel('Password').fill(account.password);
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -117,6 +124,12 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
     await page.getByLabel('Name for this passkey').fill('Laptop');
     await page.getByRole('button', { name: 'Create passkey' }).click();
     await expect.poll(() => page.locator('[role=status]').textContent()).toMatch(/^Your passkey is ready\./);
+    // What the new passkey gives, and why the level has not moved yet; in words, with times in the browser's zone.
+    expect(await page.locator('[role=status]').textContent()).toMatch(/after that, signing in with it gives phishing-resistant sign-in with a passkey/);
+    expect(await page.locator('#level').textContent()).toBe('two-step verification');
+    expect(await page.locator('li', { hasText: 'Laptop' }).textContent()).toContain('not used to sign in yet');
+    expect(await page.locator('time[data-local]').first().textContent()).toMatch(new RegExp(`\\(${TIME_ZONE} time\\)$`));
+    expect(await page.locator('main').textContent()).not.toMatch(/\b(aal1|aal2|phr)\b/);
     await screenshot(page, '04-account-with-passkey');
     const [stored] = (await provider.stores.authenticators.listByAccount(account.id)).filter((record) => record.kind === 'passkey');
     expect(stored).toMatchObject({ label: 'Laptop', kind: 'passkey' });
@@ -128,6 +141,7 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
     const phr = await authorize(session, { acr_values: 'phr' });
     await expect.poll(() => page.locator('h1').textContent()).toBe('Confirm with your passkey');
     expect(await page.locator('form[action$="/otp"]').count()).toBe(0);
+    expect(await page.locator('.why').textContent()).toBe('Browser test app asks for phishing-resistant sign-in with a passkey.');
     await screenshot(page, '05-step-up-passkey');
     await page.getByRole('button', { name: 'Use passkey' }).click();
     const claims = (await phr.finish()).claims()!;
@@ -153,10 +167,18 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
     await screenshot(page, '06-manage');
     await page.getByRole('button', { name: 'Remove Laptop' }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Remove Laptop?');
+    // The safe choice is the primary button and has the focus; removing is marked as destructive.
+    expect(await page.getByRole('button', { name: 'Keep it' }).getAttribute('class')).toBeNull();
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Keep it');
+    expect(await page.getByRole('button', { name: 'Remove it' }).getAttribute('class')).toBe('danger');
     await screenshot(page, '07-confirm-removal');
     await page.getByLabel('I understand what I lose').check();
     await page.getByRole('button', { name: 'Remove it' }).click();
-    await expect.poll(() => page.locator('[role=status]').textContent()).toBe('The sign-in method was removed.');
+    await expect.poll(() => page.locator('[role=status]').textContent()).toMatch(/^The sign-in method was removed\./);
+    // The level shown is the one the policy computes: the removed passkey's sign-ins no longer count, so no phr.
+    expect(await page.locator('#level').getAttribute('data-acr')).toBe('aal1');
+    expect(await page.locator('#level').textContent()).toBe('password sign-in');
+    await screenshot(page, '09-account-after-removal');
     expect((await provider.stores.authenticators.listByAccount(account.id)).filter((record) => record.kind === 'passkey')).toEqual([]);
     const audit = await provider.stores.audit.list({ accountId: account.id, limit: 100 });
     expect(audit.map((event) => event.type)).toEqual(expect.arrayContaining(['authenticator.enroll', 'authenticator.remove']));
@@ -176,6 +198,25 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
     await session.context.close();
   });
 
+  it('leads with the passkey before anyone signs in when only a passkey can do (phr); starting with the password still ends at the passkey', async () => {
+    const { account, session: owner } = await passwordUserWithPasskey();
+    await owner.context.close();
+    // Another browser, whose authenticator holds no passkey: nothing answers the page by itself.
+    const session = await newSession();
+    const { page } = session;
+    await authorize(session, { acr_values: 'phr' });
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Sign in with your passkey');
+    expect(await page.locator('.why').textContent()).toBe('Browser test app asks for phishing-resistant sign-in with a passkey.');
+    expect(await page.getByRole('button', { name: 'Sign in with a passkey' }).getAttribute('class')).toBeNull();
+    expect(await page.getByRole('button', { name: 'Continue with your password' }).getAttribute('class')).toBe('secondary');
+    await screenshot(page, '10-sign-in-passkey-first');
+    await page.getByLabel('Username').fill(account.username);
+    await page.getByLabel('Password').fill(account.password);
+    await page.getByRole('button', { name: 'Continue with your password' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Confirm with your passkey');
+    await session.context.close();
+  });
+
   it('refuses when the authenticator cannot verify the user', async () => {
     const { session, page } = await passwordUserWithPasskey();
 
@@ -183,7 +224,8 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
     await authorize(session, { acr_values: 'phr' });
     await expect.poll(() => page.locator('h1').textContent()).toBe('Confirm with your passkey');
     await page.getByRole('button', { name: 'Use passkey' }).click();
-    await expect.poll(() => page.locator('[data-passkey-error]').textContent(), { timeout: 20_000 }).toMatch(/cancelled|could not|passkey/i);
+    // Trying again does not help a device that cannot check who is there: the message says what it needs.
+    await expect.poll(() => page.locator('[data-passkey-error]').textContent(), { timeout: 20_000 }).toMatch(/check it is you with a PIN, fingerprint or face/);
     await screenshot(page, '08-user-verification-refused');
     expect(page.url()).toContain('/interaction/');
     await session.context.close();

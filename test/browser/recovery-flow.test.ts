@@ -91,7 +91,8 @@ describe.skipIf(!chromiumAvailable)(`recovery in Chromium (${CHROMIUM_PATH})`, {
     await page.getByLabel('Name for this passkey').fill('New laptop');
     await page.getByRole('button', { name: 'Create passkey' }).click();
     await expect.poll(() => page.locator('[role=status]').first().textContent()).toMatch(/^Your passkey is ready\. Until its waiting period ends/);
-    await expect.poll(() => page.locator('.cool-off').textContent()).toMatch(/counts only as aal1/);
+    await expect.poll(() => page.locator('.cool-off').textContent()).toMatch(/counts only as much as the sign-in that added it \(password sign-in\)/);
+    expect(await page.locator('main').textContent()).not.toMatch(/\baal1\b/);
     await screenshot(page, 'recovery-05-passkey-in-cool-off');
 
     const early = await authorize(page, { acr_values: 'phr' });

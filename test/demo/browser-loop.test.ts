@@ -29,6 +29,9 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     await addVirtualAuthenticator(page);
+    // Nothing any page loads may be missing (the icon was).
+    const missing: string[] = [];
+    page.on('response', (response) => void (response.status() === 404 && missing.push(response.url())));
 
     // Sign in at the RP: the provider asks for the password.
     await page.goto(`${stack.rpUrl}/`);
@@ -76,6 +79,9 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
     const before = Number(await page.locator('#before-after [data-claim=auth_time] [data-before] [data-value]').getAttribute('data-value'));
     const after = Number(await page.locator('#token-now [data-claim=auth_time]').getAttribute('data-value'));
     expect(after).toBeGreaterThan(before);
+    // The result's table heads every column.
+    expect(await page.locator('#before-after thead th').allTextContents()).toEqual(['claim', 'token before', 'token after']);
+    expect(missing).toEqual([]);
     await context.close();
   });
 });

@@ -56,7 +56,9 @@ describe('the step-up loop, RP → API → provider → API', () => {
     const otp = await browser.submit(home, '/transfer', { to: 'bob', amount: '25.00' });
     expect(expectPage(otp).url.startsWith(`${stack.issuer}/interaction/`)).toBe(true);
     expect(formOf(otp)).toBe('otp');
-    expect(text(otp, '.why')).toMatch(/asks for two-step verification \(aal2\), proven within the last 5 minutes/);
+    expect(text(otp, '.why')).toMatch(/asks for two-step verification, proven within the last 5 minutes\.$/);
+    // The level in words: its acr code is for the tokens and the audit, not for people.
+    expect(text(otp, 'main')).not.toMatch(/\baal2\b/);
 
     const code = new TOTP({ secret: DEMO.totpSecret, algorithm: 'SHA1', digits: 6, period: 30 }).generate();
     const result = await browser.submit(otp, '/otp', { code });

@@ -567,6 +567,8 @@ describe.each(DEPLOYMENTS)('$name', ({ secure, start, forwarded }) => {
         '/static/webauthn.js': 'text/javascript; charset=utf-8',
         '/static/simplewebauthn-browser.js': 'text/javascript; charset=utf-8',
         '/static/print.js': 'text/javascript; charset=utf-8',
+        '/static/local-time.js': 'text/javascript; charset=utf-8',
+        '/static/favicon.svg': 'image/svg+xml',
       });
     });
   });

@@ -141,7 +141,8 @@ describe('the recovery sign-in', () => {
     const secret = enrol.document.querySelector('code.secret')!.text.replace(/\s/g, '');
     const added = page(await device.submit(enrol, '/account/totp', { code: newCode(secret), label: 'New phone' }));
     expect(added.html).toContain('Your authenticator app is set up. Until its waiting period ends');
-    expect(added.document.querySelector('.cool-off')?.text).toContain('counts only as aal1');
+    expect(added.document.querySelector('.cool-off')?.text).toContain('counts only as much as the sign-in that added it (password sign-in)');
+    expect(added.document.querySelector('.cool-off')?.getAttribute('data-cap')).toBe('aal1');
     const [stored] = await provider.stores.authenticators.listByAccount(account.id);
     expect(stored!.coolOff).toEqual({ origin: 'recovery', cap: 'aal1', until: provider.clock.now() + provider.config.policy.recovery.coolOff });
 

@@ -59,7 +59,8 @@ describe('a passkey enrolled with the password alone', () => {
     const ownerBrowser = new Browser(CALLBACK);
     await rp.signIn(ownerBrowser, account);
     const manage = expectPage(await ownerBrowser.request(`${provider.issuer}/account/manage`));
-    expect(manage.document.querySelector('.cool-off')?.text).toMatch(/counts only as aal1/);
+    expect(manage.document.querySelector('.cool-off')?.text).toMatch(/counts only as much as the sign-in that added it/);
+    expect(manage.document.querySelector('.cool-off')?.getAttribute('data-cap')).toBe('aal1');
     const removed = expectPage(await ownerBrowser.submit(manage, `/account/authenticators/${id}/remove`, {}));
     expect(removed.html).toContain('The sign-in method was removed.');
     expect(await provider.stores.authenticators.get(id)).toBeUndefined();
