@@ -316,7 +316,7 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(await stores.recoverySecrets.consume('code', 'h3', T0)).toBe('acc-1');
         expect(await stores.recoverySecrets.consume('link', 'l1', T0)).toBe('acc-1');
         expect(await stores.recoverySecrets.consume('code', 'h9', T0)).toBe('acc-2');
-        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0)).toEqual({ setId: 'set-2', createdAt: T0, total: 3, remaining: 2 });
+        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0)).toEqual({ setId: 'set-2', createdAt: T0, total: 3, remaining: 2, lastUsedAt: T0 });
       });
 
       it('refuses a link at its expiry and after', async () => {
@@ -330,7 +330,9 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(await stores.recoverySecrets.summary('acc-1', 'code', T0)).toBeUndefined();
         await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1', 'h2', 'h3']));
         await stores.recoverySecrets.consume('code', 'h2', T0 + 1);
-        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0 + 2)).toEqual({ setId: 'set-1', createdAt: T0, total: 3, remaining: 2 });
+        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0 + 2)).toEqual({ setId: 'set-1', createdAt: T0, total: 3, remaining: 2, lastUsedAt: T0 + 1 });
+        await stores.recoverySecrets.consume('code', 'h3', T0 + 5);
+        expect(await stores.recoverySecrets.summary('acc-1', 'code', T0 + 6)).toMatchObject({ remaining: 1, lastUsedAt: T0 + 5 });
         expect(await stores.recoverySecrets.summary('acc-1', 'link', T0)).toBeUndefined();
         expect(await stores.recoverySecrets.summary('acc-2', 'code', T0)).toBeUndefined();
 
