@@ -1,4 +1,5 @@
 // The operator CLI: each command against an in-memory store, plus one run of the real executable.
+import { cleanEnv } from '../support/clean-env.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -320,7 +321,7 @@ describe('audit query, export and verify', () => {
     await rejectsWith(verifyAudit(onFile, config, {}, out), 'conflict', /^audit chain broken at seq 1: hash mismatch/);
     await onFile.close();
 
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: dir, STEPUP_SCRYPT_N: '1024' };
+    const env: NodeJS.ProcessEnv = { ...cleanEnv(), NODE_ENV: 'test', DATA_DIR: dir, STEPUP_SCRYPT_N: '1024' };
     for (const name of Object.keys(env)) if (name.startsWith('STEPUP_') && name !== 'STEPUP_SCRYPT_N') delete env[name];
     delete env.MONGODB_URI;
     const verify = spawnSync(process.execPath, ['bin/stepup.mjs', 'audit', 'verify'], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
@@ -331,7 +332,7 @@ describe('audit query, export and verify', () => {
 
 describe('the stepup executable', () => {
   it('adds a user from a password on standard input, then lists it', () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: join(root, 'e2e'), STEPUP_SCRYPT_N: '1024' };
+    const env: NodeJS.ProcessEnv = { ...cleanEnv(), NODE_ENV: 'test', DATA_DIR: join(root, 'e2e'), STEPUP_SCRYPT_N: '1024' };
     for (const name of Object.keys(env)) if (name.startsWith('STEPUP_') && name !== 'STEPUP_SCRYPT_N') delete env[name];
     const options = { cwd: repo, env, encoding: 'utf8', timeout: 60_000 } as const;
 

@@ -1,5 +1,6 @@
 // Operator lifecycle commands against in-memory stores: each change, its audit event, its refusals, the revocation it
 // causes (with a real back-channel logout to a relying party), and one run of the real executable.
+import { cleanEnv } from '../support/clean-env.ts';
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -671,7 +672,7 @@ describe('back-channel logout from the CLI', () => {
 
 describe('the stepup executable', () => {
   it('refuses a lifecycle command without --reason, then runs it with one', () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'test', DATA_DIR: join(root, 'e2e'), STEPUP_SCRYPT_N: '1024' };
+    const env: NodeJS.ProcessEnv = { ...cleanEnv(), NODE_ENV: 'test', DATA_DIR: join(root, 'e2e'), STEPUP_SCRYPT_N: '1024' };
     for (const name of Object.keys(env)) if (name.startsWith('STEPUP_') && name !== 'STEPUP_SCRYPT_N') delete env[name];
     delete env.MONGODB_URI;
     const options = { cwd: repo, env, encoding: 'utf8', timeout: 60_000 } as const;

@@ -1,4 +1,5 @@
 // `npm run demo` as documented: it starts the provider, the RP and the API, says when they are ready, and Ctrl-C stops all three.
+import { cleanEnv } from '../support/clean-env.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,7 +72,7 @@ async function answers(url: string): Promise<boolean> {
 describe('npm run demo', () => {
   it('starts all three on loopback, and Ctrl-C (SIGINT to the foreground group) stops all three', async () => {
     const ports = await demoPorts();
-    const child = spawn('npm', ['run', 'demo'], { cwd: REPOSITORY, env: { ...process.env, ...demoEnv(ports) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('npm', ['run', 'demo'], { cwd: REPOSITORY, env: { ...cleanEnv(), ...demoEnv(ports) }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     groups.add(child.pid!);
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));

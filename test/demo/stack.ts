@@ -1,4 +1,5 @@
 // Starts the provider, the demo API and the demo RP as three real processes on free loopback ports, and stops them.
+import { cleanEnv } from '../support/clean-env.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -32,7 +33,7 @@ export async function freePort(): Promise<number> {
 function runCli(dataDir: string, issuer: string, args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
     cwd: REPOSITORY,
-    env: { ...process.env, DATA_DIR: dataDir, ISSUER: issuer, STEPUP_SCRYPT_N: '1024', LOG_LEVEL: 'silent' },
+    env: { ...cleanEnv(), DATA_DIR: dataDir, ISSUER: issuer, STEPUP_SCRYPT_N: '1024', LOG_LEVEL: 'silent' },
     encoding: 'utf8',
     timeout: 60_000,
   });

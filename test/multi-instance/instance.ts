@@ -1,4 +1,5 @@
 // Starts a provider process as `npm start` runs it (tsx server/main.ts) on a loopback port, and always stops it.
+import { cleanEnv } from '../support/clean-env.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -42,13 +43,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** The environment of the test run without any provider setting, so only what a test passes reaches the instances. */
-export function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^(STEPUP_|MONGODB_)/.test(name) || ['NODE_ENV', 'PORT', 'HOST', 'ISSUER', 'DATA_DIR', 'LOG_LEVEL'].includes(name)) delete env[name];
-  }
-  return env;
-}
+export { cleanEnv };
 
 export async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
   const port = await freePort();
