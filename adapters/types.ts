@@ -1,5 +1,6 @@
 // Store interfaces: one implementation per storage engine (embedded SQLite, MongoDB).
 import type { Adapter } from 'oidc-provider';
+import { CodedError } from '../errors/coded-error.ts';
 import type { AuthEvent } from '../policy/types.ts';
 
 export interface AccountRecord {
@@ -277,11 +278,4 @@ export interface Stores {
 
 export type StoreErrorCode = 'conflict' | 'not_found' | 'unavailable';
 
-export class StoreError extends Error {
-  readonly code: StoreErrorCode;
-  constructor(code: StoreErrorCode, message: string) {
-    super(message);
-    this.name = 'StoreError';
-    this.code = code;
-  }
-}
+export class StoreError extends CodedError<StoreErrorCode> {}

@@ -1,4 +1,6 @@
 // Errors of the authenticators; each code maps to a login-page message or an OAuth / OIDC error at the edge.
+import { CodedError } from '../errors/coded-error.ts';
+
 export type AuthErrorCode =
   | 'invalid_credentials'
   | 'throttled'
@@ -9,16 +11,13 @@ export type AuthErrorCode =
   | 'disabled'
   | 'invalid_input';
 
-export class AuthError extends Error {
-  readonly code: AuthErrorCode;
+export class AuthError extends CodedError<AuthErrorCode> {
   /** Seconds to wait before the next guess; set for 'throttled'. */
   readonly retryAfter?: number;
   /** For 'throttled' and 'locked': whose limit was reached, the account's or the client address's. */
   readonly limit?: 'account' | 'address';
   constructor(code: AuthErrorCode, message: string, retryAfter?: number, limit?: 'account' | 'address') {
-    super(message);
-    this.name = 'AuthError';
-    this.code = code;
+    super(code, message);
     if (retryAfter !== undefined) this.retryAfter = retryAfter;
     if (limit !== undefined) this.limit = limit;
   }
@@ -27,11 +26,4 @@ export class AuthError extends Error {
 /** A stored secret cannot be opened: a server-side key or data problem, never the user's fault. */
 export type SecretBoxErrorCode = 'invalid_key' | 'unknown_key' | 'undecryptable';
 
-export class SecretBoxError extends Error {
-  readonly code: SecretBoxErrorCode;
-  constructor(code: SecretBoxErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SecretBoxError';
-    this.code = code;
-  }
-}
+export class SecretBoxError extends CodedError<SecretBoxErrorCode> {}

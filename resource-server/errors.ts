@@ -1,4 +1,5 @@
 // Coded errors of the resource-server guard: each code has one HTTP status and one RFC 6750 / RFC 9470 error.
+import { CodedError } from './coded-error.ts';
 
 /** Why a request was refused. A closed union: callers switch on it, never on messages. */
 export type GuardErrorCode =
@@ -53,24 +54,19 @@ export const ERROR_TABLE: Readonly<Record<GuardErrorCode, { status: 400 | 401 | 
 };
 
 /** A request the guard refuses; `message` is safe to send to the client as error_description. */
-export class GuardError extends Error {
-  readonly code: GuardErrorCode;
+export class GuardError extends CodedError<GuardErrorCode> {
   readonly status: 400 | 401 | 403 | 503;
   readonly error: BearerError | undefined;
   constructor(code: GuardErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'GuardError';
-    this.code = code;
+    super(code, message, options);
     this.status = ERROR_TABLE[code].status;
     this.error = ERROR_TABLE[code].error;
   }
 }
 
 /** A mistake in the guard's own configuration or a route's requirement: a bug to fix, never the client's fault. */
-export class GuardConfigError extends Error {
-  readonly code = 'invalid_configuration';
+export class GuardConfigError extends CodedError<'invalid_configuration'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'GuardConfigError';
+    super('invalid_configuration', message);
   }
 }
