@@ -1,5 +1,5 @@
-// Key material: signing JWKS, cookie keys and the TOTP encryption keyring; generated and kept on disk in development only.
-import { randomBytes } from 'node:crypto';
+// Key material: signing JWKS, cookie keys with the account-cookie sealing keyring derived from them, and the TOTP encryption keyring; generated and kept on disk in development only.
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -109,4 +109,21 @@ export function totpKeyring(material: Pick<KeyMaterial, 'totpKeys'>): { currentK
     currentKid: material.totpKeys[0]!.kid,
     keys: Object.fromEntries(material.totpKeys.map(({ kid, key }) => [kid, key])),
   };
+}
+
+/** The purpose bound into every cookie-sealing key (HKDF info): a key derived for one purpose opens nothing sealed for another. */
+const COOKIE_SEAL_INFO = 'stepup account cookie seal v1';
+
+/**
+ * The keyring that seals the account pages' short-lived cookies, in the secret box's shape: one key per cookie key,
+ * derived with HKDF-SHA-256, so it shares nothing with the TOTP keyring. Each kid is derived too (another info), so it
+ * names the same key when a newer cookie key is put first: the first key seals, all open.
+ */
+export function cookieSealKeyring(material: Pick<KeyMaterial, 'cookieKeys'>): { currentKid: string; keys: Record<string, Uint8Array> } {
+  const derive = (cookieKey: string, info: string, bytes: number) => new Uint8Array(hkdfSync('sha256', cookieKey, new Uint8Array(0), info, bytes));
+  const derived = material.cookieKeys.map((cookieKey) => ({
+    kid: `cookie-${Buffer.from(derive(cookieKey, `${COOKIE_SEAL_INFO} kid`, 9)).toString('base64url')}`,
+    key: derive(cookieKey, COOKIE_SEAL_INFO, 32),
+  }));
+  return { currentKid: derived[0]!.kid, keys: Object.fromEntries(derived.map(({ kid, key }) => [kid, key])) };
 }

@@ -141,7 +141,7 @@ export const SETTINGS = [
     group: 'keys',
     schema: z.string().min(1),
     unset: 'generated in development',
-    description: 'comma-separated cookie keys of at least 32 characters, newest first: the first signs, all verify',
+    description: 'comma-separated cookie keys of at least 32 characters, newest first: the first signs, all verify; the account pages\' enrolment cookies are encrypted under keys derived from them (HKDF), never under the TOTP keys',
   }),
   setting({
     env: 'STEPUP_TOTP_KEYS',

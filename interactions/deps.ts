@@ -12,7 +12,10 @@ export interface InteractionDeps {
   config: AppConfig;
   stores: Stores;
   assess: Assessor;
+  /** The TOTP keyring: TOTP secrets and recovery-secret hashes at rest. */
   keyring: SecretKeyring;
+  /** Seals the account pages' short-lived cookies; derived from the cookie keys, apart from the TOTP keyring. */
+  cookieKeyring: SecretKeyring;
   /** Epoch seconds. */
   now: () => number;
   /** Times factor verifications, when metrics are on. */

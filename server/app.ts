@@ -2,7 +2,7 @@
 import type Provider from 'oidc-provider';
 import type { Stores } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
-import { totpKeyring } from '../config/keys.ts';
+import { cookieSealKeyring, totpKeyring } from '../config/keys.ts';
 import { interactionMiddleware } from '../interactions/index.ts';
 import { pageErrors } from '../interactions/error-handler.ts';
 import { createAssessor } from './assessment.ts';
@@ -56,7 +56,7 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
     }
     await next();
   });
-  const deps = { provider, config, stores, assess, keyring: totpKeyring(config.keys), now, metrics, logger };
+  const deps = { provider, config, stores, assess, keyring: totpKeyring(config.keys), cookieKeyring: cookieSealKeyring(config.keys), now, metrics, logger };
   for (const middleware of interactionMiddleware(deps)) provider.use(middleware);
   return provider;
 }

@@ -105,13 +105,13 @@ export function createAccountContext(deps: InteractionDeps) {
   /** A short-lived value kept encrypted in a cookie, bound to the signed-in account. */
   async function seal(ctx: Context, name: string, path: string, user: SignedIn, value: string, ttl: number): Promise<void> {
     const payload = JSON.stringify({ accountId: user.accountId, value, exp: deps.now() + ttl });
-    ctx.cookies.set(name, await encryptSecret(payload, deps.keyring), { signed: true, httpOnly: true, sameSite: 'strict', secure, path, maxAge: ttl * 1000 });
+    ctx.cookies.set(name, await encryptSecret(payload, deps.cookieKeyring), { signed: true, httpOnly: true, sameSite: 'strict', secure, path, maxAge: ttl * 1000 });
   }
 
   async function unseal(ctx: Context, name: string, user: SignedIn): Promise<string | undefined> {
     const sealed = ctx.cookies.get(name, { signed: true });
     if (!sealed) return undefined;
-    const opened = JSON.parse(await decryptSecret(sealed, deps.keyring).catch(() => 'null')) as { accountId: string; value: string; exp: number } | null;
+    const opened = JSON.parse(await decryptSecret(sealed, deps.cookieKeyring).catch(() => 'null')) as { accountId: string; value: string; exp: number } | null;
     return opened && opened.accountId === user.accountId && opened.exp > deps.now() ? opened.value : undefined;
   }
 

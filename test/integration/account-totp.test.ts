@@ -1,6 +1,8 @@
 // TOTP enrolment from the account page, behind a fresh step-up to the account's highest level.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTP } from 'otpauth';
+import { decryptSecret } from '../../authenticators/secret-box.ts';
+import { cookieSealKeyring, totpKeyring } from '../../config/keys.ts';
 import { Browser, expectCallback, expectPage, formOf } from './harness/browser.ts';
 import { createAccount } from './harness/accounts.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';
@@ -57,6 +59,24 @@ describe('the account page', () => {
 
     const audit = await provider.stores.audit.list({ accountId: account.id, type: 'authenticator.enroll', limit: 10 });
     expect(audit.map((event) => event.outcome)).toEqual(['success', 'failure']);
+  });
+
+  it('seals the candidate secret in its cookie with the cookie-sealing keyring, which opens no TOTP secret at rest', async () => {
+    const account = await createAccount(provider, { totp: true });
+    const browser = new Browser(CALLBACK);
+    await rp.signIn(browser, account);
+    const otp = await browser.request(`${provider.issuer}/account/totp`);
+    expect(formOf(otp)).toBe('otp');
+    const enrol = expectPage(await browser.submit(otp, '/otp', { code: account.code() }));
+    const secret = enrol.document.querySelector('code.secret')!.text.replace(/\s/g, '');
+
+    const sealed = browser.cookie('stepup.totp')!;
+    expect(JSON.parse(await decryptSecret(sealed, cookieSealKeyring(provider.config.keys)))).toMatchObject({ accountId: account.id, value: secret });
+    await expect(decryptSecret(sealed, totpKeyring(provider.config.keys))).rejects.toMatchObject({ name: 'SecretBoxError' });
+
+    const [atRest] = await provider.stores.authenticators.listByAccount(account.id);
+    await expect(decryptSecret(atRest!.data.secret as string, totpKeyring(provider.config.keys))).resolves.toMatch(/^[A-Z2-7]+=*$/);
+    await expect(decryptSecret(atRest!.data.secret as string, cookieSealKeyring(provider.config.keys))).rejects.toMatchObject({ name: 'SecretBoxError' });
   });
 
   it('requires a fresh step-up to the highest reachable level (aal2) before adding another factor', async () => {
