@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { MetadataStatement } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from './ladder.ts';
+import { secureCookies } from './cookies.ts';
 import { ConfigError } from './errors.ts';
 import { developmentKeys, parseCookieKeys, parseJwks, parseTotpKeys, type KeyMaterial } from './keys.ts';
 import { policySchema, type StepUpPolicy } from './policy-schema.ts';
@@ -184,7 +185,7 @@ async function loadKeys(vars: EnvVars, production: boolean, dataDir: string): Pr
  * must be trusted (otherwise the Secure cookies cannot be sent and every sign-in fails). Default: 1 hop then, else 0.
  */
 function proxyHops(configured: number | undefined, issuer: string): number {
-  const https = issuer.startsWith('https://');
+  const https = secureCookies({ issuer });
   if (configured === 0 && https) {
     throw new ConfigError('STEPUP_PROXY_HOPS=0 with an https:// ISSUER: this server speaks plain HTTP, so it must trust the TLS-terminating proxy in front of it (at least 1)');
   }
@@ -221,7 +222,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
 
   if (production) {
     if (demo) throw new ConfigError('STEPUP_DEMO=1 is not allowed in production: demo accounts have published passwords');
-    if (!issuer.startsWith('https://')) {
+    if (!secureCookies({ issuer })) {
       throw new ConfigError(`ISSUER must be an https:// URL in production (got ${issuer}); cookies would otherwise be sent without Secure`);
     }
   }

@@ -1,6 +1,7 @@
 // CSRF protection for every form: a per-browser secret in a signed cookie, a token in each form.
 import Tokens from 'csrf';
 import type { Context, Next } from 'koa';
+import type { CookieOptions } from '../config/cookies.ts';
 
 const tokens = new Tokens();
 const COOKIE = 'stepup.csrf';
@@ -9,12 +10,13 @@ export interface CsrfState {
   csrf: string;
 }
 
-export function csrfProtection(secure: boolean) {
+/** `cookie`: the attributes of the secret's cookie (config/cookies.ts). */
+export function csrfProtection(cookie: CookieOptions) {
   return async function csrf(ctx: Context, next: Next) {
     let secret = ctx.cookies.get(COOKIE, { signed: true });
     if (!secret) {
       secret = tokens.secretSync();
-      ctx.cookies.set(COOKIE, secret, { signed: true, httpOnly: true, sameSite: 'lax', secure, path: '/' });
+      ctx.cookies.set(COOKIE, secret, cookie);
     }
     if (ctx.method === 'POST') {
       const token = (ctx.request.body as Record<string, unknown> | undefined)?._csrf;

@@ -2,6 +2,7 @@
 import type Provider from 'oidc-provider';
 import type { Stores } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
+import { secureCookies } from '../config/cookies.ts';
 import { cookieSealKeyring, totpKeyring } from '../config/keys.ts';
 import { interactionMiddleware } from '../interactions/index.ts';
 import { pageErrors } from '../interactions/error-handler.ts';
@@ -37,7 +38,7 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
   provider.on('server_error', (ctx, error) => logger.error({ err: error, path: ctx.path }, 'provider server error'));
   provider.use(requestLog(logger, { trustRequestId: config.proxyHops > 0 }));
   provider.use(securityHeaders);
-  if (config.issuer.startsWith('https://')) provider.use(httpsOnly(logger));
+  if (secureCookies(config)) provider.use(httpsOnly(logger));
   provider.use(pageErrors(logger));
   provider.use(redirectLimit);
   provider.use(oauthStepUpParams);

@@ -1,6 +1,7 @@
 // Builds the oidc-provider instance: interaction policy with the step-up Check, token claims, discovery.
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AppConfig } from '../config/index.ts';
+import { cookieOptions } from '../config/cookies.ts';
 import type { Stores } from '../adapters/types.ts';
 import { eventLifetime } from '../policy/ladder.ts';
 import { createAssessor, type Assessor } from './assessment.ts';
@@ -46,8 +47,7 @@ export interface ProviderDeps {
 export function buildProvider({ config, stores, now = systemClock, assess = createAssessor(stores, config.policy) }: ProviderDeps): Provider {
   const { policy, ttl } = config;
   const check = stepUpCheck({ assess, stores, eventTtl: eventLifetime(policy.ladder), now });
-  const secure = config.issuer.startsWith('https://');
-  const cookie = { httpOnly: true, sameSite: 'lax' as const, secure, signed: true };
+  const cookie = cookieOptions(config);
 
   const configuration: Configuration = {
     adapter: stores.OidcAdapter,

@@ -1,6 +1,7 @@
 // What every account page shares: who is signed in, stepping up through the provider, fresh-enough checks, sealed cookies.
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
+import { cookieOptions } from '../../config/cookies.ts';
 import { decryptSecret, encryptSecret } from '../../authenticators/index.ts';
 import type { AuditEvent, AuthenticatorRecord, CoolOff } from '../../adapters/types.ts';
 import { enrolmentStanding, type EnrolmentStanding } from '../../policy/cool-off.ts';
@@ -21,7 +22,6 @@ export interface SignedIn {
 
 export function createAccountContext(deps: InteractionDeps) {
   const { provider, stores, config } = deps;
-  const secure = config.issuer.startsWith('https://');
 
   async function signedIn(ctx: Context): Promise<SignedIn | undefined> {
     const session = await provider.Session.get(ctx as never);
@@ -33,7 +33,7 @@ export function createAccountContext(deps: InteractionDeps) {
   /** Sends the browser through the authorization endpoint, asking for what the policy requires (or for a recovery sign-in). */
   function startStepUp(ctx: Context, returnTo: string, request: { acr?: string; maxAge?: number; recovery?: 'code' | 'link' } = {}): void {
     const state = randomBytes(16).toString('base64url');
-    ctx.cookies.set(STEP_UP_COOKIE, JSON.stringify({ state, returnTo }), { signed: true, httpOnly: true, sameSite: 'lax', secure, path: '/account', maxAge: 600_000 });
+    ctx.cookies.set(STEP_UP_COOKIE, JSON.stringify({ state, returnTo }), cookieOptions(config, { path: '/account', maxAge: 600_000 }));
     const url = new URL(`${config.issuer}/auth`);
     url.search = new URLSearchParams({
       client_id: ACCOUNT_CLIENT_ID,
@@ -105,7 +105,7 @@ export function createAccountContext(deps: InteractionDeps) {
   /** A short-lived value kept encrypted in a cookie, bound to the signed-in account. */
   async function seal(ctx: Context, name: string, path: string, user: SignedIn, value: string, ttl: number): Promise<void> {
     const payload = JSON.stringify({ accountId: user.accountId, value, exp: deps.now() + ttl });
-    ctx.cookies.set(name, await encryptSecret(payload, deps.cookieKeyring), { signed: true, httpOnly: true, sameSite: 'strict', secure, path, maxAge: ttl * 1000 });
+    ctx.cookies.set(name, await encryptSecret(payload, deps.cookieKeyring), cookieOptions(config, { sameSite: 'strict', path, maxAge: ttl * 1000 }));
   }
 
   async function unseal(ctx: Context, name: string, user: SignedIn): Promise<string | undefined> {

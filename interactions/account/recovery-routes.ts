@@ -1,5 +1,6 @@
 // Recovery from the account side: starting a recovery sign-in, the recovery session page, and making recovery codes.
 import Router from '@koa/router';
+import { cookieOptions } from '../../config/cookies.ts';
 import { issueRecoveryCodes, normalizeLinkToken } from '../../authenticators/index.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { RECOVERY_LINK_COOKIE } from '../recovery-sign-in.ts';
@@ -13,13 +14,12 @@ const LINK_COOKIE_TTL = 600;
 
 export function recoveryRoutes(deps: InteractionDeps, account: AccountContext, router: Router): void {
   const { stores, config } = deps;
-  const secure = config.issuer.startsWith('https://');
 
   // "Lost your authenticator?" and the operator's link (?link=…) both start a recovery sign-in of the account pages.
   router.get('/account/recover', (ctx) => {
     const token = normalizeLinkToken(ctx.query.link);
     if (ctx.query.link !== undefined && !token) return ctx.throw(400, 'This recovery link is not valid. Ask your administrator for a new one.');
-    if (token) ctx.cookies.set(RECOVERY_LINK_COOKIE, token, { signed: true, httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: LINK_COOKIE_TTL * 1000 });
+    if (token) ctx.cookies.set(RECOVERY_LINK_COOKIE, token, cookieOptions(config, { path: '/', maxAge: LINK_COOKIE_TTL * 1000 }));
     account.startStepUp(ctx, '/account/recovery', { recovery: token ? 'link' : 'code' });
   });
 
