@@ -17,6 +17,8 @@ export interface Started {
 
 export interface StartOptions {
   env: Record<string, string>;
+  /** The environment `env` is added to; default this process's (tests pass one without the provider's settings). */
+  base?: NodeJS.ProcessEnv;
   /** Each output line, for logs; default: written to this process's stdout with a `[name]` prefix. */
   onLine?: (line: string) => void;
   /** Own process group, so that a stop reaches the whole tree (tests); default false (Ctrl-C reaches it too). */
@@ -27,7 +29,7 @@ export interface StartOptions {
 export function startProcess(name: string, file: string, options: StartOptions): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: REPOSITORY,
-    env: { ...process.env, ...options.env },
+    env: { ...(options.base ?? process.env), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });

@@ -98,7 +98,7 @@ describe('npm run demo', () => {
   it('stops its three processes when only the launcher is told to stop (SIGTERM)', async () => {
     const ports = await demoPorts();
     const lines: string[] = [];
-    const launcher = startProcess('demo', 'demo/main.ts', { env: demoEnv(ports), detached: true, onLine: (line) => void lines.push(line) });
+    const launcher = startProcess('demo', 'demo/main.ts', { base: cleanEnv(), env: demoEnv(ports), detached: true, onLine: (line) => void lines.push(line) });
     groups.add(launcher.child.pid!);
     const deadline = Date.now() + 90_000;
     while (!lines.includes('demo ready') && Date.now() < deadline && launcher.child.exitCode === null) await sleep(250);

@@ -92,6 +92,7 @@ export async function startStack({ transfer = {}, host = '127.0.0.1', coolOffSec
     const collect = (name: string) => (line: string) => void logs[name]!.push(line);
     started.push(
       startProcess('provider', 'server/main.ts', {
+        base: cleanEnv(),
         detached: true,
         onLine: collect('provider'),
         env: {
@@ -105,8 +106,8 @@ export async function startStack({ transfer = {}, host = '127.0.0.1', coolOffSec
           STEPUP_RESOURCE_SERVERS: JSON.stringify([{ indicator: apiUrl, scope: 'api:read api:write payments', accessTokenTTL: 600 }]),
         },
       }),
-      startProcess('api', 'demo/api/main.ts', { detached: true, onLine: collect('api'), env: shared }),
-      startProcess('rp', 'demo/rp/main.ts', { detached: true, onLine: collect('rp'), env: shared }),
+      startProcess('api', 'demo/api/main.ts', { base: cleanEnv(), detached: true, onLine: collect('api'), env: shared }),
+      startProcess('rp', 'demo/rp/main.ts', { base: cleanEnv(), detached: true, onLine: collect('rp'), env: shared }),
     );
     await Promise.all([
       waitUntilAnswering(`${issuer}/.well-known/openid-configuration`, started[0]!, READY_TIMEOUT_MS),
