@@ -604,8 +604,8 @@ describe.each(DEPLOYMENTS)('$name', ({ secure, start, forwarded }) => {
 });
 
 describe('how cookies become Secure', () => {
-  // The product marks every cookie Secure exactly when the issuer is https (server/provider.ts, interactions/index.ts,
-  // interactions/account/context.ts: `config.issuer.startsWith('https://')`), and production requires an https issuer
+  // The product marks every cookie Secure exactly when the issuer is https (one decision, `secureCookies` in
+  // config/cookies.ts, which every cookie setter uses through `cookieOptions`), and production requires an https issuer
   // (config/index.ts). The `cookies` package refuses to set a Secure cookie unless koa sees the request as https, which
   // behind a TLS-terminating proxy it does only when `provider.proxy` is on (then X-Forwarded-Proto is trusted):
   // server/provider.ts turns it on when STEPUP_PROXY_HOPS > 0, which defaults to 1 with an https issuer (0 is refused).
