@@ -2,6 +2,7 @@
 import type { Adapter } from 'oidc-provider';
 import { CodedError } from '../errors/coded-error.ts';
 import type { AuthEvent } from '../policy/types.ts';
+import type { AuditEvent, AuditOutcome, StoredAuditEvent } from './audit-event.ts';
 
 export interface AccountRecord {
   id: string;
@@ -186,50 +187,34 @@ export interface AttemptStore {
   reset(key: string): Promise<void>;
 }
 
-/** How a met requirement was met: see server/audit.ts. */
-export type Satisfaction = 'previously_satisfied' | 'authenticated' | 'stepped_up';
+export type {
+  AuditEvent,
+  AuditEventType,
+  AuditOutcome,
+  ClearedAttempts,
+  CutOff,
+  GuessLimit,
+  Refusal,
+  Satisfaction,
+  StoredAuditEvent,
+} from './audit-event.ts';
 
-export interface AuditEvent {
-  /** Epoch milliseconds. */
-  at: number;
-  type: string;
-  outcome: 'success' | 'failure' | 'info';
-  accountId?: string;
-  clientId?: string;
-  sessionUid?: string;
-  requestedAcr?: string[];
-  requestedMaxAge?: number;
-  achievedAcr?: string;
-  amr?: string[];
-  factor?: string;
-  reason?: string;
-  /** Policy decisions that were met: from earlier factors only, from factors all proven now, or by a step-up. */
-  satisfaction?: Satisfaction;
-  /** Policy decisions: the factors proven in this sign-in (met) or still required fresh (step-up). */
-  factors?: string[];
-  /** Operator commands: who ran it, and who approved it where a second operator is required. */
-  operator?: string;
-  approvedBy?: string;
-  /** The authenticator a change concerns. */
-  authenticatorId?: string;
-  /** Enrolments below the new factor's level: until when it counts only up to `coolOffCap`. */
-  coolOffUntil?: number;
-  coolOffCap?: string;
-  /** Credential changes: what was cut off (sessions ended, grants and tokens revoked, relying parties told). */
-  revoked?: RevokedForAccount & { notified: number };
-}
-
-/** An audit event as stored: its place in the store's chain and hash = SHA-256(previous hash || canonical JSON of event + seq). */
+/**
+ * An audit event as stored: its place in the store's chain and its hash over the previous one, computed by the
+ * canonical form `v` names (adapters/audit-chain.ts): 2 is RFC 8785; absent, the sorted-keys JSON of earlier releases.
+ */
 export interface ChainedAuditEvent {
   seq: number;
+  /** The chain's hash version: CHAIN_VERSION for events appended now, absent for those hashed the original way. */
+  v?: number;
   hash: string;
-  event: AuditEvent;
+  event: StoredAuditEvent;
 }
 
 export interface AuditQuery {
   accountId?: string;
   clientId?: string;
-  outcome?: AuditEvent['outcome'];
+  outcome?: AuditOutcome;
   type?: string;
   /** Epoch milliseconds, inclusive. */
   from?: number;
@@ -245,7 +230,7 @@ export interface AuditStore {
   /** Chains the event to the last stored one, atomically with respect to concurrent appends. */
   append(event: AuditEvent): Promise<void>;
   /** Newest first. */
-  list(filter: { accountId?: string; type?: string; limit: number }): Promise<AuditEvent[]>;
+  list(filter: { accountId?: string; type?: string; limit: number }): Promise<StoredAuditEvent[]>;
   /** Oldest first, with seq and hash. */
   query(filter: AuditQuery): Promise<ChainedAuditEvent[]>;
   /** Up to `limit` stored events with a seq above `afterSeq`, in seq order: pages through the whole chain. */

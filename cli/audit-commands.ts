@@ -1,7 +1,7 @@
 // `stepup audit list | query | export | verify`: read the hash-chained audit log, export it, check the chain.
 import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { AuditEvent, AuditQuery, ChainedAuditEvent, Stores } from '../adapters/types.ts';
+import type { AuditOutcome, AuditQuery, ChainedAuditEvent, StoredAuditEvent, Stores } from '../adapters/types.ts';
 import { MAX_AUDIT_LIMIT } from '../adapters/audit-limit.ts';
 import { CHAIN_PAGE_SIZE } from '../adapters/audit-chain.ts';
 import type { AppConfig } from '../config/index.ts';
@@ -42,11 +42,11 @@ export interface QueryAuditArgs {
   limit?: number;
 }
 
-const OUTCOMES: ReadonlyArray<AuditEvent['outcome']> = ['success', 'failure', 'info'];
+const OUTCOMES: ReadonlyArray<AuditOutcome> = ['success', 'failure', 'info'];
 
 /** Matching events, oldest first, one JSON object per line with their seq and hash. */
 export async function queryAudit(stores: Stores, _config: AppConfig, args: QueryAuditArgs, out: Out): Promise<void> {
-  const outcome = args.outcome as AuditEvent['outcome'] | undefined;
+  const outcome = args.outcome as AuditOutcome | undefined;
   if (outcome !== undefined && !OUTCOMES.includes(outcome)) {
     throw new CliError('invalid_input', `--outcome must be one of ${OUTCOMES.join(', ')}`);
   }
@@ -87,8 +87,9 @@ export async function verifyAudit(stores: Stores, _config: AppConfig, _args: obj
   out(`chain intact: ${result.count} events`);
 }
 
-function jsonLine({ seq, hash, event }: ChainedAuditEvent): string {
-  return JSON.stringify({ seq, ...event, hash });
+/** The event with its seq, hash version and hash: without `hash`, exactly what the hash covers (adapters/audit-chain.ts). */
+function jsonLine({ seq, v, hash, event }: ChainedAuditEvent): string {
+  return JSON.stringify({ seq, v, ...event, hash });
 }
 
 function checkedLimit(limit: number): number {
@@ -113,8 +114,8 @@ function timeOf(option: string, value: string | undefined): number | undefined {
   return time;
 }
 
-/** time, type, outcome, account, client, requested acr, achieved acr and how, amr, factors, reason. */
-function row(event: AuditEvent, usernames: Map<string, string>): string[] {
+/** time, type, outcome, account, client, requested acr, achieved acr and how, amr, factors, operator (and approver), reason. */
+function row(event: StoredAuditEvent, usernames: Map<string, string>): string[] {
   return [
     isoTime(event.at),
     event.type,
@@ -125,6 +126,7 @@ function row(event: AuditEvent, usernames: Map<string, string>): string[] {
     `achieved=${orDash(event.achievedAcr)}${event.satisfaction ? ` (${event.satisfaction})` : ''}`,
     `amr=${orDash(event.amr?.join(','))}`,
     `factors=${orDash(event.factors?.join(','))}`,
+    `operator=${orDash(event.operator)}${event.approvedBy !== undefined ? ` approvedBy=${event.approvedBy}` : ''}`,
     `reason=${orDash(event.reason)}`,
   ];
 }

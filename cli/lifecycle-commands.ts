@@ -25,7 +25,7 @@ export async function disableUser(stores: Stores, config: AppConfig, args: UserA
   if (account.disabledAt !== undefined) throw new CliError('conflict', `${account.username} is already disabled (since ${isoTime(account.disabledAt * 1000)})`);
   await stores.accounts.setDisabled(account.id, systemClock());
   const revoked = await cutOff(stores, config, account.id);
-  await auditOperatorAction(stores, 'account.disable', account.id, who, { revoked });
+  await auditOperatorAction(stores, who, { type: 'account.disable', accountId: account.id, revoked });
   out(`disabled ${account.username}: ${describeCutOff(revoked)} (recorded in the audit log)`);
   reportFailedNotices(revoked, out);
 }
@@ -35,7 +35,7 @@ export async function enableUser(stores: Stores, _config: AppConfig, args: UserA
   const account = await findAccount(stores, args.username);
   if (account.disabledAt === undefined) throw new CliError('conflict', `${account.username} is not disabled`);
   await stores.accounts.setDisabled(account.id, undefined);
-  await auditOperatorAction(stores, 'account.enable', account.id, who);
+  await auditOperatorAction(stores, who, { type: 'account.enable', accountId: account.id });
   out(`enabled ${account.username}: they can sign in again (recorded in the audit log)`);
 }
 
@@ -47,7 +47,7 @@ export async function removeAuthenticator(stores: Stores, config: AppConfig, arg
   if (authenticator?.accountId !== account.id) throw notFound();
   if (!(await stores.authenticators.remove(authenticator.id, account.id))) throw notFound();
   const revoked = await cutOff(stores, config, account.id);
-  await auditOperatorAction(stores, 'authenticator.remove', account.id, who, { revoked, authenticatorId: authenticator.id, factor: FACTOR_OF[authenticator.kind] });
+  await auditOperatorAction(stores, who, { type: 'authenticator.remove', accountId: account.id, factor: FACTOR_OF[authenticator.kind], authenticatorId: authenticator.id, revoked });
   out(`removed ${authenticator.kind} "${authenticator.label}" from ${account.username}: ${describeCutOff(revoked)} (recorded in the audit log)`);
   reportFailedNotices(revoked, out);
 }
@@ -58,7 +58,7 @@ export async function setPassword(stores: Stores, config: AppConfig, args: UserA
   const account = await findAccount(stores, args.username);
   await stores.accounts.setPasswordHash(account.id, await hashPassword(args.password, config.password));
   const revoked = await cutOff(stores, config, account.id);
-  await auditOperatorAction(stores, 'account.password_set', account.id, who, { revoked, factor: 'pwd' });
+  await auditOperatorAction(stores, who, { type: 'account.password_set', accountId: account.id, factor: 'pwd', revoked });
   out(`set a new password for ${account.username}: ${describeCutOff(revoked)} (recorded in the audit log)`);
   reportFailedNotices(revoked, out);
   await noteSignInBlockers(stores, config, account, 'the new password', out);
@@ -71,7 +71,7 @@ export async function deleteUser(stores: Stores, config: AppConfig, args: UserAr
   if (account.disabledAt === undefined) await stores.accounts.setDisabled(account.id, systemClock());
   const revoked = await cutOff(stores, config, account.id);
   if (!(await stores.accounts.remove(account.id))) throw new CliError('not_found', `no user named "${args.username}"`);
-  await auditOperatorAction(stores, 'account.delete', account.id, who, { revoked });
+  await auditOperatorAction(stores, who, { type: 'account.delete', accountId: account.id, revoked });
   out(`deleted ${account.username} (id ${account.id}) with its authenticators and recovery secrets: ${describeCutOff(revoked)} (recorded in the audit log, which keeps its events)`);
   reportFailedNotices(revoked, out);
 }

@@ -1,25 +1,14 @@
 // What every operator change to an account shares: who runs it and why (checked before anything changes), cutting
 // off the account's sessions, grants and tokens, and the one audit event it writes.
 import { userInfo } from 'node:os';
-import type { AuditEvent, Stores } from '../adapters/types.ts';
+import type { Stores } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
 import { revokeAccountAccess, type Revocation } from '../server/account-revocation.ts';
+import { operatorEvent, type OperatorAction } from '../server/audit.ts';
 import { systemClock } from '../server/clock.ts';
 import { CliError } from './errors.ts';
 import { count } from './format.ts';
 import type { Out } from './run.ts';
-
-/** The audit event types of operator commands. */
-export type OperatorEventType =
-  | 'account.sessions_revoked'
-  | 'account.disable'
-  | 'account.enable'
-  | 'authenticator.remove'
-  | 'account.password_set'
-  | 'account.reset'
-  | 'account.delete'
-  | 'authenticator.enroll'
-  | 'account.unlock';
 
 export interface OperatorOptions {
   operator?: string;
@@ -98,27 +87,6 @@ export function reportFailedNotices(revoked: Revocation, out: Out): void {
 }
 
 /** The audit event of an operator command: who, why, who approved, and what was cut off (without the failures). */
-export async function auditOperatorAction(
-  stores: Stores,
-  type: OperatorEventType,
-  accountId: string,
-  who: Operator,
-  details: { revoked?: Revocation; authenticatorId?: string; factor?: string } = {},
-): Promise<void> {
-  const event: AuditEvent = {
-    at: Date.now(),
-    type,
-    outcome: 'success',
-    accountId,
-    ...(details.factor !== undefined && { factor: details.factor }),
-    operator: who.operator,
-    ...(who.approvedBy !== undefined && { approvedBy: who.approvedBy }),
-    reason: who.reason,
-    ...(details.authenticatorId !== undefined && { authenticatorId: details.authenticatorId }),
-  };
-  if (details.revoked) {
-    const { failed: _failed, ...revoked } = details.revoked;
-    event.revoked = revoked;
-  }
-  await stores.audit.append(event);
+export async function auditOperatorAction(stores: Stores, who: Operator, action: OperatorAction): Promise<void> {
+  await stores.audit.append(operatorEvent(systemClock, who, action));
 }

@@ -48,7 +48,7 @@ export async function resetUser(stores: Stores, config: AppConfig, args: ResetAr
   const revoked = await cutOff(stores, config, account.id);
   const now = systemClock();
   const link = await issueRecoveryLink(account.id, config.policy.recovery.linkTtl, { secrets: stores.recoverySecrets, keyring: totpKeyring(config.keys), now });
-  await auditOperatorAction(stores, 'account.reset', account.id, operator, { revoked });
+  await auditOperatorAction(stores, operator, { type: 'account.reset', accountId: account.id, revoked });
 
   out(`reset ${account.username}: removed ${count(removed, 'authenticator')} and the recovery codes, ${describeCutOff(revoked)} (recorded in the audit log)`);
   reportFailedNotices(revoked, out);

@@ -43,7 +43,7 @@ export async function revokeSessions(stores: Stores, config: AppConfig, args: { 
   const who = operatorOf(args);
   const account = await findAccount(stores, args.username);
   const revoked = await cutOff(stores, config, account.id);
-  await auditOperatorAction(stores, 'account.sessions_revoked', account.id, who, { revoked });
+  await auditOperatorAction(stores, who, { type: 'account.sessions_revoked', accountId: account.id, revoked });
   out(`revoked the sessions of ${account.username}: ${describeCutOff(revoked)} (recorded in the audit log)`);
   reportFailedNotices(revoked, out);
 }

@@ -69,7 +69,7 @@ export async function enrollTotp(stores: Stores, config: AppConfig, args: { user
     data: { secret: await encryptSecret(secret, totpKeyring(config.keys)) },
     createdAt: now,
   });
-  await auditOperatorAction(stores, 'authenticator.enroll', account.id, who, { factor: 'otp', authenticatorId: id });
+  await auditOperatorAction(stores, who, { type: 'authenticator.enroll', accountId: account.id, factor: 'otp', authenticatorId: id });
   out(uri);
   out(`secret (for manual entry): ${secret}`);
   out(`note: this enrolment of "${label}" for ${account.username} is recorded in the audit log; hand the secret to the user over a secure channel, it is not shown again`);
@@ -79,7 +79,7 @@ export async function unlockUser(stores: Stores, _config: AppConfig, args: { use
   const who = operatorOfOptionalReason(args, OPERATOR_REASON);
   const account = await findAccount(stores, args.username);
   const cleared = await clearAccountLimits(stores.attempts, account.id);
-  await auditOperatorAction(stores, 'account.unlock', account.id, who);
+  await auditOperatorAction(stores, who, { type: 'account.unlock', accountId: account.id, cleared });
   out(`unlocked ${account.username}: cleared ${cleared.pwd} failed password and ${cleared.otp} failed code attempts (recorded in the audit log)`);
 }
 

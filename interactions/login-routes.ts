@@ -7,6 +7,7 @@ import { PolicyError } from '../policy/errors.ts';
 import type { AuthEvent, Factor } from '../policy/types.ts';
 import { clientPolicy, type StepUpResult } from '../server/stepup-check.ts';
 import { factorsOf } from '../server/assessment.ts';
+import { factorRefused, factorVerified, passkeyUnlocked, suspectedClone } from '../server/audit.ts';
 import type { InteractionDeps } from './deps.ts';
 import { messageFor } from './messages.ts';
 import { pendingOf, savePending, type Details } from './pending.ts';
@@ -49,17 +50,9 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     ctx.status = 303;
   }
 
-  function audit(loaded: Loaded, factor: Factor, outcome: 'success' | 'failure', accountId: string | undefined, reason?: string) {
-    return stores.audit.append({
-      at: Date.now(),
-      type: 'factor.verify',
-      outcome,
-      factor,
-      accountId,
-      clientId: loaded.client.clientId,
-      sessionUid: loaded.details.session?.uid,
-      reason,
-    });
+  /** Where a sign-in's events happen: its client and session, and the account when known. */
+  function where(loaded: Loaded, accountId: string | undefined) {
+    return { accountId, clientId: loaded.client.clientId, sessionUid: loaded.details.session?.uid };
   }
 
   /** Decide on what has been proven so far; finish the interaction or render the next factor's page. */
@@ -175,13 +168,12 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     if (event.factor === 'passkey' && !cooling) {
       const cleared = await clearAccountLimits(stores.attempts, event.accountId);
       if (cleared.pwd || cleared.otp || cleared.recovery) {
-        const reason = `passkey sign-in cleared ${cleared.pwd} failed password, ${cleared.otp} failed code and ${cleared.recovery} failed recovery-code attempts`;
-        await stores.audit.append({ at: Date.now(), type: 'account.unlock', outcome: 'success', accountId: event.accountId, clientId: loaded.client.clientId, factor: 'passkey', reason });
+        await stores.audit.append(passkeyUnlocked(deps.now, cleared, { accountId: event.accountId, clientId: loaded.client.clientId }));
       }
     }
     loaded.pending = { ...loaded.pending, accountId: event.accountId, events: [...loaded.pending.events, ...events] };
     await savePending(provider, ctx, loaded.pending);
-    for (const each of events) await audit(loaded, each.factor, 'success', each.accountId);
+    for (const each of events) await stores.audit.append(factorVerified(deps.now, each.factor, where(loaded, each.accountId)));
     // Verified, but it backs nothing above its cap yet: say so, rather than showing the same page again without a word.
     const notice = cooling ? { factor: event.factor, status: 403, message: `${cooling.kind === 'totp' ? 'This authenticator app' : 'This passkey'} was added recently: until ${new Date(cooling.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC it does not count for this. Use another sign-in method, or try again then.` } : undefined;
     await advance(ctx, loaded, notice);
@@ -196,13 +188,12 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
   async function refused(ctx: Context, loaded: Loaded, factor: Factor, error: unknown, username?: string) {
     if (!(error instanceof AuthError)) throw error;
     if (error.code === 'cloned') {
-      await stores.audit.append({ at: Date.now(), type: 'authenticator.suspected_clone', outcome: 'failure', factor, accountId: loaded.pending.accountId, clientId: loaded.client.clientId, reason: error.message });
+      await stores.audit.append(suspectedClone(deps.now, factor, error, { accountId: loaded.pending.accountId, clientId: loaded.client.clientId }));
     }
     // Typed usernames are not logged: people type passwords into that field.
     const named = !loaded.pending.accountId && username ? await stores.accounts.findByUsername(username).catch(() => undefined) : undefined;
     const accountId = loaded.pending.accountId ?? named?.id;
-    const reason = error.limit === 'address' ? `${error.code} (client address)` : error.code;
-    await audit(loaded, factor, 'failure', accountId, accountId ? reason : `${reason} (unknown username)`);
+    await stores.audit.append(factorRefused(deps.now, factor, error, where(loaded, accountId)));
     const { status, message } = messageFor(error, factor);
     if (error.retryAfter) ctx.set('Retry-After', String(error.retryAfter));
     await advance(ctx, loaded, { factor, status, message, username });

@@ -5,6 +5,7 @@ import { AuthError, verifyPassword, verifyRecoveryCode, verifyRecoveryLink, type
 import type { AuthEvent } from '../policy/types.ts';
 import { ACCOUNT_CLIENT_ID } from '../server/account-client.ts';
 import { revokeAccountAccess } from '../server/account-revocation.ts';
+import { recoveryOpened } from '../server/audit.ts';
 import type { InteractionDeps } from './deps.ts';
 
 /** The signed cookie carrying an operator's recovery link token from /account/recover to the sign-in page. */
@@ -46,18 +47,8 @@ export async function recoverySignIn(ctx: Context, deps: InteractionDeps, limits
   if (attempt.mode === 'link') ctx.cookies.set(RECOVERY_LINK_COOKIE, null, { signed: true, path: '/' });
 
   const keep = attempt.session?.accountId === account.id ? attempt.session.uid : undefined;
-  const { failed, ...revoked } = await revokeAccountAccess({ provider: deps.provider, stores, now: deps.now }, account.id, keep);
-  for (const failure of failed) deps.logger?.warn({ clientId: failure.clientId, err: failure.error }, 'back-channel logout not accepted');
-  await stores.audit.append({
-    at: Date.now(),
-    type: 'account.recovery',
-    outcome: 'success',
-    factor: 'recovery',
-    accountId: account.id,
-    clientId: ACCOUNT_CLIENT_ID,
-    sessionUid: keep,
-    reason: attempt.mode === 'code' ? 'recovery code' : "operator's recovery link",
-    revoked,
-  });
+  const revoked = await revokeAccountAccess({ provider: deps.provider, stores, now: deps.now }, account.id, keep);
+  for (const failure of revoked.failed) deps.logger?.warn({ clientId: failure.clientId, err: failure.error }, 'back-channel logout not accepted');
+  await stores.audit.append(recoveryOpened(deps.now, attempt.mode, revoked, { accountId: account.id, clientId: ACCOUNT_CLIENT_ID, sessionUid: keep }));
   return [password, recovery];
 }

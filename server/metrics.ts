@@ -27,8 +27,8 @@ export function createMetrics(): Metrics {
   });
   const limited = new Counter({
     name: 'stepup_attempt_limit_hits_total',
-    help: 'Guesses refused by the attempt limiter (throttled or locked), by factor',
-    labelNames: ['factor', 'reason'],
+    help: 'Guesses refused by a guessing limit, by factor, refusal (throttled or locked) and whose limit (account or address)',
+    labelNames: ['factor', 'reason', 'limit'],
     registers: [registry],
   });
   const latency = new Histogram({
@@ -47,12 +47,11 @@ export function createMetrics(): Metrics {
     },
     observe(event) {
       if (event.type === 'policy.decision') {
-        const outcome = event.reason?.split(':')[0] ?? 'satisfied';
-        decisions.inc({ requested: event.requestedAcr?.join(' ') || 'none', achieved: event.achievedAcr ?? 'none', outcome, satisfaction: event.satisfaction ?? 'none' });
+        const met = event.decision === 'satisfied' ? event : undefined;
+        decisions.inc({ requested: event.requestedAcr?.join(' ') || 'none', achieved: met?.achievedAcr ?? 'none', outcome: event.decision, satisfaction: met?.satisfaction ?? 'none' });
       } else if (event.type === 'factor.verify') {
-        verifications.inc({ factor: event.factor ?? 'unknown', outcome: event.outcome });
-        const reason = event.reason?.split(' ')[0];
-        if (reason === 'throttled' || reason === 'locked') limited.inc({ factor: event.factor ?? 'unknown', reason });
+        verifications.inc({ factor: event.factor, outcome: event.outcome });
+        if (event.outcome === 'failure' && event.limit) limited.inc({ factor: event.factor, reason: event.refusal, limit: event.limit });
       }
     },
   };

@@ -87,7 +87,7 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
       if (accountId) {
         await stores.audit.append(
           decisionEvent(
-            'policy.decision',
+            now,
             decision,
             request,
             { accountId, clientId: oidc.client!.clientId, sessionUid: session.uid },

@@ -3,16 +3,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, Filter, ObjectId } from 'mongodb';
 import { clampAuditLimit } from '../audit-limit.ts';
 import { nextLink, storedForm, verifyChain } from '../audit-chain.ts';
-import { StoreError, type AuditEvent, type AuditStore, type ChainedAuditEvent } from '../types.ts';
+import { StoreError, type AuditStore, type ChainedAuditEvent, type StoredAuditEvent } from '../types.ts';
 import { COLLECTIONS } from './collections.ts';
 import { isDuplicateKey } from './errors.ts';
 
 /**
- * An event with its link; events written before the chain existed have neither field and stay out of it. A chained
+ * An event with its link (seq, hash version `v`, hash); events written before the chain existed have none of them and
+ * stay out of it, and events chained before hash versions have no `v`. A chained
  * event's `_id` is its seq, so the primary key lets one event have each seq, on every server (no partial unique index,
  * which FerretDB 1.x refuses); older chained events may have an ObjectId instead.
  */
-type AuditDoc = AuditEvent & { _id?: number | ObjectId; seq?: number; hash?: string };
+type AuditDoc = StoredAuditEvent & { _id?: number | ObjectId; seq?: number; v?: number; hash?: string };
 
 /** Appends that lose the race for a seq try again: enough for many instances appending at once. */
 const MAX_APPEND_ATTEMPTS = 100;
@@ -40,7 +41,7 @@ export function createAuditStore(db: Db): AuditStore {
         const last = await audit.find(CHAINED, { projection: { _id: 0, seq: 1, hash: 1 } }).sort({ seq: -1 }).limit(1).next();
         const link = nextLink(last ? { seq: last.seq!, hash: last.hash! } : undefined, stored);
         try {
-          await audit.insertOne({ _id: link.seq, ...stored, seq: link.seq, hash: link.hash });
+          await audit.insertOne({ _id: link.seq, ...stored, seq: link.seq, v: link.v, hash: link.hash });
           return;
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
@@ -54,11 +55,11 @@ export function createAuditStore(db: Db): AuditStore {
       if (accountId !== undefined) filter.accountId = accountId;
       if (type !== undefined) filter.type = type;
       const docs = await audit
-        .find(filter, { projection: { _id: 0, seq: 0, hash: 0 } })
+        .find(filter, { projection: { _id: 0, seq: 0, v: 0, hash: 0 } })
         .sort(NEWEST_FIRST)
         .limit(clampAuditLimit(limit))
         .toArray();
-      return docs as AuditEvent[];
+      return docs as StoredAuditEvent[];
     },
     async query({ accountId, clientId, outcome, type, from, to, limit }) {
       const filter: Filter<AuditDoc> = { ...CHAINED };
@@ -77,6 +78,6 @@ export function createAuditStore(db: Db): AuditStore {
   };
 }
 
-function chained({ seq, hash, ...event }: AuditDoc): ChainedAuditEvent {
-  return { seq: seq!, hash: hash ?? '', event };
+function chained({ seq, v, hash, ...event }: AuditDoc): ChainedAuditEvent {
+  return { seq: seq!, ...(v !== undefined && { v }), hash: hash ?? '', event };
 }

@@ -1,7 +1,7 @@
 // The append-only, hash-chained audit log in SQLite: list newest first, query and read the chain oldest first.
 import { clampAuditLimit } from '../audit-limit.ts';
 import { GENESIS_HASH, chainHash, nextLink, storedForm, verifyChain } from '../audit-chain.ts';
-import type { AuditEvent, AuditStore, ChainedAuditEvent } from '../types.ts';
+import type { AuditEvent, AuditStore, ChainedAuditEvent, StoredAuditEvent } from '../types.ts';
 import type { SqliteDatabase } from './database.ts';
 
 interface ChainRow {
@@ -17,10 +17,11 @@ export function createAuditStore(db: SqliteDatabase): AuditStore {
     'INSERT INTO audit_events (seq, at, type, account_id, event, hash) VALUES (?, ?, ?, ?, ?, ?)',
   );
   const readPage = db.prepare<[number, number], ChainRow>('SELECT seq, event, hash FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?');
-  // One write transaction reads the last link and inserts the next: appends from other connections wait for it.
+  // One write transaction reads the last link and inserts the next: appends from other connections wait for it. The
+  // event column keeps the hash version with the event's members (events hashed the original way have none).
   const appendLinked = db.transaction((event: AuditEvent) => {
     const link = nextLink(last.get(), event);
-    insert.run(link.seq, event.at, event.type, event.accountId ?? null, JSON.stringify(event), link.hash);
+    insert.run(link.seq, event.at, event.type, event.accountId ?? null, JSON.stringify({ ...event, v: link.v }), link.hash);
   });
 
   const readChain = async (afterSeq: number, limit: number) => readPage.all(afterSeq, limit).map(chained);
@@ -44,7 +45,7 @@ export function createAuditStore(db: SqliteDatabase): AuditStore {
       const rows = db
         .prepare<Array<string | number>, { event: string }>(`SELECT event FROM audit_events ${filter} ORDER BY seq DESC LIMIT ?`)
         .all(...params, clampAuditLimit(limit));
-      return rows.map((row) => JSON.parse(row.event) as AuditEvent);
+      return rows.map((row) => versioned(row.event).event);
     },
     async query({ accountId, clientId, outcome, type, from, to, limit }) {
       const conditions: Array<[string, string | number | undefined]> = [
@@ -68,7 +69,14 @@ export function createAuditStore(db: SqliteDatabase): AuditStore {
 }
 
 function chained(row: ChainRow): ChainedAuditEvent {
-  return { seq: row.seq, hash: row.hash ?? '', event: JSON.parse(row.event) as AuditEvent };
+  const { v, event } = versioned(row.event);
+  return { seq: row.seq, ...(v !== undefined && { v }), hash: row.hash ?? '', event };
+}
+
+/** A stored event column: the event, and the hash version kept with it. */
+function versioned(json: string): { v?: number; event: StoredAuditEvent } {
+  const { v, ...event } = JSON.parse(json) as StoredAuditEvent & { v?: number };
+  return { v, event };
 }
 
 /** Hashes, in seq order, the events written before the chain existed (the schema lets a NULL hash be set once). */
@@ -80,7 +88,7 @@ function chainUnchained(db: SqliteDatabase): void {
   db.transaction(() => {
     for (const row of pending.all()) {
       const prevHash = previous.get(row.seq)?.hash ?? GENESIS_HASH;
-      update.run(chainHash(prevHash, row.seq, JSON.parse(row.event) as AuditEvent), row.seq);
+      update.run(chainHash(prevHash, row.seq, JSON.parse(row.event) as StoredAuditEvent), row.seq);
     }
   }).immediate();
 }

@@ -3,12 +3,13 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import { cookieOptions } from '../../config/cookies.ts';
 import { decryptSecret, encryptSecret } from '../../authenticators/index.ts';
-import type { AuditEvent, AuthenticatorRecord, CoolOff } from '../../adapters/types.ts';
+import type { AuditEvent, AuthenticatorRecord, CoolOff, CutOff } from '../../adapters/types.ts';
 import { enrolmentStanding, type EnrolmentStanding } from '../../policy/cool-off.ts';
 import type { Factor } from '../../policy/types.ts';
 import { FACTOR_OF, type Assessment } from '../../server/assessment.ts';
 import { ACCOUNT_CLIENT_ID, accountRedirectUri } from '../../server/account-client.ts';
 import { revokeAccountAccess } from '../../server/account-revocation.ts';
+import { authenticatorEnrolled, ceilingRaised, type OwnAccount } from '../../server/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 
 export const STEP_UP_COOKIE = 'stepup.account';
@@ -95,11 +96,10 @@ export function createAccountContext(deps: InteractionDeps) {
    * After a credential change: every other session of the account ends, its grants and tokens are revoked and
    * relying parties are told; the audit event says what was changed and what was cut off.
    */
-  async function credentialChanged(user: SignedIn, event: Omit<AuditEvent, 'at' | 'accountId' | 'clientId' | 'sessionUid' | 'revoked'>): Promise<void> {
+  async function credentialChanged(user: SignedIn, event: (revoked: CutOff) => AuditEvent): Promise<void> {
     const revoked = await revokeAccountAccess({ provider, stores, now: deps.now }, user.accountId, user.sessionUid);
-    const { failed, ...counts } = revoked;
-    await stores.audit.append({ ...event, at: Date.now(), accountId: user.accountId, clientId: ACCOUNT_CLIENT_ID, sessionUid: user.sessionUid, revoked: counts });
-    for (const failure of failed) deps.logger?.warn({ clientId: failure.clientId, err: failure.error }, 'back-channel logout not accepted');
+    await stores.audit.append(event(revoked));
+    for (const failure of revoked.failed) deps.logger?.warn({ clientId: failure.clientId, err: failure.error }, 'back-channel logout not accepted');
   }
 
   /** A short-lived value kept encrypted in a cookie, bound to the signed-in account. */
@@ -119,39 +119,26 @@ export function createAccountContext(deps: InteractionDeps) {
     ctx.cookies.set(name, null, { signed: true, path });
   }
 
-  function audit(user: SignedIn, type: string, outcome: 'success' | 'failure', factor: string, reason?: string) {
-    return stores.audit.append({ at: Date.now(), type, outcome, factor, accountId: user.accountId, clientId: ACCOUNT_CLIENT_ID, sessionUid: user.sessionUid, reason });
+  /** Where the account pages' audit events happen: the user's account, the account pages' client, the user's session. */
+  function where(user: SignedIn): OwnAccount {
+    return { accountId: user.accountId, clientId: ACCOUNT_CLIENT_ID, sessionUid: user.sessionUid };
   }
 
   /** An enrolment is a credential change; the first factor that raises the account's ceiling is also a security event. */
   async function enrolled(user: Fresh, record: AuthenticatorRecord, standing: EnrolmentStanding & { record?: CoolOff }): Promise<void> {
     const factor = FACTOR_OF[record.kind];
-    const recovery = user.assessment.recovery !== undefined;
-    await credentialChanged(user, {
-      type: 'authenticator.enroll',
-      outcome: 'success',
-      factor,
-      authenticatorId: record.id,
-      reason: `${record.kind} ${record.id}${recovery ? ' (in a recovery session)' : ''}`,
-      ...(standing.record && { coolOffUntil: standing.record.until, coolOffCap: standing.record.cap }),
-    });
+    const inRecovery = user.assessment.recovery !== undefined;
+    const coolOff = standing.record;
+    await credentialChanged(user, (revoked) =>
+      authenticatorEnrolled(deps.now, { factor, kind: record.kind, authenticatorId: record.id, inRecovery, coolOff, revoked }, where(user)),
+    );
     if (standing.raises) {
-      await stores.audit.append({
-        at: Date.now(),
-        type: 'account.ceiling_raised',
-        outcome: 'info',
-        factor,
-        accountId: user.accountId,
-        clientId: ACCOUNT_CLIENT_ID,
-        sessionUid: user.sessionUid,
-        authenticatorId: record.id,
-        reason: `${standing.before?.acr ?? 'none'} → ${standing.after?.acr ?? 'none'}`,
-        ...(standing.record && { coolOffUntil: standing.record.until, coolOffCap: standing.record.cap }),
-      });
+      const change = { factor, authenticatorId: record.id, before: standing.before?.acr, after: standing.after?.acr, coolOff };
+      await stores.audit.append(ceilingRaised(deps.now, change, where(user)));
     }
   }
 
-  return { signedIn, startStepUp, freshUser, freshPoster, enrolling, enrolled, credentialChanged, seal, unseal, clearCookie, audit };
+  return { signedIn, startStepUp, freshUser, freshPoster, enrolling, enrolled, credentialChanged, seal, unseal, clearCookie, where };
 }
 
 /** A signed-in user whose recent proof allows changing authenticators, with the account's standing. */

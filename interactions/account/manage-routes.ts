@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { removalImpact } from '../../policy/removal.ts';
 import { FACTOR_OF, enrolmentOf } from '../../server/assessment.ts';
+import { authenticatorRemoved, authenticatorRenamed } from '../../server/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { manageCheckRemovalPage, managePage } from '../views/account-pages.ts';
 import type { AccountContext, SignedIn } from './context.ts';
@@ -35,7 +36,7 @@ export function manageRoutes(deps: InteractionDeps, account: AccountContext, rou
     const label = String((ctx.request.body as Record<string, unknown>).label ?? '').trim();
     if (label === '' || label.length > MAX_LABEL_LENGTH) return show(ctx, user, `A name must be 1 to ${MAX_LABEL_LENGTH} characters.`);
     await stores.authenticators.rename(record.id, user.accountId, label);
-    await account.audit(user, 'authenticator.rename', 'success', FACTOR_OF[record.kind], record.id);
+    await stores.audit.append(authenticatorRenamed(deps.now, FACTOR_OF[record.kind], record.id, account.where(user)));
     ctx.redirect('/account?notice=renamed');
   });
 
@@ -54,13 +55,10 @@ export function manageRoutes(deps: InteractionDeps, account: AccountContext, rou
       return;
     }
     await stores.authenticators.remove(record.id, user.accountId);
-    await account.credentialChanged(user, {
-      type: 'authenticator.remove',
-      outcome: 'success',
-      factor: FACTOR_OF[record.kind],
-      authenticatorId: record.id,
-      reason: impact.lowers ? `${record.id}; level ${impact.before?.acr} → ${impact.after?.acr ?? 'none'}` : record.id,
-    });
+    const lowered = impact.lowers ? { before: impact.before?.acr, after: impact.after?.acr } : undefined;
+    await account.credentialChanged(user, (revoked) =>
+      authenticatorRemoved(deps.now, { factor: FACTOR_OF[record.kind], authenticatorId: record.id, lowered, revoked }, account.where(user)),
+    );
     ctx.redirect('/account?notice=removed');
   });
 }

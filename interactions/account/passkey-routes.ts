@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { AuthError, CHALLENGE_TTL, registerPasskey, registrationOptions } from '../../authenticators/index.ts';
 import { StoreError } from '../../adapters/types.ts';
+import { enrolmentRefused } from '../../server/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { messageFor } from '../messages.ts';
 import { passkeyEnrolPage } from '../views/account-pages.ts';
@@ -54,7 +55,7 @@ export function passkeyRoutes(deps: InteractionDeps, account: AccountContext, ro
     } catch (error) {
       const refused = error instanceof StoreError && error.code === 'conflict' ? new AuthError('invalid_input', 'this passkey is already registered') : error;
       if (!(refused instanceof AuthError)) throw error;
-      await account.audit(user, 'authenticator.enroll', 'failure', 'passkey', refused.code);
+      await stores.audit.append(enrolmentRefused(deps.now, 'passkey', refused, account.where(user)));
       const message = error instanceof StoreError ? { status: 400, message: 'This passkey is already registered.' } : messageFor(refused, 'passkey');
       await show(ctx, user, message);
     }

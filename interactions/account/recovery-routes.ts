@@ -2,6 +2,7 @@
 import Router from '@koa/router';
 import { cookieOptions } from '../../config/cookies.ts';
 import { issueRecoveryCodes, normalizeLinkToken } from '../../authenticators/index.ts';
+import { recoveryCodesGenerated } from '../../server/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { RECOVERY_LINK_COOKIE } from '../recovery-sign-in.ts';
 import { recoveryCodesPage, recoveryCodesShownPage, recoverySessionPage } from '../views/recovery-pages.ts';
@@ -57,7 +58,7 @@ export function recoveryRoutes(deps: InteractionDeps, account: AccountContext, r
     if (refusal) return ctx.throw(403, refusal);
     const now = deps.now();
     const { setId, codes } = await issueRecoveryCodes(user.accountId, config.policy.recovery.codes, { secrets: stores.recoverySecrets, keyring: deps.keyring, now });
-    await account.audit(user, 'recovery_codes.generate', 'success', 'recovery', `set ${setId}: ${codes.length} codes; earlier codes revoked`);
+    await stores.audit.append(recoveryCodesGenerated(deps.now, setId, codes.length, account.where(user)));
     ctx.body = recoveryCodesShownPage({ username: user.username, codes, createdAt: now });
   });
 }

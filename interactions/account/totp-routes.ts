@@ -2,6 +2,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { AuthError, MAX_TOTP_AUTHENTICATORS, confirmTotpEnrollment, decryptSecret, generateTotpSecret, qrSvg, totpUri } from '../../authenticators/index.ts';
+import { enrolmentRefused } from '../../server/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { messageFor } from '../messages.ts';
 import { totpEnrolPage } from '../views/account-pages.ts';
@@ -55,7 +56,7 @@ export function totpRoutes(deps: InteractionDeps, account: AccountContext, route
       ctx.redirect(`/account?notice=${standing.record ? 'totp-added-cooling' : 'totp-added'}`);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      await account.audit(user, 'authenticator.enroll', 'failure', 'otp', error.code);
+      await stores.audit.append(enrolmentRefused(deps.now, 'otp', error, account.where(user)));
       await show(ctx, user, messageFor(error, 'otp').message);
     }
   });
