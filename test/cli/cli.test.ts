@@ -7,8 +7,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
-import type { Stores } from '../../adapters/types.ts';
-import { attemptKeys, decryptSecret, verifyPasswordHash } from '../../authenticators/index.ts';
+import type { AuditEvent, Stores } from '../../adapters/types.ts';
+import { AuthError, attemptKeys, decryptSecret, verifyPasswordHash } from '../../authenticators/index.ts';
+import { DEFAULT_LADDER } from '../../config/ladder.ts';
+import { parseAuthRequest } from '../../policy/request.ts';
+import type { Decision } from '../../policy/types.ts';
+import { decisionEvent, factorRefused, factorVerified } from '../../server/audit.ts';
 import { loadConfig, type AppConfig } from '../../config/index.ts';
 import { totpKeyring } from '../../config/keys.ts';
 import { buildProvider } from '../../server/provider.ts';
@@ -251,6 +255,7 @@ describe('audit list', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/account\.unlock\s+success\s+account=bob/);
     expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2}T\S+Z\s+authenticator\.enroll\s+success\s+account=alice\s+client=-.*reason=operator cli$/);
+    expect(lines[1]).toMatch(/\soperator=\S+\s+reason=operator cli$/);
 
     lines = [];
     await listAudit(stores, config, { account: 'alice', type: 'authenticator.enroll', limit: 5 }, out);
@@ -262,13 +267,20 @@ describe('audit list', () => {
 
 describe('audit query, export and verify', () => {
   const T = Date.parse('2026-01-02T03:04:05Z');
+  /** The clock the events are built with (epoch seconds), `seconds` after T. */
+  const at = (seconds: number) => () => T / 1000 + seconds;
+  let seeded: AuditEvent[] = [];
 
   beforeEach(async () => {
     await addUser(stores, config, { username: 'alice', password: 'pw' }, () => {});
     const alice = (await stores.accounts.findByUsername('alice'))!.id;
-    await stores.audit.append({ at: T, type: 'factor.verify', outcome: 'failure', accountId: alice, clientId: 'rp-1', factor: 'otp' });
-    await stores.audit.append({ at: T + 60_000, type: 'factor.verify', outcome: 'success', accountId: alice, clientId: 'rp-1', factor: 'otp' });
-    await stores.audit.append({ at: T + 120_000, type: 'policy.decision', outcome: 'info', clientId: 'rp-2' });
+    const stepUp: Decision = { outcome: 'step_up', acr: 'aal2', level: DEFAULT_LADDER[1]!, factors: ['otp'], reason: 'aal2 requested' };
+    seeded = [
+      factorRefused(at(0), 'otp', new AuthError('invalid_credentials', 'wrong code'), { accountId: alice, clientId: 'rp-1' }),
+      factorVerified(at(60), 'otp', { accountId: alice, clientId: 'rp-1' }),
+      decisionEvent(at(120), stepUp, parseAuthRequest({ acr_values: 'aal2' }), { clientId: 'rp-2' }),
+    ];
+    for (const event of seeded) await stores.audit.append(event);
   });
 
   it('prints the matching events as JSON lines, oldest first, with seq and hash', async () => {
@@ -303,7 +315,7 @@ describe('audit query, export and verify', () => {
     const exported = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(exported.map((event) => event.seq)).toEqual([1, 2, 3]);
     const chain = await stores.audit.readChain(0, 10);
-    expect(exported).toEqual(chain.map(({ seq, hash, event }) => ({ seq, ...event, hash })));
+    expect(exported).toEqual(chain.map(({ seq, v, hash, event }) => ({ seq, v, ...event, hash })));
   });
 
   it('reports an intact chain, and the first broken seq of a tampered one', async () => {
@@ -313,7 +325,7 @@ describe('audit query, export and verify', () => {
     const dir = join(root, 'verify');
     const file = join(dir, 'stepup.sqlite');
     const onFile = openSqliteStores({ file });
-    for (const event of await stores.audit.readChain(0, 10)) await onFile.audit.append(event.event);
+    for (const event of seeded) await onFile.audit.append(event);
     const raw = new Database(file);
     raw.exec('DROP TRIGGER audit_events_no_update');
     raw.prepare(`UPDATE audit_events SET event = json_set(event, '$.outcome', 'success') WHERE seq = 1`).run();

@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, jwtVerify, type JWK } from 'jose';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
-import type { AccountRecord, AuditEvent, AuthenticatorRecord, Stores } from '../../adapters/types.ts';
+import type { AccountRecord, AuthenticatorRecord, StoredAuditEvent, Stores } from '../../adapters/types.ts';
 import { attemptKeys, issueRecoveryCodes, verifyPasswordHash, verifyRecoveryLink } from '../../authenticators/index.ts';
 import { loadConfig, type AppConfig } from '../../config/index.ts';
 import { totpKeyring } from '../../config/keys.ts';
+import { listAudit } from '../../cli/audit-commands.ts';
 import { CliError } from '../../cli/errors.ts';
 import { deleteUser, disableUser, enableUser, removeAuthenticator, setPassword } from '../../cli/lifecycle-commands.ts';
 import { resetUser } from '../../cli/reset-user.ts';
@@ -107,7 +108,7 @@ async function remaining(seeded: Seeded): Promise<string[]> {
 }
 
 const ALL_MODELS = ['Session', 'Grant', 'RefreshToken', 'AccessToken'];
-const audit = (type?: string): Promise<AuditEvent[]> => stores.audit.list({ type, limit: 50 });
+const audit = (type?: string): Promise<StoredAuditEvent[]> => stores.audit.list({ type, limit: 50 });
 const by = { operator: OPERATOR };
 
 describe('every command that changes an account', () => {
@@ -517,6 +518,9 @@ describe('user reset', () => {
           revoked: { sessions: 1, grants: 1, tokens: 2, notified: 0 },
         },
       ]);
+      lines = [];
+      await listAudit(stores, config, {}, out);
+      expect(lines).toEqual([expect.stringMatching(/\saccount\.reset\s.*\soperator=carol approvedBy=dave\s+reason=lost key, ticket 3$/)]);
     });
 
     it('needs no approval when the policy says so', async () => {

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
 import { describeStoresContract } from './stores.contract.ts';
 import { MIGRATIONS } from '../../adapters/sqlite/schema.ts';
-import { chainHash } from '../../adapters/audit-chain.ts';
+import { CHAIN_VERSION, GENESIS_HASH, chainHash } from '../../adapters/audit-chain.ts';
+import type { AuditEvent, StoredAuditEvent } from '../../adapters/types.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'stepup-sqlite-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -40,7 +41,7 @@ describe('SQLite stores on a file', () => {
     await before.authenticators.consumeTotpStep('auth-1', 7, 2);
     await before.events.append('s1', [{ id: 'e1', accountId: 'acc-1', factor: 'pwd', amr: ['pwd'], at: 1 }], 4_000_000_000);
     await before.attempts.recordFailure('login:alice', 3);
-    await before.audit.append({ at: 4000, type: 'login', outcome: 'success', accountId: 'acc-1' });
+    await before.audit.append({ at: 4000, type: 'factor.verify', outcome: 'success', factor: 'pwd', accountId: 'acc-1' });
     await before.clients.upsert({ client_id: 'rp-1', redirect_uris: ['https://rp.example/cb'] });
     await new before.OidcAdapter('Session').upsert('sess-1', { uid: 'uid-1', accountId: 'acc-1' }, 3600);
     await before.close();
@@ -51,7 +52,7 @@ describe('SQLite stores on a file', () => {
     expect(await after.authenticators.consumeTotpStep('auth-1', 7, 3)).toBe(false);
     expect(await after.events.listBySession('s1', 10)).toHaveLength(1);
     expect(await after.attempts.get('login:alice')).toEqual({ failures: 1, lastFailureAt: 3 });
-    expect(await after.audit.list({ limit: 10 })).toEqual([{ at: 4000, type: 'login', outcome: 'success', accountId: 'acc-1' }]);
+    expect(await after.audit.list({ limit: 10 })).toEqual([{ at: 4000, type: 'factor.verify', outcome: 'success', factor: 'pwd', accountId: 'acc-1' }]);
     expect(await new after.OidcAdapter('Client').find('rp-1')).toEqual({ client_id: 'rp-1', redirect_uris: ['https://rp.example/cb'] });
     expect(await new after.OidcAdapter('Session').findByUid('uid-1')).toEqual({ uid: 'uid-1', accountId: 'acc-1' });
     await after.close();
@@ -92,7 +93,7 @@ describe('SQLite stores on a file', () => {
   it('keeps the audit log append-only', async () => {
     const file = join(root, 'audit', 'stepup.db');
     const stores = openSqliteStores({ file });
-    await stores.audit.append({ at: 1, type: 'login', outcome: 'success' });
+    await stores.audit.append({ at: 1000, type: 'factor.verify', outcome: 'success', factor: 'pwd' });
     await stores.close();
     const db = new Database(file);
     try {
@@ -104,69 +105,115 @@ describe('SQLite stores on a file', () => {
   });
 });
 
-describe('the SQLite audit chain, tampered with behind the triggers', () => {
-  const events = Array.from({ length: 5 }, (_, i) => ({ at: 1000 + i, type: 'login', outcome: 'success' as const, accountId: `acc-${i + 1}` }));
-
-  /** Five chained events in a file, and a second connection to it without the append-only triggers. */
-  async function tamperable(name: string) {
-    const file = join(root, 'tamper', name, 'stepup.db');
-    const stores = openSqliteStores({ file });
-    for (const event of events) await stores.audit.append(event);
-    expect(await stores.audit.verify()).toEqual({ ok: true, count: 5 });
-    const raw = new Database(file);
-    raw.exec('DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;');
-    return { stores, raw };
+/** Audit events as the releases before hash versions wrote them into a database: chained, without `v`. */
+function insertLegacyLinks(raw: Database.Database, events: AuditEvent[], after: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH }): void {
+  const insert = raw.prepare('INSERT INTO audit_events (seq, at, type, account_id, event, hash) VALUES (?, ?, ?, ?, ?, ?)');
+  let prev = after;
+  for (const event of events) {
+    const seq = prev.seq + 1;
+    const hash = chainHash(prev.hash, seq, event);
+    insert.run(seq, event.at, event.type, event.accountId ?? null, JSON.stringify(event), hash);
+    prev = { seq, hash };
   }
+}
 
-  it('detects an edited event at its seq', async () => {
-    const { stores, raw } = await tamperable('edit');
-    try {
-      const edited = JSON.stringify({ ...events[2], outcome: 'failure' });
-      raw.prepare('UPDATE audit_events SET event = ? WHERE seq = 3').run(edited);
-      expect(await stores.audit.verify()).toEqual({ ok: false, seq: 3, reason: expect.stringMatching(/hash mismatch/) });
-    } finally {
-      raw.close();
-      await stores.close();
+describe('the SQLite audit chain, tampered with behind the triggers', () => {
+  const events: AuditEvent[] = Array.from({ length: 5 }, (_, i) => ({ at: 1000 + i, type: 'factor.verify', outcome: 'success', factor: 'pwd', accountId: `acc-${i + 1}` }));
+
+  describe.each([
+    ['hashed as RFC 8785 JSON (v 2)', CHAIN_VERSION],
+    ['hashed by the releases before hash versions (no v)', undefined],
+  ] as const)('with events %s', (_name, version) => {
+    /** Five chained events in a file, and a second connection to it without the append-only triggers. */
+    async function tamperable(name: string) {
+      const file = join(root, 'tamper', `${name}-v${version ?? 1}`, 'stepup.db');
+      const stores = openSqliteStores({ file });
+      const raw = new Database(file);
+      if (version === undefined) insertLegacyLinks(raw, events);
+      else for (const event of events) await stores.audit.append(event);
+      expect((await stores.audit.readChain(0, 10)).map((entry) => entry.v)).toEqual(events.map(() => version));
+      expect(await stores.audit.verify()).toEqual({ ok: true, count: 5 });
+      raw.exec('DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;');
+      return { stores, raw };
     }
+
+    /** The stored event column: the event's members and its hash version. */
+    const column = (event: StoredAuditEvent) => JSON.stringify(version === undefined ? event : { ...event, v: version });
+
+    it('detects an edited event at its seq', async () => {
+      const { stores, raw } = await tamperable('edit');
+      try {
+        raw.prepare('UPDATE audit_events SET event = ? WHERE seq = 3').run(column({ ...events[2]!, outcome: 'failure' }));
+        expect(await stores.audit.verify()).toEqual({ ok: false, seq: 3, reason: expect.stringMatching(/hash mismatch/) });
+      } finally {
+        raw.close();
+        await stores.close();
+      }
+    });
+
+    it('detects an edit whose hash was recomputed, at the next seq', async () => {
+      const { stores, raw } = await tamperable('rehash');
+      try {
+        const [second] = await stores.audit.readChain(1, 1);
+        const edited: StoredAuditEvent = { ...events[2]!, factor: 'otp' };
+        raw.prepare('UPDATE audit_events SET event = ?, hash = ? WHERE seq = 3').run(column(edited), chainHash(second!.hash, 3, edited, version));
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 4 });
+      } finally {
+        raw.close();
+        await stores.close();
+      }
+    });
+
+    it('detects a deleted event, naming the missing seq', async () => {
+      const { stores, raw } = await tamperable('delete');
+      try {
+        raw.prepare('DELETE FROM audit_events WHERE seq = 2').run();
+        expect(await stores.audit.verify()).toEqual({ ok: false, seq: 2, reason: 'event 2 is missing (the next stored event is 3)' });
+      } finally {
+        raw.close();
+        await stores.close();
+      }
+    });
+
+    it('detects two events swapped, at the first of them', async () => {
+      const { stores, raw } = await tamperable('reorder');
+      try {
+        const rows = raw.prepare<[], { seq: number; at: number; account_id: string; event: string; hash: string }>(
+          'SELECT seq, at, account_id, event, hash FROM audit_events WHERE seq IN (2, 4) ORDER BY seq',
+        ).all();
+        const swap = raw.prepare('UPDATE audit_events SET at = ?, account_id = ?, event = ?, hash = ? WHERE seq = ?');
+        raw.transaction(() => {
+          swap.run(rows[1]!.at, rows[1]!.account_id, rows[1]!.event, rows[1]!.hash, 2);
+          swap.run(rows[0]!.at, rows[0]!.account_id, rows[0]!.event, rows[0]!.hash, 4);
+        })();
+        expect((await stores.audit.list({ limit: 5 })).map((e) => e.accountId)).toEqual(['acc-5', 'acc-2', 'acc-3', 'acc-4', 'acc-1']);
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 2 });
+      } finally {
+        raw.close();
+        await stores.close();
+      }
+    });
   });
 
-  it('detects an edit whose hash was recomputed, at the next seq', async () => {
-    const { stores, raw } = await tamperable('rehash');
+  it('verifies a chain hashed the old way and continued with RFC 8785 links, and refuses a new link passed off as old', async () => {
+    const file = join(root, 'tamper', 'mixed', 'stepup.db');
+    const stores = openSqliteStores({ file });
+    const raw = new Database(file);
     try {
-      const [second] = await stores.audit.readChain(1, 1);
-      const edited = { ...events[2], outcome: 'failure' as const };
-      raw.prepare('UPDATE audit_events SET event = ?, hash = ? WHERE seq = 3').run(JSON.stringify(edited), chainHash(second!.hash, 3, edited));
-      expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 4 });
-    } finally {
-      raw.close();
-      await stores.close();
-    }
-  });
+      insertLegacyLinks(raw, events.slice(0, 3));
+      for (const event of events.slice(3)) await stores.audit.append(event);
+      const chain = await stores.audit.readChain(0, 10);
+      expect(chain.map((entry) => [entry.seq, entry.v])).toEqual([[1, undefined], [2, undefined], [3, undefined], [4, CHAIN_VERSION], [5, CHAIN_VERSION]]);
+      expect(chain.map((entry) => entry.event)).toEqual(events);
+      expect(await stores.audit.list({ limit: 10 })).toEqual([...events].reverse());
+      expect(await stores.audit.verify()).toEqual({ ok: true, count: 5 });
 
-  it('detects a deleted event, naming the missing seq', async () => {
-    const { stores, raw } = await tamperable('delete');
-    try {
-      raw.prepare('DELETE FROM audit_events WHERE seq = 2').run();
-      expect(await stores.audit.verify()).toEqual({ ok: false, seq: 2, reason: 'event 2 is missing (the next stored event is 3)' });
-    } finally {
-      raw.close();
-      await stores.close();
-    }
-  });
-
-  it('detects two events swapped, at the first of them', async () => {
-    const { stores, raw } = await tamperable('reorder');
-    try {
-      const rows = raw.prepare<[], { seq: number; at: number; account_id: string; event: string; hash: string }>(
-        'SELECT seq, at, account_id, event, hash FROM audit_events WHERE seq IN (2, 4) ORDER BY seq',
-      ).all();
-      const swap = raw.prepare('UPDATE audit_events SET at = ?, account_id = ?, event = ?, hash = ? WHERE seq = ?');
-      raw.transaction(() => {
-        swap.run(rows[1]!.at, rows[1]!.account_id, rows[1]!.event, rows[1]!.hash, 2);
-        swap.run(rows[0]!.at, rows[0]!.account_id, rows[0]!.event, rows[0]!.hash, 4);
-      })();
-      expect((await stores.audit.list({ limit: 5 })).map((e) => e.accountId)).toEqual(['acc-5', 'acc-2', 'acc-3', 'acc-4', 'acc-1']);
-      expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 2 });
+      raw.exec('DROP TRIGGER audit_events_no_update');
+      // The version is part of what is hashed: dropping it (or naming another) breaks the link.
+      raw.prepare('UPDATE audit_events SET event = ? WHERE seq = 4').run(JSON.stringify(events[3]));
+      expect(await stores.audit.verify()).toEqual({ ok: false, seq: 4, reason: expect.stringMatching(/hash mismatch/) });
+      raw.prepare('UPDATE audit_events SET event = ? WHERE seq = 4').run(JSON.stringify({ ...events[3], v: 3 }));
+      expect(await stores.audit.verify()).toEqual({ ok: false, seq: 4, reason: expect.stringMatching(/unknown hash version 3/) });
     } finally {
       raw.close();
       await stores.close();

@@ -1,4 +1,6 @@
 // The behaviour every Stores implementation must have, registered as vitest suites.
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthEvent } from '../../policy/types.ts';
 import type {
@@ -10,7 +12,7 @@ import type {
   RecoverySecretRecord,
   Stores,
 } from '../../adapters/types.ts';
-import { GENESIS_HASH, chainHash } from '../../adapters/audit-chain.ts';
+import { CHAIN_VERSION, GENESIS_HASH, chainHash } from '../../adapters/audit-chain.ts';
 
 /** The contract drives expiry with this clock (epoch seconds) instead of sleeping. */
 export interface ContractClock {
@@ -40,8 +42,18 @@ function event(id: string, at: number, accountId = 'acc-1'): AuthEvent {
   return { id, accountId, factor: 'otp', amr: ['otp', 'mfa'], at, authenticatorId: 'auth-1' };
 }
 
-function audit(at: number, type: string, accountId?: string): AuditEvent {
-  return { at, type, outcome: 'success', ...(accountId && { accountId }) };
+/** Audit events of three kinds: a passkey's unlock (with a nested object), an operator's enable, and a step-up decision that may have no account. */
+function unlock(at: number, accountId: string): AuditEvent {
+  const reason = 'passkey sign-in cleared 2 failed password, 1 failed code and 0 failed recovery-code attempts';
+  return { at, type: 'account.unlock', outcome: 'success', accountId, factor: 'passkey', cleared: { pwd: 2, otp: 1, recovery: 0 }, reason };
+}
+
+function enable(at: number, accountId: string): AuditEvent {
+  return { at, type: 'account.enable', outcome: 'success', accountId, operator: 'carol', reason: 'rehired' };
+}
+
+function stepUp(at: number, clientId?: string): AuditEvent {
+  return { at, type: 'policy.decision', decision: 'step_up', outcome: 'info', ...(clientId && { clientId }), requestedAcr: ['aal2'], reason: 'step_up: aal2 requested', factors: ['otp'] };
 }
 
 function secret(hash: string, accountId: string, kind: RecoverySecretKind, setId: string, expiresAt?: number): RecoverySecretRecord {
@@ -152,7 +164,7 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         await stores.recoverySecrets.replace('acc-1', 'code', codes('acc-1', 'set-1', ['h1', 'h2']));
         await stores.recoverySecrets.replace('acc-1', 'link', [secret('l1', 'acc-1', 'link', 'link-1', T0 + 600)]);
         await stores.recoverySecrets.replace('acc-2', 'code', codes('acc-2', 'set-2', ['h3']));
-        await stores.audit.append(audit(T0 * 1000, 'login', 'acc-1'));
+        await stores.audit.append(unlock(T0 * 1000, 'acc-1'));
 
         expect(await stores.accounts.remove('acc-1')).toBe(true);
         expect(await stores.accounts.findById('acc-1')).toBeUndefined();
@@ -544,22 +556,22 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
       const t = T0 * 1000;
 
       beforeEach(async () => {
-        await stores.audit.append({ ...audit(t, 'login', 'acc-1'), requestedAcr: ['aal2'], amr: ['pwd'], reason: 'ok' });
-        await stores.audit.append(audit(t + 1, 'step_up', 'acc-1'));
-        await stores.audit.append(audit(t + 2, 'login', 'acc-2'));
-        await stores.audit.append(audit(t + 3, 'client_added'));
+        await stores.audit.append(unlock(t, 'acc-1'));
+        await stores.audit.append(enable(t + 1, 'acc-1'));
+        await stores.audit.append(unlock(t + 2, 'acc-2'));
+        await stores.audit.append(stepUp(t + 3));
       });
 
       it('lists events newest first, as appended', async () => {
         const events = await stores.audit.list({ limit: 100 });
         expect(events.map((e) => e.at)).toEqual([t + 3, t + 2, t + 1, t]);
-        expect(events[3]).toEqual({ ...audit(t, 'login', 'acc-1'), requestedAcr: ['aal2'], amr: ['pwd'], reason: 'ok' });
+        expect(events[3]).toEqual(unlock(t, 'acc-1'));
       });
 
       it('filters by account and by type', async () => {
-        expect((await stores.audit.list({ accountId: 'acc-1', limit: 100 })).map((e) => e.type)).toEqual(['step_up', 'login']);
-        expect((await stores.audit.list({ type: 'login', limit: 100 })).map((e) => e.accountId)).toEqual(['acc-2', 'acc-1']);
-        expect((await stores.audit.list({ accountId: 'acc-1', type: 'login', limit: 100 })).map((e) => e.at)).toEqual([t]);
+        expect((await stores.audit.list({ accountId: 'acc-1', limit: 100 })).map((e) => e.type)).toEqual(['account.enable', 'account.unlock']);
+        expect((await stores.audit.list({ type: 'account.unlock', limit: 100 })).map((e) => e.accountId)).toEqual(['acc-2', 'acc-1']);
+        expect((await stores.audit.list({ accountId: 'acc-1', type: 'account.unlock', limit: 100 })).map((e) => e.at)).toEqual([t]);
       });
 
       it('returns at most limit events, clamped to 1..1000', async () => {
@@ -572,19 +584,31 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
       it('chains every event: seq 1..n in order, each hash over the previous one, and the chain verifies', async () => {
         const chain = await stores.audit.readChain(0, 100);
         expect(chain.map((entry) => entry.seq)).toEqual([1, 2, 3, 4]);
+        expect(chain.map((entry) => entry.v)).toEqual([CHAIN_VERSION, CHAIN_VERSION, CHAIN_VERSION, CHAIN_VERSION]);
         expect(chain.map((entry) => entry.event.at)).toEqual([t, t + 1, t + 2, t + 3]);
-        expect(chain[0]!.event).toEqual({ ...audit(t, 'login', 'acc-1'), requestedAcr: ['aal2'], amr: ['pwd'], reason: 'ok' });
+        expect(chain[0]!.event).toEqual(unlock(t, 'acc-1'));
         let prev = GENESIS_HASH;
         for (const entry of chain) {
-          expect(entry.hash).toBe(chainHash(prev, entry.seq, entry.event));
+          expect(entry.hash).toBe(chainHash(prev, entry.seq, entry.event, entry.v));
           prev = entry.hash;
         }
         expect(await stores.audit.readChain(2, 1)).toEqual([chain[2]]);
         expect(await stores.audit.verify()).toEqual({ ok: true, count: 4 });
       });
 
+      it('hashes new events as an outside verifier recomputes them: SHA-256 of the previous hash and the RFC 8785 JSON of the exported line without its hash', async () => {
+        let prev = '0'.repeat(64);
+        for (const { seq, v, hash, event } of await stores.audit.readChain(0, 100)) {
+          // A line of `stepup audit export`, as a SIEM receives it.
+          const { hash: stated, ...line } = JSON.parse(JSON.stringify({ seq, v, ...event, hash })) as Record<string, unknown>;
+          expect(line.v).toBe(2);
+          expect(createHash('sha256').update(prev).update(canonicalize(line)!).digest('hex')).toBe(stated);
+          prev = String(stated);
+        }
+      });
+
       it('keeps one valid chain with distinct seqs under 20 concurrent appends', async () => {
-        await Promise.all(Array.from({ length: 20 }, (_, i) => stores.audit.append({ ...audit(t + 10 + i, 'burst'), clientId: `rp-${i}` })));
+        await Promise.all(Array.from({ length: 20 }, (_, i) => stores.audit.append(stepUp(t + 10 + i, `rp-${i}`))));
         const chain = await stores.audit.readChain(0, 100);
         expect(chain.map((entry) => entry.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
         expect(new Set(chain.map((entry) => entry.event.clientId).filter(Boolean)).size).toBe(20);
@@ -592,8 +616,8 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
       });
 
       it('queries by account, client, outcome, type and time range, oldest first, with seq and hash', async () => {
-        await stores.audit.append({ at: t + 4, type: 'factor.verify', outcome: 'failure', accountId: 'acc-1', clientId: 'rp-1' });
-        await stores.audit.append({ at: t + 5, type: 'factor.verify', outcome: 'success', accountId: 'acc-1', clientId: 'rp-2' });
+        await stores.audit.append({ at: t + 4, type: 'factor.verify', factor: 'otp', outcome: 'failure', accountId: 'acc-1', clientId: 'rp-1', refusal: 'invalid_credentials', reason: 'invalid_credentials' });
+        await stores.audit.append({ at: t + 5, type: 'factor.verify', factor: 'otp', outcome: 'success', accountId: 'acc-1', clientId: 'rp-2' });
         const seqs = async (filter: Omit<AuditQuery, 'limit'>, limit = 100) =>
           (await stores.audit.query({ ...filter, limit })).map((entry) => entry.seq);
         expect(await seqs({})).toEqual([1, 2, 3, 4, 5, 6]);
@@ -605,7 +629,7 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(await seqs({ accountId: 'acc-1', from: t + 2 })).toEqual([5, 6]);
         expect(await seqs({}, 2)).toEqual([1, 2]);
         const [entry] = await stores.audit.query({ clientId: 'rp-2', limit: 10 });
-        expect(entry).toEqual({ seq: 6, hash: expect.stringMatching(/^[0-9a-f]{64}$/), event: { at: t + 5, type: 'factor.verify', outcome: 'success', accountId: 'acc-1', clientId: 'rp-2' } });
+        expect(entry).toEqual({ seq: 6, v: CHAIN_VERSION, hash: expect.stringMatching(/^[0-9a-f]{64}$/), event: { at: t + 5, type: 'factor.verify', factor: 'otp', outcome: 'success', accountId: 'acc-1', clientId: 'rp-2' } });
       });
     });
 

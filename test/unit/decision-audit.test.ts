@@ -9,6 +9,8 @@ const level = (acr: string): Level => DEFAULT_LADDER.find((each) => each.acr ===
 const pwd: AuthEvent = { id: 'e-pwd', accountId: 'a', factor: 'pwd', amr: ['pwd'], at: 1000 };
 const otp: AuthEvent = { id: 'e-otp', accountId: 'a', factor: 'otp', amr: ['otp'], at: 2000 };
 const passkey: AuthEvent = { id: 'e-pk', accountId: 'a', factor: 'passkey', amr: ['pop', 'hwk', 'user', 'mfa'], at: 2000 };
+/** Epoch seconds: the event's `at` is its milliseconds. */
+const clock = () => 3000;
 
 function met(acr: string, events: AuthEvent[]): Extract<Decision, { outcome: 'satisfied' }> {
   return { outcome: 'satisfied', acr, level: level(acr), amr: events.flatMap((event) => event.amr), authTime: Math.max(...events.map((event) => event.at)), events };
@@ -29,9 +31,11 @@ describe('howMet', () => {
 
   it('lands in the audit event with the factors proven now, and a step-up names the factors it requires', () => {
     const request = parseAuthRequest({ acr_values: 'aal2' });
-    const event = decisionEvent('policy.decision', met('aal2', [pwd, otp]), request, { accountId: 'a' }, { newlyProven: new Set(['e-otp']), priorLevel: level('aal1') });
-    expect(event).toMatchObject({ outcome: 'success', achievedAcr: 'aal2', satisfaction: 'stepped_up', factors: ['otp'] });
+    const event = decisionEvent(clock, met('aal2', [pwd, otp]), request, { accountId: 'a' }, { newlyProven: new Set(['e-otp']), priorLevel: level('aal1') });
+    expect(event).toMatchObject({ at: 3_000_000, outcome: 'success', decision: 'satisfied', achievedAcr: 'aal2', satisfaction: 'stepped_up', factors: ['otp'] });
     const stepUp: Decision = { outcome: 'step_up', acr: 'aal2', level: level('aal2'), factors: ['otp'], reason: 'aal2 requested' };
-    expect(decisionEvent('policy.decision', stepUp, request, { accountId: 'a' })).toMatchObject({ outcome: 'info', satisfaction: undefined, factors: ['otp'] });
+    const asked = decisionEvent(clock, stepUp, request, { accountId: 'a' });
+    expect(asked).toMatchObject({ outcome: 'info', decision: 'step_up', factors: ['otp'] });
+    expect(asked).not.toHaveProperty('satisfaction');
   });
 });
