@@ -5,7 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMongoIndexes, mongoIndexStatus, openMongoStores, serverIdentity, type MongoStores, type ServerIdentity } from '../../adapters/mongodb/index.ts';
-import { INDEX_REFUSALS } from '../../adapters/mongodb/collections.ts';
+import { COLLECTIONS, INDEX_REFUSALS } from '../../adapters/mongodb/collections.ts';
+import { CHAIN_VERSION, GENESIS_HASH, chainHash } from '../../adapters/audit-chain.ts';
+import type { AuditEvent } from '../../adapters/types.ts';
 import { collectionsWithoutTtl } from '../../adapters/mongodb/expiry-purge.ts';
 import { MONGO_INDEXES } from '../../adapters/mongodb/indexes.ts';
 import { ACCOUNT_MODELS } from '../../adapters/account-models.ts';
@@ -79,6 +81,36 @@ describe.skipIf(!uri)(uri ? `${server!.label} (${dbName})` : 'MONGODB_URI not se
   }
 
   describeStoresContract(server?.label ?? 'MongoDB', open, limits);
+
+  describe('the audit chain across hash versions', () => {
+    const events: AuditEvent[] = Array.from({ length: 4 }, (_, i) => ({ at: 1000 + i, type: 'factor.verify', outcome: 'success', factor: 'pwd', accountId: `acc-${i + 1}` }));
+
+    it('verifies links chained before hash versions followed by RFC 8785 links, and finds an edit in either', async () => {
+      const stores = await open({ now: () => 1 });
+      try {
+        // Two events as the releases before hash versions stored them: _id and seq, hash over the sorted-keys JSON, no v.
+        const raw = stores.db.collection<Record<string, unknown> & { _id: number }>(COLLECTIONS.audit);
+        let prev = GENESIS_HASH;
+        for (const [index, event] of events.slice(0, 2).entries()) {
+          const seq = index + 1;
+          const hash = chainHash(prev, seq, event);
+          await raw.insertOne({ _id: seq, ...event, seq, hash });
+          prev = hash;
+        }
+        for (const event of events.slice(2)) await stores.audit.append(event);
+        expect((await stores.audit.readChain(0, 10)).map((entry) => [entry.seq, entry.v])).toEqual([[1, undefined], [2, undefined], [3, CHAIN_VERSION], [4, CHAIN_VERSION]]);
+        expect(await stores.audit.list({ limit: 10 })).toEqual([...events].reverse());
+        expect(await stores.audit.verify()).toEqual({ ok: true, count: 4 });
+
+        await raw.updateOne({ _id: 4 }, { $unset: { v: '' } });
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 4, reason: expect.stringMatching(/hash mismatch/) });
+        await raw.updateOne({ _id: 1 }, { $set: { outcome: 'failure' } });
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 1, reason: expect.stringMatching(/hash mismatch/) });
+      } finally {
+        await stores.close();
+      }
+    });
+  });
 
   describe('indexes', () => {
     /** A production start on the database, as `npm start` opens it. */
