@@ -7,7 +7,7 @@ import { Browser, expectCallback, expectPage, formOf, type Step } from './harnes
 import { createAccount, type TestAccount } from './harness/accounts.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';
 import { CALLBACK, relyingParty, type Flow, type RelyingParty } from './harness/rp.ts';
-import { CSRF_COOKIES, SESSION_COOKIES, alertOf, copyCookies, keepInteraction, post, readForm, uidOf } from './harness/attacks.ts';
+import { CSRF_COOKIES, SESSION_COOKIES, alertOf, copyCookies, crossInteraction, keepInteraction, post, readForm, uidOf } from './harness/attacks.ts';
 
 let provider: RunningProvider;
 let rp: RelyingParty;
@@ -128,7 +128,8 @@ describe('editing the request between the authorization request and the form pos
     const weak = await rp.start(browser);
     expect(formOf(weak.step)).toBe('password');
 
-    // The first page's form now reaches the second interaction's cookie: refused, nothing proven.
+    // The first page's form with the second interaction's cookie (tampered: a browser keeps each on its own path): refused, nothing proven.
+    crossInteraction(browser, strong.step);
     const crossed = await browser.submit(strong.step, '/password', { username: account.username, password: account.password });
     expectRefused(crossed, 400);
     expect(alertOf(crossed)).toContain('does not belong to the current sign-in');
@@ -248,6 +249,8 @@ describe('posting a step-up form of one interaction into another', () => {
     const second = await openStepUp(browser, { acr_values: 'aal2', max_age: '3600' });
     const firstForm = readForm(first.step, '/otp');
 
+    // A's form with B's interaction cookie (tampered: a browser keeps each on its own path).
+    crossInteraction(browser, first.step);
     expectRefused(await post(browser, firstForm.action, { ...firstForm.fields, code: account.code() }), 400);
     // The CSRF token is per browser, so A's token on B's uid is the same user's own post: it finishes B, for this account.
     const before = provider.clock.now();
@@ -668,6 +671,7 @@ describe('posting a passkey answer of one interaction into another', () => {
     expect(challengeOf(second.step)).not.toBe(challengeOf(first.step));
 
     expectRefused(await browser.submit(second.step, '/passkey', { response: answer }), 401);
+    crossInteraction(browser, first.step);
     expectRefused(await browser.submit(first.step, '/passkey', { response: answer }), 400);
 
     firstCookies.restore();

@@ -4,6 +4,7 @@ import { parse } from 'node-html-parser';
 import { TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyMaterial, serializeKeys } from '../../config/keys.ts';
+import { CookieJar } from '../support/cookie-jar.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { createAccount } from './harness/accounts.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';
@@ -116,35 +117,19 @@ function parseSetCookie(line: string): SetCookie {
 const baseName = (name: string) => name.replace(/\.sig$/, '');
 
 /**
- * A browser that keeps cookies by name and path, follows redirects by hand and records every response. It sees the public
- * origin (the issuer) and talks to the loopback server, adding the `forwarded` headers a TLS-terminating proxy adds.
+ * A browser that keeps cookies as a browser does (test/support/cookie-jar.ts), follows redirects by hand and records every
+ * response. It sees the public origin (the issuer) and talks to the loopback server, adding the `forwarded` headers a
+ * TLS-terminating proxy adds.
  */
 class RecordingBrowser {
   readonly seen: Seen[] = [];
-  private readonly jar = new Map<string, { name: string; value: string; path: string }>();
+  private readonly jar = new CookieJar();
 
   constructor(
     private readonly base: string,
     readonly publicOrigin: string,
     private readonly forwarded: Record<string, string>,
   ) {}
-
-  private cookieHeader(url: URL): string {
-    return [...this.jar.values()]
-      .filter((cookie) => url.pathname === cookie.path || url.pathname.startsWith(cookie.path.endsWith('/') ? cookie.path : `${cookie.path}/`))
-      .map((cookie) => `${cookie.name}=${cookie.value}`)
-      .join('; ');
-  }
-
-  private store(url: URL, lines: string[]): void {
-    for (const line of lines) {
-      const cookie = parseSetCookie(line);
-      const path = cookie.attributes.get('path') || url.pathname.replace(/\/[^/]*$/, '') || '/';
-      const key = `${cookie.name};${path}`;
-      if (cookie.deletion) this.jar.delete(key);
-      else this.jar.set(key, { name: cookie.name, value: cookie.value, path });
-    }
-  }
 
   resolve(location: string, from: string = this.publicOrigin): URL {
     return new URL(location, from);
@@ -161,7 +146,7 @@ class RecordingBrowser {
       redirect: 'manual',
       headers: {
         ...this.forwarded,
-        ...(withCookies ? { cookie: this.cookieHeader(publicUrl) } : {}),
+        ...(withCookies ? { cookie: this.jar.header(publicUrl) } : {}),
         ...(init.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
         ...init.headers,
       },
@@ -169,7 +154,7 @@ class RecordingBrowser {
       signal: AbortSignal.timeout(15_000),
     });
     const setCookies = response.headers.getSetCookie();
-    if (withCookies) this.store(publicUrl, setCookies);
+    if (withCookies) this.jar.store(publicUrl, setCookies);
     const seen: Seen = { method, url: publicUrl.href, status: response.status, headers: response.headers, setCookies, body: await response.text() };
     this.seen.push(seen);
     return seen;

@@ -9,6 +9,7 @@ import { revokeSessions } from '../../cli/session-commands.ts';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { Browser, expectCallback, expectPage, formOf, type Step } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
+import { copyCookies } from './harness/attacks.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';
 import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
 
@@ -46,10 +47,7 @@ async function heldSignIn(account: TestAccount) {
   const flow = await rp.start(holder, { scope: 'openid offline_access', prompt: 'consent' });
   const resume = expectCallback(await holder.submit(flow.step, '/password', { username: account.username, password: account.password }));
   const browser = new Browser(CALLBACK);
-  for (const name of ['_interaction_resume', '_interaction_resume.sig', '_session', '_session.sig']) {
-    const value = holder.cookie(name);
-    if (value) browser.setCookie(name, value);
-  }
+  copyCookies(holder, browser, ['_interaction_resume', '_interaction_resume.sig', '_session', '_session.sig']);
   return { browser, resume, flow };
 }
 

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, type TestAccount } from '../integration/harness/accounts.ts';
 import { startProvider, type RunningProvider } from '../integration/harness/provider.ts';
+import { CookieJar } from '../support/cookie-jar.ts';
 import { CALLBACK, relyingParty, type RelyingParty } from '../integration/harness/rp.ts';
 
 /** Requests in flight at once: one fast-check run is a batch of this many, sent together. */
@@ -93,9 +94,9 @@ interface Sent {
   setCookies: string[];
 }
 
-async function send(request: { method: string; url: string; headers?: Record<string, string>; body?: Uint8Array }, jar?: Jar, kind = 'other'): Promise<Sent | 'oversized-closed'> {
+async function send(request: { method: string; url: string; headers?: Record<string, string>; body?: Uint8Array }, jar?: CookieJar, kind = 'other'): Promise<Sent | 'oversized-closed'> {
   const headers: Record<string, string> = { ...request.headers };
-  if (jar) headers.cookie = jar.header();
+  if (jar) headers.cookie = jar.header(request.url);
   let response: Response;
   try {
     response = await fetch(request.url, { method: request.method, headers, body: request.body ? new Uint8Array(request.body) : undefined, redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
@@ -111,7 +112,7 @@ async function send(request: { method: string; url: string; headers?: Record<str
   const body = await response.text();
   counts.byStatus.set(`${kind} ${response.status}`, (counts.byStatus.get(`${kind} ${response.status}`) ?? 0) + 1);
   const sent = { status: response.status, location: response.headers.get('location'), body, setCookies: response.headers.getSetCookie() };
-  jar?.store(sent.setCookies);
+  jar?.store(request.url, sent.setCookies);
   const described = describeRequest(request);
   if (sent.status >= 500) throw new Violation(`${sent.status} for\n${described}\nresponse body: ${body.slice(0, 2000)}`);
   assertNoStack(body, 'the body', described);
@@ -150,23 +151,6 @@ function assertFormPostError(body: string, request: string): void {
   const error = /name="error"\s+value="([^"]*)"/.exec(body)?.[1];
   if (body.includes('name="code"') || body.includes('"code"')) throw new Violation(`a code was posted to the client without sign-in\nrequest: ${request}\nbody: ${body.slice(0, 1000)}`);
   if (!error || !OAUTH_ERRORS.has(error)) throw new Violation(`2xx that is not a standard error response\nrequest: ${request}\nbody: ${body.slice(0, 1000)}`);
-}
-
-class Jar {
-  private readonly cookies = new Map<string, string>();
-  header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-  store(lines: string[]): void {
-    for (const line of lines) {
-      const pair = line.split(';')[0]!;
-      const index = pair.indexOf('=');
-      const name = pair.slice(0, index).trim();
-      const value = pair.slice(index + 1).trim();
-      if (value === '' || /max-age=0|expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
 }
 
 /** Runs a batch of requests concurrently; the first violation fails the run (and fast-check shrinks it). */
@@ -343,7 +327,7 @@ function buildAuth(request: AuthRequest, base: Array<[string, string]>): { metho
 interface Lane {
   uid: string;
   csrf: string;
-  jar: Jar;
+  jar: CookieJar;
   finished: boolean;
 }
 
@@ -471,7 +455,7 @@ function buildPost(post: FormPost, lanes: Lane[], finishedUids: string[]): { req
 }
 
 async function newLane(): Promise<Lane> {
-  const jar = new Jar();
+  const jar = new CookieJar();
   const url = new URL(authorizationEndpoint);
   url.search = new URLSearchParams({
     client_id: rp.clientId,
@@ -497,7 +481,7 @@ async function newLane(): Promise<Lane> {
 }
 
 /** Follows a redirect out of an interaction with the lane's cookies: it must never reach the client with a code. */
-async function followOut(location: string, from: string, jar: Jar, described: string): Promise<void> {
+async function followOut(location: string, from: string, jar: CookieJar, described: string): Promise<void> {
   let current = new URL(location, from);
   for (let hop = 0; hop < 10; hop += 1) {
     if (isCallback(current)) return assertCallbackError(current, described);
@@ -540,7 +524,7 @@ describe('hostile input never yields a 5xx, a hang or a stack trace', () => {
       fc.asyncProperty(fc.array(authRequests(provider.issuer, rp.clientId), { minLength: CONCURRENCY, maxLength: CONCURRENCY }), (batch) =>
         runBatch(batch, async (generated) => {
           const request = buildAuth(generated, base);
-          const jar = new Jar();
+          const jar = new CookieJar();
           const answer = await send(request, jar, 'auth');
           counts.auth += 1;
           if (answer === 'oversized-closed') return;

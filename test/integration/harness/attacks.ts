@@ -1,7 +1,7 @@
 // Tools for replay and downgrade attacks: per-interaction cookies kept and put back, raw form posts, stolen cookies.
 import { expectPage, type Browser, type Step } from './browser.ts';
 
-/** oidc-provider's cookies of one interaction: a real browser keeps one pair per path (/interaction/<uid>, /auth/<uid>). */
+/** oidc-provider's cookies of one interaction: a browser keeps one pair per interaction, on its paths /interaction/<uid> and /auth/<uid>. */
 const INTERACTION_COOKIES = ['_interaction', '_interaction.sig', '_interaction_resume', '_interaction_resume.sig'];
 /** Every cookie the provider sets: the session, the interaction's and the CSRF secret. */
 export const ALL_COOKIES = ['_session', '_session.sig', ...INTERACTION_COOKIES, 'stepup.csrf', 'stepup.csrf.sig'];
@@ -17,25 +17,34 @@ export function uidOf(step: Step): string {
 }
 
 /**
- * Remembers the cookies of the browser's current interaction. Our test browser keeps one cookie per name (no paths),
- * so a second authorization request overwrites them; `restore()` sends them again, as a real browser would for
- * /interaction/<uid> and /auth/<uid> of the first one.
+ * Remembers the cookies of the browser's current interaction (each one's newest, on its own path /interaction/<uid> or
+ * /auth/<uid>); `restore()` puts them back as they were, e.g. after the server deleted them on finishing the interaction.
  */
 export function keepInteraction(browser: Browser): { restore(): void } {
-  const kept = new Map(INTERACTION_COOKIES.map((name) => [name, browser.cookie(name)]));
+  const kept = INTERACTION_COOKIES.flatMap((name) => browser.jar.get(name) ?? []);
   return {
     restore() {
-      for (const [name, value] of kept) if (value !== undefined) browser.setCookie(name, value);
+      for (const cookie of kept) browser.jar.put(cookie);
     },
   };
 }
 
-/** Copies cookies from one browser to another: a stolen cookie, or the same user in a second tab. */
-export function copyCookies(from: Browser, to: Browser, names: readonly string[] = ALL_COOKIES): void {
-  for (const name of names) {
-    const value = from.cookie(name);
-    if (value !== undefined) to.setCookie(name, value);
+/**
+ * Puts the browser's current interaction cookies on the paths of `page`'s interaction (/interaction/<uid>, /auth/<uid>),
+ * as a browser that ignored cookie paths, or a tampered cookie, would send them: that page's forms then reach another
+ * sign-in's cookie. A real browser keeps each interaction's own cookies on its paths.
+ */
+export function crossInteraction(browser: Browser, page: Step): void {
+  const uid = uidOf(page);
+  for (const name of INTERACTION_COOKIES) {
+    const cookie = browser.jar.get(name);
+    if (cookie) browser.jar.put({ ...cookie, path: name.startsWith('_interaction_resume') ? `/auth/${uid}` : `/interaction/${uid}` });
   }
+}
+
+/** Copies cookies, on every path they are set for, from one browser to another: stolen cookies, or the same user in a second tab. */
+export function copyCookies(from: Browser, to: Browser, names: readonly string[] = ALL_COOKIES): void {
+  for (const cookie of from.jar.all()) if (names.includes(cookie.name)) to.jar.put(cookie);
 }
 
 /** The action URL and every field of a page's form whose action ends with `actionSuffix`, to post them elsewhere or tampered. */

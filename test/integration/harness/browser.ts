@@ -1,5 +1,6 @@
-// A minimal browser for tests: cookies, manual redirects, and real form submission parsed from the pages' HTML.
+// A minimal browser for tests: cookies kept per host and path, manual redirects, and real form submission parsed from the pages' HTML.
 import { parse, type HTMLElement } from 'node-html-parser';
+import { CookieJar } from '../../support/cookie-jar.ts';
 
 export type Step =
   | { kind: 'page'; url: string; status: number; html: string; document: HTMLElement; headers: Headers }
@@ -8,7 +9,8 @@ export type Step =
 const MAX_REDIRECTS = 20;
 
 export class Browser {
-  private readonly cookies = new Map<string, string>();
+  /** Cookies per host and path with their expiry, as a real browser keeps them (test/support/cookie-jar.ts). */
+  readonly jar = new CookieJar();
 
   /** `headers` go with every request, e.g. an X-Forwarded-For a trusted proxy would add for this browser's address. */
   constructor(
@@ -16,34 +18,21 @@ export class Browser {
     private readonly headers: Record<string, string> = {},
   ) {}
 
-  private cookieHeader(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-
-  private store(headers: Headers): void {
-    for (const line of headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(';');
-      const index = pair!.indexOf('=');
-      const name = pair!.slice(0, index).trim();
-      const value = pair!.slice(index + 1).trim();
-      const expired = attributes.some((attribute) => /^\s*max-age=0\s*$/i.test(attribute) || /^\s*expires=Thu, 01 Jan 1970/i.test(attribute));
-      if (expired || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-
-  /** Reads and writes cookies directly, to replay what an attacker kept. */
+  /** Reads and writes cookies directly, to replay what an attacker kept: the most recently set cookie of that name. */
   cookie(name: string): string | undefined {
-    return this.cookies.get(name);
+    return this.jar.get(name)?.value;
   }
 
+  /** Sets a value for `name` where the server last set that cookie in this browser (its host and path). */
   setCookie(name: string, value: string): void {
-    this.cookies.set(name, value);
+    const place = this.jar.placeOf(name);
+    if (!place) throw new Error(`this browser was never sent ${name}: copy it from another browser with copyCookies (harness/attacks.ts), which keeps its host and path`);
+    this.jar.put({ ...place, value });
   }
 
   /** Drops every cookie: a new browser profile. */
   clearCookies(): void {
-    this.cookies.clear();
+    this.jar.clear();
   }
 
   async request(url: string, init: { method?: string; body?: URLSearchParams } = {}): Promise<Step> {
@@ -55,11 +44,11 @@ export class Browser {
       const response = await fetch(current, {
         method,
         redirect: 'manual',
-        headers: { ...this.headers, cookie: this.cookieHeader(), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        headers: { ...this.headers, cookie: this.jar.header(current), ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
         body,
         signal: AbortSignal.timeout(15_000),
       });
-      this.store(response.headers);
+      this.jar.store(current, response.headers.getSetCookie());
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
         current = new URL(location, current);
