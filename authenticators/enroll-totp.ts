@@ -9,7 +9,7 @@ import { generateTotpSecret, matchTotpStep, normalizeTotpCode, totpUri } from '.
 export const MAX_LABEL_LENGTH = 64;
 /**
  * A code is checked against every app of the account, so each app multiplies the odds of a guess: two apps (a phone
- * and a spare) keep the chance before the lock at 0.06 % (README, "Guessing limits").
+ * and a spare) keep the chance before the lock at 0.06 % (docs/security.md, "Guessing limits").
  */
 export const MAX_TOTP_AUTHENTICATORS = 2;
 /** RFC 4226 requires at least 128 bits; we generate 160. */

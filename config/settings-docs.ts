@@ -1,4 +1,4 @@
-// The settings table as text: the CLI's environment help and the README's configuration reference.
+// The settings table as text: the CLI's environment help and the configuration reference in docs/operations.md.
 import { z } from 'zod';
 import { SETTING_GROUPS, SETTINGS, type Setting, type SettingGroup } from './settings.ts';
 

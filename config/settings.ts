@@ -108,7 +108,7 @@ export const SETTINGS = [
     emptyIsUnset: true,
     unset: 'SQLite in `DATA_DIR`',
     description: 'keep everything in MongoDB instead: a `mongodb://` or `mongodb+srv://` connection string',
-    details: 'see [MongoDB and several instances](#mongodb-and-several-instances)',
+    details: 'see [MongoDB and several instances](#mongodb-and-several-instances) below',
   }),
   setting({
     env: 'MONGODB_DB',
@@ -158,7 +158,7 @@ export const SETTINGS = [
     schema: z.string().min(1),
     unset: 'built-in ladder',
     description: 'JSON `{ ladder, scopeRules, strict, attestation, recovery }`',
-    details: 'see [How step-up decides](#how-step-up-decides); attestation file paths are relative to the policy file',
+    details: 'see [How step-up decides](policy.md#how-step-up-decides); attestation file paths are relative to the policy file',
   }),
   setting({
     env: 'STEPUP_RECOVERY_COOL_OFF',
@@ -168,7 +168,7 @@ export const SETTINGS = [
     seconds: true,
     unset: `the policy file's \`recovery.coolOff\`, else \`${DEFAULT_RECOVERY_COOL_OFF}\` = ${DEFAULT_RECOVERY_COOL_OFF / 3600} hours`,
     description: 'seconds of the cool-off of factors enrolled by a weaker proof; overrides the policy file',
-    details: 'see [Recovery and account lifecycle](#recovery-and-account-lifecycle)',
+    details: 'see [Recovery and account lifecycle](policy.md#recovery-and-account-lifecycle)',
   }),
   setting({
     env: 'STEPUP_SENSITIVE_ACTION_MAX_AGE',
@@ -184,7 +184,7 @@ export const SETTINGS = [
     schema: flag,
     default: '0',
     description: '`1`: signing out also revokes the refresh tokens of applications given `offline_access`',
-    details: 'see [Recovery and account lifecycle](#recovery-and-account-lifecycle)',
+    details: 'see [Recovery and account lifecycle](policy.md#recovery-and-account-lifecycle)',
   }),
   setting({
     env: 'STEPUP_WEBAUTHN_RP_ID',
@@ -243,7 +243,7 @@ export const SETTINGS = [
     seconds: true,
     description: 'seconds a sign-in session, and the grants given in it, lasts',
     details:
-      'a step-up level counts only for its own `maxAge` from the policy (see [How step-up decides](#how-step-up-decides)); refresh tokens cannot outlive their grant, so a longer `STEPUP_REFRESH_TOKEN_TTL` is refused',
+      'a step-up level counts only for its own `maxAge` from the policy (see [How step-up decides](policy.md#how-step-up-decides)); refresh tokens cannot outlive their grant, so a longer `STEPUP_REFRESH_TOKEN_TTL` is refused',
   }),
   setting({
     env: 'STEPUP_INTERACTION_TTL',

@@ -49,7 +49,7 @@ describe('db migrate and db status on SQLite', () => {
 });
 
 const MONGODB_URI = process.env.MONGODB_URI;
-if (!MONGODB_URI) console.warn('MONGODB_URI not set: db migrate on MongoDB skipped (README, "MongoDB", says how to run it)');
+if (!MONGODB_URI) console.warn('MONGODB_URI not set: db migrate on MongoDB skipped (docs/testing.md says how to run it)');
 
 describe.skipIf(!MONGODB_URI)(MONGODB_URI ? 'db migrate and db status on MongoDB' : 'MONGODB_URI not set: db migrate on MongoDB skipped', () => {
   const dbName = `stepup_cli_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;

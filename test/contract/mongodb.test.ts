@@ -1,5 +1,5 @@
 // Runs the stores contract on a real MongoDB-protocol server when MONGODB_URI is set (a fresh database per run, dropped
-// after): MongoDB, or FerretDB as CI runs it (.ci/run), with what FerretDB lacks handled as the README says.
+// after): MongoDB, or FerretDB as CI runs it (.ci/run), with what FerretDB lacks handled as docs/operations.md says.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
@@ -43,7 +43,7 @@ describe('the MongoDB index specification', () => {
 });
 
 // vitest's default reporter counts skipped tests without naming their suite: say why, once, in its output.
-if (!uri) console.warn('MONGODB_URI not set: MongoDB contract skipped (README, "MongoDB", says how to run it against a server)');
+if (!uri) console.warn('MONGODB_URI not set: MongoDB contract skipped (docs/testing.md says how to run it against FerretDB or MongoDB)');
 
 /** Which server MONGODB_URI names, asked before the suites are registered (a limit skips tests by name). */
 async function identify(): Promise<ServerIdentity> {

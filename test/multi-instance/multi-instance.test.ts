@@ -11,7 +11,7 @@ import { servedBy, startCluster, type Cluster, type ClusterOptions } from './clu
 const MONGODB_URI = process.env.MONGODB_URI;
 const TEST_TIMEOUT = 90_000;
 
-if (!MONGODB_URI) console.warn('MONGODB_URI not set: MongoDB multi-instance tests skipped (README, "MongoDB", says how to run them)');
+if (!MONGODB_URI) console.warn('MONGODB_URI not set: MongoDB multi-instance tests skipped (docs/testing.md says how to run them)');
 
 /** Asserts that consecutive requests went to different instances, and that each instance served some. */
 function expectAlternation(cluster: Cluster, from: number): void {
