@@ -49,7 +49,7 @@ export async function runLoad(task: () => Promise<void>, { concurrency, maxCount
       } catch (error) {
         errors += 1;
         firstError ??= (error as Error).message;
-        if (errors > Math.max(TOLERATED_ERRORS, started / 100)) throw new Error(`${errors} of ${started} failed; first: ${firstError}`);
+        if (errors > Math.max(TOLERATED_ERRORS, started / 100)) throw new Error(`${errors} of ${started} failed; first: ${firstError}`, { cause: error });
       }
     }
   }

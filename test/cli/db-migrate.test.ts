@@ -83,7 +83,7 @@ describe.skipIf(!MONGODB_URI)(MONGODB_URI ? 'db migrate and db status on MongoDB
     for (const name of refused) {
       expect(migrate).toContainEqual(expect.stringMatching(new RegExp(`^  refused     ${name} \\(${server.label}: .*expireAfterSeconds.*not implemented.*\\)$`)));
     }
-    if (refused.length > 0) expect(migrate.at(-1)).toMatch(/^  instead: {4}nothing relies on when expired documents go .* deletes them every 60 s$/);
+    if (refused.length > 0) expect(migrate.at(-1)).toMatch(/^ {2}instead: {4}nothing relies on when expired documents go .* deletes them every 60 s$/);
 
     const after: string[] = [];
     await databaseStatus(config, (line) => after.push(line));

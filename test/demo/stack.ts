@@ -117,6 +117,6 @@ export async function startStack({ transfer = {}, host = '127.0.0.1', coolOffSec
     return stack;
   } catch (error) {
     await stack.stop();
-    throw new Error(`${(error as Error).message}\n${Object.entries(logs).map(([name, lines]) => `[${name}] ${lines.slice(-20).join('\n')}`).join('\n')}`);
+    throw new Error(`${(error as Error).message}\n${Object.entries(logs).map(([name, lines]) => `[${name}] ${lines.slice(-20).join('\n')}`).join('\n')}`, { cause: error });
   }
 }

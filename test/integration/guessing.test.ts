@@ -36,8 +36,7 @@ function browserAt(address = `198.51.100.${++addressCounter}`): Browser {
 async function verifiedWrongGuesses(factor: 'pwd' | 'otp', accountId?: string): Promise<number> {
   let count = 0;
   // The whole audit chain, page by page (queries are capped at 1000 events).
-  for (let seq = 0, page = await provider.stores.audit.readChain(0, 1000); page.length > 0; page = await provider.stores.audit.readChain(seq, 1000)) {
-    seq = page.at(-1)!.seq;
+  for (let page = await provider.stores.audit.readChain(0, 1000); page.length > 0; page = await provider.stores.audit.readChain(page.at(-1)!.seq, 1000)) {
     count += page.filter(({ event }) =>
       event.type === 'factor.verify' &&
       event.outcome === 'failure' &&
