@@ -1,21 +1,14 @@
 // TOTP enrolment from the account page, behind a fresh step-up to the account's highest level.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TOTP } from 'otpauth';
 import { decryptSecret } from '../../authenticators/secret-box.ts';
 import { cookieSealKeyring, totpKeyring } from '../../config/keys.ts';
 import { Browser, expectCallback, expectPage, formOf } from './harness/browser.ts';
 import { createAccount } from './harness/accounts.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK } from './harness/rp.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
-
-beforeAll(async () => {
-  provider = await startProvider();
-  rp = await relyingParty(provider);
-});
-afterAll(async () => provider?.close());
+const { provider, rp } = useProvider();
 
 const codeFor = (secret: string, now: number) => new TOTP({ secret, algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: now * 1000 });
 

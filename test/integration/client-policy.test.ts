@@ -1,16 +1,11 @@
 // Discovery advertises the ladder; client defaults (default_acr_values, default_max_age) drive step-up; decisions are audited.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Browser, expectCallback, formOf } from './harness/browser.ts';
 import { createAccount } from './harness/accounts.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
+import { useProvider } from './harness/use-provider.ts';
 import { CALLBACK, relyingParty } from './harness/rp.ts';
 
-let provider: RunningProvider;
-
-beforeAll(async () => {
-  provider = await startProvider();
-});
-afterAll(async () => provider?.close());
+const { provider } = useProvider();
 
 describe('discovery', () => {
   it('advertises the ladder in ascending rank, the claims parameter and acr/amr/auth_time', async () => {

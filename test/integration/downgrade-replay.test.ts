@@ -1,24 +1,20 @@
 // Downgrade and replay attacks on step-up: no token above what was proven, no auth_time after the last active authentication.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { Browser, expectCallback, expectPage, formOf, type Step } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type Flow, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK, relyingParty, type Flow } from './harness/rp.ts';
 import { CSRF_COOKIES, SESSION_COOKIES, alertOf, copyCookies, crossInteraction, keepInteraction, post, readForm, uidOf } from './harness/attacks.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
+const { provider, rp } = useProvider();
 let api: string;
 
 beforeAll(async () => {
-  provider = await startProvider();
-  rp = await relyingParty(provider);
   api = provider.config.resourceServers[0]!.indicator;
 });
-afterAll(async () => provider?.close());
 
 const essential = (...values: string[]) => JSON.stringify({ id_token: { acr: { essential: true, values } } });
 
@@ -633,14 +629,7 @@ describe('acr in ID tokens, access tokens, introspection and refreshes', () => {
 });
 
 describe('posting a passkey answer of one interaction into another', () => {
-  let keyed: RunningProvider;
-  let keyedRp: RelyingParty;
-
-  beforeAll(async () => {
-    keyed = await startProvider({ hostname: 'localhost' });
-    keyedRp = await relyingParty(keyed);
-  });
-  afterAll(async () => keyed?.close());
+  const { provider: keyed, rp: keyedRp } = useProvider({ hostname: 'localhost' });
 
   const challengeOf = (step: Step): string => JSON.parse(expectPage(step).document.querySelector('#passkey-options')!.text).challenge;
 

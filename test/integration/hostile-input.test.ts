@@ -1,19 +1,12 @@
 // Attacks on the sign-in: guessing, CSRF, account switching during step-up, malformed requests. Never a 500.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Browser, expectCallback, expectPage, formOf } from './harness/browser.ts';
 import { createAccount } from './harness/accounts.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK } from './harness/rp.ts';
 import { MAX_ENCODED_STATE } from '../../server/redirect-limit.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
-
-beforeAll(async () => {
-  provider = await startProvider();
-  rp = await relyingParty(provider);
-});
-afterAll(async () => provider?.close());
+const { provider, rp } = useProvider();
 
 /** Pushes an authorization request (PAR, RFC 9126) with `state` for the test client; returns its request_uri. */
 async function oidcPush(state: string): Promise<string> {

@@ -1,19 +1,12 @@
 // Passkeys over HTTP with a software authenticator: enrolment behind step-up, phr step-up, and the attacks on it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { Browser, expectCallback, expectPage, formOf, type Step } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK } from './harness/rp.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
-
-beforeAll(async () => {
-  provider = await startProvider({ hostname: 'localhost' });
-  rp = await relyingParty(provider);
-});
-afterAll(async () => provider?.close());
+const { provider, rp } = useProvider({ hostname: 'localhost' });
 
 function options(step: Step): { challenge: string } {
   return JSON.parse(expectPage(step).document.querySelector('#passkey-options')!.text);

@@ -1,7 +1,7 @@
 // What the black-box round against recovery and lifecycle found, each reproduced as it was done: a sign-in held across
 // a credential change, a cool-off factor resetting the guessing limits, a recovery-code holder replacing the owner's
 // codes, and a cool-off code accepted without a word.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TOTP } from 'otpauth';
 import { attemptKeys } from '../../authenticators/index.ts';
 import { disableUser, enableUser, setPassword } from '../../cli/lifecycle-commands.ts';
@@ -10,19 +10,12 @@ import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { Browser, expectCallback, expectPage, formOf, type Step } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
 import { copyCookies } from './harness/attacks.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK } from './harness/rp.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
+const { provider, rp } = useProvider({ hostname: 'localhost' });
 const operator = { operator: 'ops', reason: 'test' };
 const quiet = () => {};
-
-beforeAll(async () => {
-  provider = await startProvider({ hostname: 'localhost' });
-  rp = await relyingParty(provider);
-});
-afterAll(async () => provider?.close());
 
 const page = (step: Step) => expectPage(step);
 const heading = (step: Step) => page(step).document.querySelector('h1')?.text.trim();

@@ -1,19 +1,12 @@
 // Attacks found in review, kept as regressions: stale factors under max_age, subject hints, consent re-prompts, replays.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TOTP } from 'otpauth';
 import { Browser, expectCallback, expectPage, formOf } from './harness/browser.ts';
 import { createAccount } from './harness/accounts.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK } from './harness/rp.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
-
-beforeAll(async () => {
-  provider = await startProvider();
-  rp = await relyingParty(provider);
-});
-afterAll(async () => provider?.close());
+const { provider, rp } = useProvider();
 
 describe('max_age while a sign-in page stays open', () => {
   it('asks again for a password that aged past max_age before the second factor was entered', async () => {

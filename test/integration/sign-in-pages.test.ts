@@ -1,17 +1,10 @@
 // What the sign-in pages lead with: the passkey when only a passkey can meet the request, the password otherwise; levels in words; the icon.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Browser, expectPage } from './harness/browser.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK } from './harness/rp.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
-
-beforeAll(async () => {
-  provider = await startProvider();
-  rp = await relyingParty(provider, { client_name: 'Shop' });
-});
-afterAll(async () => provider?.close());
+const { provider, rp } = useProvider({}, { client_name: 'Shop' });
 
 /** The sign-in forms in page order, by what they post to, and whether each one's button is the secondary one. */
 async function firstPage(params: Record<string, string>) {

@@ -1,11 +1,11 @@
 // Sign-out and offline access, a stated decision with a switch: by default a refresh token from offline_access outlives
 // the sign-out (offline access is meant to), with STEPUP_SIGNOUT_REVOKES_OFFLINE=1 the sign-out revokes it too.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectPage } from './harness/browser.ts';
 import { createAccount } from './harness/accounts.ts';
 import { holdings, stillWorks, type Holdings } from './harness/cut-off.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { relyingParty, type RelyingParty } from './harness/rp.ts';
+import type { RunningProvider } from './harness/provider.ts';
+import { useProvider } from './harness/use-provider.ts';
 
 async function signOutEverywhere(provider: RunningProvider, held: Holdings): Promise<void> {
   const confirm = expectPage(await held.browser.request(`${provider.issuer}/session/end`));
@@ -19,13 +19,7 @@ describe.each([
   ['by default', {}, true],
   ['with STEPUP_SIGNOUT_REVOKES_OFFLINE=1', { STEPUP_SIGNOUT_REVOKES_OFFLINE: '1' }, false],
 ])('signing out %s', (_name, env, survives) => {
-  let provider: RunningProvider;
-  let rp: RelyingParty;
-  beforeAll(async () => {
-    provider = await startProvider({ env });
-    rp = await relyingParty(provider);
-  });
-  afterAll(async () => provider?.close());
+  const { provider, rp } = useProvider({ env });
 
   it(`${survives ? 'keeps' : 'revokes'} the offline refresh token; the session ends either way`, async () => {
     const account = await createAccount(provider);

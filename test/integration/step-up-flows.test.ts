@@ -1,18 +1,11 @@
 // The step-up core over real HTTP: openid-client as the RP, the real forms, the real provider.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Browser, expectCallback, expectPage, formOf } from './harness/browser.ts';
 import { createAccount } from './harness/accounts.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK } from './harness/rp.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
-
-beforeAll(async () => {
-  provider = await startProvider();
-  rp = await relyingParty(provider);
-});
-afterAll(async () => provider?.close());
+const { provider, rp } = useProvider();
 
 describe('when a user signs in with a password', () => {
   it('issues acr=aal1, amr with pwd and auth_time', async () => {

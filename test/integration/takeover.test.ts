@@ -1,21 +1,14 @@
 // The takeover that item 7 closes: with a victim's password alone (or one phished code), an attacker enrols a passkey.
 // It must not outrank the proof that enrolled it until its cool-off ends, and the owner must be able to remove it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { Browser, expectCallback, expectPage, formOf, type Step } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
 import { askedToSignIn, holdings } from './harness/cut-off.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK } from './harness/rp.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
-
-beforeAll(async () => {
-  provider = await startProvider({ hostname: 'localhost' });
-  rp = await relyingParty(provider);
-});
-afterAll(async () => provider?.close());
+const { provider, rp } = useProvider({ hostname: 'localhost' });
 
 const options = (step: Step) => JSON.parse(expectPage(step).document.querySelector('#passkey-options')!.text) as { challenge: string };
 const error = (step: Step) => expectCallback(step).searchParams.get('error');

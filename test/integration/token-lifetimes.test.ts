@@ -1,29 +1,22 @@
 // JWT access tokens cannot be recalled, so an API keeps them short with its own accessTokenTTL: the provider honours it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { Browser } from './harness/browser.ts';
 import { createAccount } from './harness/accounts.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK } from './harness/rp.ts';
 
 const SHORT = 'https://payments.example.test';
 const DEFAULT = 'https://reports.example.test';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
-
-beforeAll(async () => {
-  provider = await startProvider({
-    env: {
-      STEPUP_RESOURCE_SERVERS: JSON.stringify([
-        { indicator: SHORT, scope: 'transfer', accessTokenTTL: 90 },
-        { indicator: DEFAULT, scope: 'read' },
-      ]),
-    },
-  });
-  rp = await relyingParty(provider);
+const { provider, rp } = useProvider({
+  env: {
+    STEPUP_RESOURCE_SERVERS: JSON.stringify([
+      { indicator: SHORT, scope: 'transfer', accessTokenTTL: 90 },
+      { indicator: DEFAULT, scope: 'read' },
+    ]),
+  },
 });
-afterAll(async () => provider?.close());
 
 describe("a resource server's accessTokenTTL", () => {
   it.each([

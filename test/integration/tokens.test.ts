@@ -1,22 +1,19 @@
 // Tokens tell the truth: JWT access tokens, introspection and refreshed tokens carry what the authentication proved.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Browser, expectCallback, formOf } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
-import { startProvider, type RunningProvider } from './harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from './harness/rp.ts';
+import { startProvider } from './harness/provider.ts';
+import { useProvider } from './harness/use-provider.ts';
+import { CALLBACK, relyingParty } from './harness/rp.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
+const { provider, rp } = useProvider();
 let api: string;
 
 beforeAll(async () => {
-  provider = await startProvider();
-  rp = await relyingParty(provider);
   api = provider.config.resourceServers[0]!.indicator;
 });
-afterAll(async () => provider?.close());
 
 /** Password sign-in with consent, so offline_access yields a refresh token. */
 async function signInOffline(browser: Browser, account: TestAccount, params: Record<string, string> = {}) {

@@ -2,11 +2,11 @@
 // form posts at the running provider (loopback, bounded time, bounded concurrency over keep-alive).
 // Property: never a 5xx, a hang or a stack trace; only 4xx or standard OAuth errors; nobody gets signed in.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAccount, type TestAccount } from '../integration/harness/accounts.ts';
-import { startProvider, type RunningProvider } from '../integration/harness/provider.ts';
+import { useProvider } from '../integration/harness/use-provider.ts';
+import { CALLBACK } from '../integration/harness/rp.ts';
 import { CookieJar } from '../support/cookie-jar.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from '../integration/harness/rp.ts';
 
 /** Requests in flight at once: one fast-check run is a batch of this many, sent together. */
 const CONCURRENCY = 8;
@@ -56,20 +56,16 @@ const STACK_PATTERNS = [
   /\.(?:ts|js|mjs|cjs):\d+:\d+/,
 ];
 
-let provider: RunningProvider;
-let rp: RelyingParty;
+const { provider, rp } = useProvider();
 let account: TestAccount;
 let authorizationEndpoint: string;
 const counts = { auth: 0, form: 0, setup: 0, follow: 0, byStatus: new Map<string, number>(), authOutcomes: new Map<string, number>() };
 const outcome = (name: string) => counts.authOutcomes.set(name, (counts.authOutcomes.get(name) ?? 0) + 1);
 
 beforeAll(async () => {
-  provider = await startProvider();
-  rp = await relyingParty(provider);
   account = await createAccount(provider, { totp: true });
   authorizationEndpoint = rp.config.serverMetadata().authorization_endpoint!;
 });
-afterAll(async () => provider?.close());
 
 // ---------- shared helpers ----------
 

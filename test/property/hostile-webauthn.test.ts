@@ -1,28 +1,25 @@
 // Hostile WebAuthn answers at every passkey endpoint (username-less sign-in, phr step-up, enrolment): generated from
 // real authenticator output by replacing, deleting and retyping fields, or arbitrary JSON. Never a 5xx, a stack
 // trace or a success; a known credential id is in most of them, since that is where a bad field used to crash.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { Browser, expectPage, type Step } from '../integration/harness/browser.ts';
 import { createAccount, type TestAccount } from '../integration/harness/accounts.ts';
-import { startProvider, type RunningProvider } from '../integration/harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from '../integration/harness/rp.ts';
+import { useProvider } from '../integration/harness/use-provider.ts';
+import { CALLBACK } from '../integration/harness/rp.ts';
 
 const TARGET = 3_000;
 const TIME_LIMIT_MS = 60_000;
 const FIELDS = ['id', 'rawId', 'type', 'response', 'clientExtensionResults', 'authenticatorAttachment'];
 const RESPONSE_FIELDS = ['clientDataJSON', 'authenticatorData', 'signature', 'userHandle', 'attestationObject', 'transports', 'publicKey', 'publicKeyAlgorithm'];
 
-let provider: RunningProvider;
-let rp: RelyingParty;
+const { provider, rp } = useProvider({ hostname: 'localhost' });
 let owner: TestAccount;
 let authn: SoftAuthenticator;
 let credentialId: string;
 
 beforeAll(async () => {
-  provider = await startProvider({ hostname: 'localhost' });
-  rp = await relyingParty(provider);
   owner = await createAccount(provider);
   authn = new SoftAuthenticator({ rpId: 'localhost', origin: provider.issuer });
   const browser = new Browser(CALLBACK);
@@ -33,7 +30,6 @@ beforeAll(async () => {
   credentialId = (await provider.stores.authenticators.listByAccount(owner.id))[0]!.credentialId!;
   provider.clock.advance(provider.config.policy.recovery.coolOff);
 }, 60_000);
-afterAll(async () => provider?.close());
 
 const hostileValue = fc.oneof(
   fc.constantFrom<unknown>(5, -1, 0.5, true, false, null, {}, [], ['x'], { length: 1 }, '', ' ', 'not base64url!', '%00', '\u0000', 'é', '\u{1F600}', '__proto__', 'x'.repeat(70_000)),

@@ -1,23 +1,19 @@
 // The guard against the real provider: its JWT access tokens, its ID tokens, its opaque tokens through introspection.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type Guard } from '../../resource-server/index.ts';
 import { Browser, expectCallback, formOf } from '../integration/harness/browser.ts';
 import { createAccount } from '../integration/harness/accounts.ts';
-import { startProvider, type RunningProvider } from '../integration/harness/provider.ts';
-import { CALLBACK, relyingParty, type RelyingParty } from '../integration/harness/rp.ts';
+import { useProvider } from '../integration/harness/use-provider.ts';
+import { CALLBACK } from '../integration/harness/rp.ts';
 
-let provider: RunningProvider;
-let rp: RelyingParty;
+const { provider, rp } = useProvider();
 let api: string;
 let guard: Guard;
 
 beforeAll(async () => {
-  provider = await startProvider();
-  rp = await relyingParty(provider);
   api = provider.config.resourceServers[0]!.indicator;
   guard = createGuard({ issuer: provider.issuer, audience: api, now: provider.clock.now });
 });
-afterAll(async () => provider?.close());
 
 describe('JWT access tokens from the provider', () => {
   it('pass at aal1, are challenged for aal2, and pass again after the step-up with a later auth_time', async () => {

@@ -29,9 +29,15 @@ export interface RunningProvider {
 }
 
 /** `hostname: 'localhost'` gives an issuer a browser accepts as a WebAuthn relying party (IP addresses are refused). */
-export async function startProvider(
-  options: { policy?: Partial<StepUpPolicy>; env?: Record<string, string>; hostname?: string; metrics?: boolean; logger?: Logger } = {},
-): Promise<RunningProvider> {
+export interface ProviderOptions {
+  policy?: Partial<StepUpPolicy>;
+  env?: Record<string, string>;
+  hostname?: string;
+  metrics?: boolean;
+  logger?: Logger;
+}
+
+export async function startProvider(options: ProviderOptions = {}): Promise<RunningProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepup-it-'));
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
