@@ -20,7 +20,7 @@ export const CHAIN_VERSION = 2;
  * Version 1 (no `v`): JSON with object keys sorted at every level. For the values events hold this is byte for byte
  * RFC 8785 too; it is kept as it was, since it is what the stored hashes of older events were computed with.
  */
-export function legacyCanonicalJson(value: unknown): string {
+function legacyCanonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((item) => legacyCanonicalJson(item ?? null)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)

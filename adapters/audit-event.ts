@@ -18,10 +18,10 @@ interface Base {
 export type Satisfaction = 'previously_satisfied' | 'authenticated' | 'stepped_up';
 
 /** Why a factor was refused: the authenticators' AuthError code (server/audit.ts assigns it, so the two stay in step). */
-export type Refusal = 'invalid_credentials' | 'throttled' | 'locked' | 'replayed' | 'cloned' | 'invalid_input' | 'not_enrolled' | 'disabled';
+type Refusal = 'invalid_credentials' | 'throttled' | 'locked' | 'replayed' | 'cloned' | 'invalid_input' | 'not_enrolled' | 'disabled';
 
 /** Whose guessing limit refused a guess: the account's, or the client address's. */
-export type GuessLimit = 'account' | 'address';
+type GuessLimit = 'account' | 'address';
 
 /** What a credential change cut off: sessions ended, grants and tokens revoked, relying parties told. */
 export type CutOff = RevokedForAccount & { notified: number };
@@ -107,7 +107,7 @@ export type CeilingRaisedEvent = Base &
 export type RecoveryCodesEvent = Base & { type: 'recovery_codes.generate'; outcome: 'success'; accountId: string; factor: 'recovery'; setId: string; count: number; reason: string };
 
 /** Operator commands on an account, each with what it cut off (but enable). */
-export type OperatorAccountEvent = Base &
+type OperatorAccountEvent = Base &
   ByOperator & { outcome: 'success' } & (
     | { type: 'account.sessions_revoked' | 'account.disable' | 'account.reset' | 'account.delete'; revoked: CutOff }
     | { type: 'account.password_set'; factor: 'pwd'; revoked: CutOff }
@@ -127,7 +127,6 @@ export type AuditEvent =
   | RecoveryCodesEvent
   | OperatorAccountEvent;
 
-export type AuditEventType = AuditEvent['type'];
 export type AuditOutcome = AuditEvent['outcome'];
 
 type KeyOf<T> = T extends unknown ? keyof T : never;

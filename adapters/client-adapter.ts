@@ -2,7 +2,7 @@
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import type { ClientStore } from './types.ts';
 
-export function createClientAdapter(clients: ClientStore): Adapter {
+function createClientAdapter(clients: ClientStore): Adapter {
   return {
     async upsert(id, payload) {
       await clients.upsert({ ...payload, client_id: id });

@@ -189,13 +189,8 @@ export interface AttemptStore {
 
 export type {
   AuditEvent,
-  AuditEventType,
   AuditOutcome,
-  ClearedAttempts,
   CutOff,
-  GuessLimit,
-  Refusal,
-  Satisfaction,
   StoredAuditEvent,
 } from './audit-event.ts';
 

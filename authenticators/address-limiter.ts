@@ -66,8 +66,6 @@ export function createAddressLimiter(store: AttemptStore, policy: AddressLimitPo
   };
 }
 
-export type AddressLimiter = ReturnType<typeof createAddressLimiter>;
-
 function throttled(retryAfter: number): AuthError {
   return new AuthError('throttled', 'too many failed attempts from this network; try again later', Math.max(1, Math.ceil(retryAfter)), 'address');
 }

@@ -26,7 +26,7 @@ export interface WebAuthnRelyingParty {
 /** Seconds a challenge stays usable. */
 export const CHALLENGE_TTL = 300;
 
-export const MAX_PASSKEY_LABEL_LENGTH = 64;
+const MAX_PASSKEY_LABEL_LENGTH = 64;
 
 /** What a passkey record keeps in `data`, besides the indexed credential id and counter. */
 interface PasskeyData {
@@ -151,7 +151,7 @@ export async function authenticationOptions(
  * RFC 8176: proof of possession with user verification; `hwk` only for a verified hardware authenticator, `swk` only
  * for a passkey that says it is synced (backup-eligible), neither when nothing is known.
  */
-export function passkeyAmr(data: { backupEligible: boolean }, hardware: boolean): string[] {
+function passkeyAmr(data: { backupEligible: boolean }, hardware: boolean): string[] {
   const key = hardware ? ['hwk'] : data.backupEligible ? ['swk'] : [];
   return ['pop', ...key, 'user', 'mfa'];
 }

@@ -7,7 +7,7 @@ import type { SecretKeyring } from './secret-box.ts';
 /** Crockford's base32 in lower case: no i, l, o or u to misread. */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 /** 13 characters of 5 bits: 65 bits per code, above the 64 NIST asks of look-up secrets that are rate-limited. */
-export const RECOVERY_CODE_CHARS = 13;
+const RECOVERY_CODE_CHARS = 13;
 /** Recovery links carry 256 bits: nothing to guess, so they need no guessing limit. */
 const LINK_BYTES = 32;
 

@@ -2,8 +2,8 @@
 import { Secret, TOTP } from 'otpauth';
 import { AuthError } from './errors.ts';
 
-export const TOTP_PERIOD = 30;
-export const TOTP_DIGITS = 6;
+const TOTP_PERIOD = 30;
+const TOTP_DIGITS = 6;
 const TOTP_ALGORITHM = 'SHA1';
 const SECRET_BYTES = 20;
 

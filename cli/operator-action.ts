@@ -40,7 +40,7 @@ export function operatorOfOptionalReason(options: OperatorOptions, fallback: str
 }
 
 /** --operator if given, else the OS user running the command. */
-export function operatorName(given: string | undefined): string {
+function operatorName(given: string | undefined): string {
   if (given !== undefined) return checkedText('--operator', given, MAX_NAME_LENGTH);
   let name = '';
   try {

@@ -23,7 +23,7 @@ export async function withStores(action: StoreAction, env: NodeJS.ProcessEnv = p
 }
 
 /** EX_CONFIG from sysexits.h, as the server uses. */
-export const EXIT_CONFIG = 78;
+const EXIT_CONFIG = 78;
 
 /** Prints the error on stderr and returns the exit code: expected errors get one line, anything else its stack. */
 export function reportError(error: unknown, err: Out): number {

@@ -17,9 +17,9 @@ import { registerSessionCommands } from './session-commands.ts';
 import { registerShowCommand } from './user-show.ts';
 import { systemClock } from '../server/clock.ts';
 
-export { passwordFromOptions, readPasswordFromStdin } from './password-input.ts';
+export { passwordFromOptions } from './password-input.ts';
 
-export const OPERATOR_REASON = 'operator cli';
+const OPERATOR_REASON = 'operator cli';
 const DEFAULT_TOTP_LABEL = 'Authenticator app';
 const FACTOR_OF: Record<AuthenticatorKind, string> = { totp: 'otp', passkey: 'passkey' };
 

@@ -14,10 +14,10 @@ import { DEFAULT_LIMITER_POLICY, type AddressLimitPolicy, type AttestationTrust,
 
 export { ConfigError } from './errors.ts';
 
-export type { LimiterPolicy, PasswordParams } from '../authenticators/index.ts';
+export type { PasswordParams } from '../authenticators/index.ts';
 
 /** An API that receives JWT access tokens (RFC 9068) when a client names it as `resource`. */
-export interface ResourceServer {
+interface ResourceServer {
   indicator: string;
   scope: string;
   accessTokenTTL: number;

@@ -49,7 +49,7 @@ export function parseCookieKeys(name: string, text: string): string[] {
   return keys;
 }
 
-export async function generateSigningKeys(): Promise<{ keys: JWK[] }> {
+async function generateSigningKeys(): Promise<{ keys: JWK[] }> {
   const keys: JWK[] = [];
   for (const alg of ['RS256', 'ES256'] as const) {
     const { privateKey } = await generateKeyPair(alg, { extractable: true });

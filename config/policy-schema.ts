@@ -68,7 +68,7 @@ export const policySchema = z
     });
   });
 
-export interface RecoveryPolicy {
+interface RecoveryPolicy {
   coolOff: number;
   window: number;
   linkTtl: number;
@@ -76,7 +76,7 @@ export interface RecoveryPolicy {
   resetNeedsApproval: boolean;
 }
 
-export interface AttestationPolicy {
+interface AttestationPolicy {
   rootCertificates: string[];
   metadataStatements: string[];
   allowedAaguids: string[];

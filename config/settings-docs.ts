@@ -12,7 +12,7 @@ const UNITS: Array<[seconds: number, name: string]> = [
 ];
 
 /** 2592000 → "30 days"; a count of seconds that is no whole number of minutes stays "45 s". */
-export function duration(seconds: number): string {
+function duration(seconds: number): string {
   if (seconds === 0) return '0';
   const unit = UNITS.find(([size]) => seconds >= size && seconds % size === 0);
   if (!unit) return `${seconds} s`;

@@ -6,7 +6,7 @@ import type { CookieOptions } from '../config/cookies.ts';
 const tokens = new Tokens();
 const COOKIE = 'stepup.csrf';
 
-export interface CsrfState {
+interface CsrfState {
   csrf: string;
 }
 

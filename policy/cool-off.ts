@@ -3,7 +3,7 @@ import { highestReachable, levelFor } from './ladder.ts';
 import type { AuthEvent, CoolingOff, Factor, Ladder, Level } from './types.ts';
 
 /** The cool-offs still running at `now`: one ends exactly at its `until`. */
-export function activeCoolOffs(coolingOff: readonly CoolingOff[] | undefined, now: number): CoolingOff[] {
+function activeCoolOffs(coolingOff: readonly CoolingOff[] | undefined, now: number): CoolingOff[] {
   return (coolingOff ?? []).filter((entry) => now < entry.until);
 }
 

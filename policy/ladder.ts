@@ -33,7 +33,7 @@ export function eventLifetime(ladder: Ladder): number {
  */
 export type Freshness = (event: AuthEvent, level: Level) => boolean;
 
-export const ANY_AGE: Freshness = () => true;
+const ANY_AGE: Freshness = () => true;
 
 /** Latest usable event per factor for `level`: not expired, not from the future, fresh enough, eligible. */
 function latestByFactor(
@@ -57,7 +57,7 @@ function latestByFactor(
  * The freshest backing of `level`: a combination whose factors all have usable,
  * fresh events, completed no longer than the level's maxAge ago.
  */
-export function backingOf(
+function backingOf(
   ladder: Ladder,
   level: Level,
   events: readonly AuthEvent[],

@@ -101,7 +101,7 @@ export function enrolmentOf(
   return { factors, coolingOff, authenticatorIds, disabled: options.disabled ?? false };
 }
 
-export async function enrolment(stores: Stores, accountId: string, allowedAaguids?: readonly string[]): Promise<Enrolment> {
+async function enrolment(stores: Stores, accountId: string, allowedAaguids?: readonly string[]): Promise<Enrolment> {
   const account = await stores.accounts.findById(accountId);
   if (!account) return enrolmentOf(false, []);
   return enrolmentOf(Boolean(account.passwordHash), await stores.authenticators.listByAccount(accountId), { disabled: account.disabledAt !== undefined, allowedAaguids });

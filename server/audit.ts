@@ -37,7 +37,7 @@ export interface Where {
 export type OwnAccount = Where & { accountId: string };
 
 /** The counts of a revocation, without the relying parties that refused their notice (those are logged, not audited). */
-export function cutOffOf({ sessions, grants, tokens, notified }: CutOff): CutOff {
+function cutOffOf({ sessions, grants, tokens, notified }: CutOff): CutOff {
   return { sessions, grants, tokens, notified };
 }
 

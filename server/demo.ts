@@ -3,7 +3,7 @@ import type { Stores } from '../adapters/types.ts';
 import { encryptSecret, hashPassword, totpUri, type SecretKeyring } from '../authenticators/index.ts';
 import type { PasswordParams } from '../config/index.ts';
 
-export const DEMO = {
+const DEMO = {
   username: 'demo',
   password: 'demo-password',
   /** A published secret: anyone can compute the codes. Development only. */

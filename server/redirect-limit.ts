@@ -10,7 +10,7 @@ import { html } from '../interactions/views/html.ts';
 import { layout } from '../interactions/views/layout.ts';
 
 /** Bytes of Location a redirect may carry: a state of up to MAX_ENCODED_STATE, plus the code and issuer. */
-export const MAX_LOCATION_BYTES = 8192;
+const MAX_LOCATION_BYTES = 8192;
 export const MAX_ENCODED_STATE = 4096;
 
 export async function redirectLimit(ctx: Context, next: Next) {

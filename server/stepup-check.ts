@@ -9,7 +9,7 @@ import { decisionEvent } from './audit.ts';
 const { Check } = interactionPolicy;
 
 /** Seconds the redirect from our last page back to the authorization endpoint may take without ageing the proof. */
-export const RESUME_GRACE_SECONDS = 10;
+const RESUME_GRACE_SECONDS = 10;
 
 /** What our interaction pages keep in the interaction result. */
 export interface StepUpResult {

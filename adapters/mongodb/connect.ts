@@ -15,7 +15,7 @@ export function redactMongoUri(uri: string): string {
   return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^@/]*@/, '$1***@');
 }
 
-export function mongoClientOptions(uri: string): MongoClientOptions {
+function mongoClientOptions(uri: string): MongoClientOptions {
   const query = uri.includes('?') ? uri.slice(uri.indexOf('?') + 1) : '';
   const given = new Set([...new URLSearchParams(query).keys()].map((key) => key.toLowerCase()));
   const timeouts = Object.fromEntries(Object.entries(DEFAULT_TIMEOUTS).filter(([name]) => !given.has(name.toLowerCase())));

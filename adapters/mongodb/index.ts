@@ -13,7 +13,7 @@ import { startExpiryPurge } from './expiry-purge.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
 import { createRecoverySecretStore } from './recovery-secrets.ts';
 
-export { createMongoIndexes, mongoIndexStatus, type IndexRefusal, type IndexStatus, type MigrationReport } from './indexes.ts';
+export { createMongoIndexes, mongoIndexStatus, type IndexRefusal } from './indexes.ts';
 export { serverIdentity, type ServerIdentity } from './server-identity.ts';
 export { isMongoUnavailable } from './errors.ts';
 export { redactMongoUri } from './connect.ts';

@@ -48,7 +48,7 @@ export async function authorizationCodeFlow(target: Target, browser: Browser, pa
   return tokenRequest(target, { grant_type: 'authorization_code', code, redirect_uri: CALLBACK, code_verifier: verifier });
 }
 
-export async function tokenRequest(target: Target, form: Record<string, string>): Promise<Tokens> {
+async function tokenRequest(target: Target, form: Record<string, string>): Promise<Tokens> {
   const reply = await send(target.agent, new URL('/token', target.issuer), {
     method: 'POST',
     headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' },

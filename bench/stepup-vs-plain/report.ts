@@ -18,7 +18,7 @@ export interface Soak {
 }
 
 /** The baseline for growth: after the first tenth of the soak (before it, if there were no samples). */
-export const warmOf = (soak: Soak): Usage => soak.samples[0] ?? soak.before;
+const warmOf = (soak: Soak): Usage => soak.samples[0] ?? soak.before;
 const peakOf = (soak: Soak): number => Math.max(soak.after.rss, ...soak.samples.slice(1).map((sample) => sample.rss));
 
 export interface SideResults {
@@ -63,7 +63,7 @@ export interface Results {
   targets: Target[];
 }
 
-export interface Pair<T> {
+interface Pair<T> {
   plain: T;
   product: T;
 }

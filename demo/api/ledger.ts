@@ -1,5 +1,5 @@
 // The demo API's money: balances in cents per subject, kept in memory, with the one rule a transfer must obey.
-export const OPENING_BALANCE_CENTS = 100_000;
+const OPENING_BALANCE_CENTS = 100_000;
 const MAX_ACCOUNTS = 10_000;
 
 export interface Transfer {

@@ -22,7 +22,7 @@ export interface SessionState {
 }
 
 /** Different from every provider cookie: on localhost, cookies are shared across ports. */
-export const SESSION_COOKIE = 'demo_rp_sid';
+const SESSION_COOKIE = 'demo_rp_sid';
 const MAX_SESSIONS = 1000;
 const IDLE_SECONDS = 3600;
 const tokens = new Tokens();

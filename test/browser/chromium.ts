@@ -8,7 +8,7 @@ import { chromium, type Browser, type CDPSession, type Page } from 'playwright-c
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Outside CI a machine without Chromium skips the browser tests (visibly); in CI they must run. */
 export const chromiumAvailable = existsSync(CHROMIUM_PATH) || process.env.CI === 'true';
-export const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
+const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
 
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 
 const UPSTREAM_TIMEOUT_MS = 30_000;
 
-export interface ProxiedRequest {
+interface ProxiedRequest {
   /** Index of the backend that served it. */
   backend: number;
   method: string;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 
 export const AUDIENCE = 'https://api.example';
-export const LADDER = ['aal1', 'aal2', 'phr'];
+const LADDER = ['aal1', 'aal2', 'phr'];
 
 export interface TestKey {
   kid: string;
@@ -48,7 +48,7 @@ export async function accessToken({ key, issuer, claims = {}, header = {}, omit 
   return new SignJWT(payload).setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid, ...header }).sign(key.privateKey);
 }
 
-export type Introspection = (token: string, request: IncomingMessage) => { status?: number; body: unknown };
+type Introspection = (token: string, request: IncomingMessage) => { status?: number; body: unknown };
 
 export interface FakeProvider {
   issuer: string;

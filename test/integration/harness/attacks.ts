@@ -4,7 +4,7 @@ import { expectPage, type Browser, type Step } from './browser.ts';
 /** oidc-provider's cookies of one interaction: a browser keeps one pair per interaction, on its paths /interaction/<uid> and /auth/<uid>. */
 const INTERACTION_COOKIES = ['_interaction', '_interaction.sig', '_interaction_resume', '_interaction_resume.sig'];
 /** Every cookie the provider sets: the session, the interaction's and the CSRF secret. */
-export const ALL_COOKIES = ['_session', '_session.sig', ...INTERACTION_COOKIES, 'stepup.csrf', 'stepup.csrf.sig'];
+const ALL_COOKIES = ['_session', '_session.sig', ...INTERACTION_COOKIES, 'stepup.csrf', 'stepup.csrf.sig'];
 export const SESSION_COOKIES = ['_session', '_session.sig'];
 export const CSRF_COOKIES = ['stepup.csrf', 'stepup.csrf.sig'];
 

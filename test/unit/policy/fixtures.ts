@@ -19,7 +19,7 @@ export const ALICE = 'alice';
 export const BOB = 'bob';
 
 /** RFC 8176 amr that each authenticator reports. */
-export const AMR: Record<Factor, string[]> = {
+const AMR: Record<Factor, string[]> = {
   pwd: ['pwd'],
   otp: ['otp'],
   passkey: ['hwk', 'user'],
@@ -49,7 +49,7 @@ export const enrolled = {
   all: new Set<Factor>(['pwd', 'otp', 'passkey']),
 } as const;
 
-export function request(overrides: Partial<AuthRequest> = {}): AuthRequest {
+function request(overrides: Partial<AuthRequest> = {}): AuthRequest {
   return {
     acrValues: [],
     essential: false,
