@@ -1,13 +1,12 @@
 // One settings table: every variable the server and the CLI read is in it, documented, and applied by loadConfig.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type AppConfig } from '../../config/index.ts';
 import { environmentHelp } from '../../config/settings-docs.ts';
 import { SETTING_GROUPS, SETTINGS } from '../../config/settings.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
-const dataDir = () => mkdtempSync(join(tmpdir(), 'stepup-config-spec-'));
+const dataDir = tempDirs('stepup-config-spec-');
 const names = SETTINGS.map((entry) => entry.env);
 
 /** `process.env.NAME` and `vars.NAME` in the server's, the CLI's and the configuration's sources. */

@@ -1,13 +1,13 @@
 // Configuration is validated at start-up with errors that name the setting; production refuses unsafe set-ups.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../config/index.ts';
 import { generateKeyMaterial, serializeKeys } from '../../config/keys.ts';
 import { checkRuntime } from '../../config/runtime.ts';
+import { tempDirs } from '../support/temp-dirs.ts';
 
-const dataDir = () => mkdtempSync(join(tmpdir(), 'stepup-config-'));
+const dataDir = tempDirs('stepup-config-');
 
 async function productionKeys() {
   const keys = serializeKeys(await generateKeyMaterial());
