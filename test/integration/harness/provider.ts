@@ -39,6 +39,16 @@ export interface ProviderOptions {
 
 export async function startProvider(options: ProviderOptions = {}): Promise<RunningProvider> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepup-it-'));
+  try {
+    return await start(dataDir, options);
+  } catch (error) {
+    // A configuration refused at start (a test may expect that) leaves no folder behind.
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function start(dataDir: string, options: ProviderOptions): Promise<RunningProvider> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -15,16 +15,19 @@ export interface ProviderFixture {
  * call run after the provider has started.
  */
 export function useProvider(options: ProviderOptions = {}, rpMetadata: Record<string, unknown> = {}): ProviderFixture {
-  let running: ProviderFixture | undefined;
+  let provider: RunningProvider | undefined;
+  let rp: RelyingParty | undefined;
   beforeAll(async () => {
-    const provider = await startProvider(options);
-    running = { provider, rp: await relyingParty(provider, rpMetadata) };
+    provider = await startProvider(options);
+    rp = await relyingParty(provider, rpMetadata);
   });
+  // Closes the provider (and removes its data folder) even when registering the relying party failed.
   afterAll(async () => {
-    await running?.provider.close();
-    running = undefined;
+    await provider?.close();
+    provider = undefined;
+    rp = undefined;
   });
-  return { provider: handle('provider', () => running?.provider), rp: handle('rp', () => running?.rp) };
+  return { provider: handle('provider', () => provider), rp: handle('rp', () => rp) };
 }
 
 /** Forwards every property read to `current()`, which exists only between the hooks above. */
