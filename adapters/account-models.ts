@@ -6,17 +6,7 @@ import type { AdapterPayload } from 'oidc-provider';
  * session, under the account its pages proved factors for (`result.stepup`, `result.login`), so a credential change
  * also ends sign-ins still in flight; the others under `accountId`.
  */
-export const ACCOUNT_MODELS = [
-  'Session',
-  'Interaction',
-  'Grant',
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PreAuthorizedCode',
-] as const;
+export const ACCOUNT_MODELS = ['Session', 'Interaction', 'Grant', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode'] as const;
 
 /** What a revocation counts as tokens: every model of the account but its sessions, grants and interactions. */
 export const ACCOUNT_TOKEN_MODELS = ACCOUNT_MODELS.filter((model) => model !== 'Session' && model !== 'Interaction' && model !== 'Grant');

@@ -43,7 +43,10 @@ export function storedForm<E extends StoredAuditEvent>(event: E): E {
  */
 export function chainHash(prevHash: string, seq: number, event: StoredAuditEvent, v?: number): string {
   const hashed = v === undefined ? legacyCanonicalJson({ ...event, seq }) : canonicalize({ ...event, seq, v });
-  return createHash('sha256').update(prevHash).update(hashed ?? '').digest('hex');
+  return createHash('sha256')
+    .update(prevHash)
+    .update(hashed ?? '')
+    .digest('hex');
 }
 
 /** The seq, hash version and hash of the event that follows `last` (undefined for an empty store). */
@@ -64,7 +67,7 @@ export async function verifyChain(read: ChainReader): Promise<AuditVerification>
       if (seq !== expected) return { ok: false, seq: expected, reason: `event ${expected} is missing (the next stored event is ${seq})` };
       if (v !== undefined && v !== CHAIN_VERSION) return { ok: false, seq, reason: `unknown hash version ${v}: written by a newer release, or altered` };
       if (chainHash(prevHash, seq, event, v) !== hash) {
-        return { ok: false, seq, reason: 'hash mismatch: the event was altered or moved, or its predecessor\'s hash was' };
+        return { ok: false, seq, reason: "hash mismatch: the event was altered or moved, or its predecessor's hash was" };
       }
       prevHash = hash;
       expected += 1;

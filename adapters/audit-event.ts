@@ -88,8 +88,7 @@ export type AuthenticatorEnrollEvent = Base & { type: 'authenticator.enroll'; ac
   );
 
 export type AuthenticatorRemoveEvent = Base & { type: 'authenticator.remove'; outcome: 'success'; accountId: string; factor: Factor; authenticatorId: string; revoked: CutOff } & (
-    | ByOperator
-    | { reason: string }
+    ByOperator | { reason: string }
   );
 
 export type AuthenticatorRenameEvent = Base & { type: 'authenticator.rename'; outcome: 'success'; accountId: string; factor: Factor; authenticatorId: string; reason: string };

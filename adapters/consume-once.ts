@@ -6,14 +6,7 @@ import { StoreError } from './types.ts';
  * itself goes too. A consume() that loses a race revokes these, so a replay raced against the legitimate request
  * ends like a replay that comes after it.
  */
-export const GRANT_REVOKED_MODELS = [
-  'AccessToken',
-  'RefreshToken',
-  'AuthorizationCode',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PreAuthorizedCode',
-] as const;
+export const GRANT_REVOKED_MODELS = ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode'] as const;
 
 /** The models whose replay revokes their grant: the sources of a token grant. */
 const GRANT_SOURCES = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);

@@ -187,12 +187,7 @@ export interface AttemptStore {
   reset(key: string): Promise<void>;
 }
 
-export type {
-  AuditEvent,
-  AuditOutcome,
-  CutOff,
-  StoredAuditEvent,
-} from './audit-event.ts';
+export type { AuditEvent, AuditOutcome, CutOff, StoredAuditEvent } from './audit-event.ts';
 
 /**
  * An audit event as stored: its place in the store's chain and its hash over the previous one, computed by the

@@ -95,7 +95,11 @@ export function createAttemptLimiter(store: AttemptStore, policy: LimiterPolicy)
  */
 export async function clearAccountLimits(store: AttemptStore, accountId: string): Promise<{ pwd: number; otp: number; recovery: number }> {
   const cleared = { pwd: 0, otp: 0, recovery: 0 };
-  const keys = [['pwd', attemptKeys.password(accountId)], ['otp', attemptKeys.totp(accountId)], ['recovery', attemptKeys.recovery(accountId)]] as const;
+  const keys = [
+    ['pwd', attemptKeys.password(accountId)],
+    ['otp', attemptKeys.totp(accountId)],
+    ['recovery', attemptKeys.recovery(accountId)],
+  ] as const;
   for (const [factor, key] of keys) {
     cleared[factor] = (await store.get(key))?.failures ?? 0;
     await store.reset(key);

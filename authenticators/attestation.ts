@@ -45,7 +45,11 @@ export function statementFormat(attestationObject: string): string {
  */
 export function withoutAttestation(attestationObject: string): string {
   const decoded = decodeAttestationObject(new Uint8Array(Buffer.from(attestationObject, 'base64url')));
-  const stripped = new Map<string, unknown>([['fmt', 'none'], ['attStmt', new Map()], ['authData', decoded.get('authData')]]);
+  const stripped = new Map<string, unknown>([
+    ['fmt', 'none'],
+    ['attStmt', new Map()],
+    ['authData', decoded.get('authData')],
+  ]);
   return Buffer.from(isoCBOR.encode(stripped as never)).toString('base64url');
 }
 
@@ -53,10 +57,7 @@ export function withoutAttestation(attestationObject: string): string {
  * The record of a registration that verified: `verified` only for a certificate chain, and only when it can have
  * ended in an anchor (with no root certificates and no statement for the AAGUID, SimpleWebAuthn skips the path check).
  */
-export async function attestationRecord(
-  info: { fmt: string; aaguid: string; attestationObject: Uint8Array<ArrayBuffer> },
-  trust: AttestationTrust | undefined,
-): Promise<AttestationRecord> {
+export async function attestationRecord(info: { fmt: string; aaguid: string; attestationObject: Uint8Array<ArrayBuffer> }, trust: AttestationTrust | undefined): Promise<AttestationRecord> {
   const statement = decodeAttestationObject(info.attestationObject).get('attStmt');
   const chained = info.fmt !== 'none' && Array.isArray(statement.get('x5c')) && statement.get('x5c')!.length > 0;
   const anchored = trust !== undefined && (trust.rootCertificates.length > 0 || (await MetadataService.getStatement(info.aaguid)) !== undefined);

@@ -1,15 +1,7 @@
 // Errors of the authenticators; each code maps to a login-page message or an OAuth / OIDC error at the edge.
 import { CodedError } from '../errors/coded-error.ts';
 
-export type AuthErrorCode =
-  | 'invalid_credentials'
-  | 'throttled'
-  | 'locked'
-  | 'replayed'
-  | 'cloned'
-  | 'not_enrolled'
-  | 'disabled'
-  | 'invalid_input';
+export type AuthErrorCode = 'invalid_credentials' | 'throttled' | 'locked' | 'replayed' | 'cloned' | 'not_enrolled' | 'disabled' | 'invalid_input';
 
 export class AuthError extends CodedError<AuthErrorCode> {
   /** Seconds to wait before the next guess; set for 'throttled'. */

@@ -43,11 +43,7 @@ export function passkeyData(record: AuthenticatorRecord): PasskeyData {
   return record.data as unknown as PasskeyData;
 }
 
-export async function registrationOptions(
-  rp: WebAuthnRelyingParty,
-  user: { id: string; username: string },
-  existing: readonly AuthenticatorRecord[],
-): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function registrationOptions(rp: WebAuthnRelyingParty, user: { id: string; username: string }, existing: readonly AuthenticatorRecord[]): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return generateRegistrationOptions({
     rpName: rp.rpName,
     rpID: rp.rpId,
@@ -135,10 +131,7 @@ export async function registerPasskey(
   return record;
 }
 
-export async function authenticationOptions(
-  rp: WebAuthnRelyingParty,
-  allowed: readonly AuthenticatorRecord[] = [],
-): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(rp: WebAuthnRelyingParty, allowed: readonly AuthenticatorRecord[] = []): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: rp.rpId,
     userVerification: 'required',

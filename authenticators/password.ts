@@ -104,10 +104,19 @@ function parsePasswordHash(encoded: string): ParsedHash | undefined {
 /** Bounds that keep a corrupted stored hash from costing unbounded memory or time. */
 function paramsAreSane({ N, r, p, keylen }: PasswordParams): boolean {
   return (
-    Number.isInteger(N) && N >= 2 && N <= 2 ** 22 && (N & (N - 1)) === 0 &&
-    Number.isInteger(r) && r >= 1 && r <= 64 &&
-    Number.isInteger(p) && p >= 1 && p <= 64 &&
-    Number.isInteger(keylen) && keylen >= 16 && keylen <= 128 &&
+    Number.isInteger(N) &&
+    N >= 2 &&
+    N <= 2 ** 22 &&
+    (N & (N - 1)) === 0 &&
+    Number.isInteger(r) &&
+    r >= 1 &&
+    r <= 64 &&
+    Number.isInteger(p) &&
+    p >= 1 &&
+    p <= 64 &&
+    Number.isInteger(keylen) &&
+    keylen >= 16 &&
+    keylen <= 128 &&
     128 * N * r <= 2 ** 30
   );
 }

@@ -14,9 +14,7 @@ const decoder = new TextDecoder();
 
 export async function encryptSecret(plaintext: string, keyring: SecretKeyring): Promise<string> {
   const key = keyFor(keyring, keyring.currentKid);
-  return new CompactEncrypt(encoder.encode(plaintext))
-    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: keyring.currentKid })
-    .encrypt(key);
+  return new CompactEncrypt(encoder.encode(plaintext)).setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: keyring.currentKid }).encrypt(key);
 }
 
 /** Opens a secret sealed by encryptSecret; a JWE without kid opens with the current key. */

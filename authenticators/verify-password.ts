@@ -18,10 +18,7 @@ export interface VerifiedPassword extends VerifiedFactor {
   account: AccountRecord;
 }
 
-export async function verifyPassword(
-  { username, password }: { username: string; password: string },
-  deps: PasswordDeps,
-): Promise<VerifiedPassword> {
+export async function verifyPassword({ username, password }: { username: string; password: string }, deps: PasswordDeps): Promise<VerifiedPassword> {
   if (typeof username !== 'string' || username.trim() === '' || username.length > MAX_USERNAME_LENGTH) {
     throw new AuthError('invalid_input', 'username is required');
   }

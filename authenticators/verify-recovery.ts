@@ -4,14 +4,7 @@ import type { RecoverySecretStore } from '../adapters/types.ts';
 import { attemptKeys } from './attempt-limiter.ts';
 import { AuthError } from './errors.ts';
 import { reserveGuess, type GuessLimits } from './guess.ts';
-import {
-  generateRecoveryCode,
-  generateRecoveryLinkToken,
-  normalizeLinkToken,
-  normalizeRecoveryCode,
-  recoverySecretHash,
-  recoverySecretHashes,
-} from './recovery-secret.ts';
+import { generateRecoveryCode, generateRecoveryLinkToken, normalizeLinkToken, normalizeRecoveryCode, recoverySecretHash, recoverySecretHashes } from './recovery-secret.ts';
 import type { SecretKeyring } from './secret-box.ts';
 import type { VerifiedFactor } from './types.ts';
 
@@ -39,9 +32,7 @@ export async function issueRecoveryCodes(accountId: string, count: number, deps:
 export async function issueRecoveryLink(accountId: string, ttl: number, deps: RecoveryDeps & { now: number }): Promise<{ token: string; expiresAt: number }> {
   const token = generateRecoveryLinkToken();
   const expiresAt = deps.now + ttl;
-  await deps.secrets.replace(accountId, 'link', [
-    { hash: recoverySecretHash(token, 'link', deps.keyring), accountId, kind: 'link', setId: randomUUID(), createdAt: deps.now, expiresAt },
-  ]);
+  await deps.secrets.replace(accountId, 'link', [{ hash: recoverySecretHash(token, 'link', deps.keyring), accountId, kind: 'link', setId: randomUUID(), createdAt: deps.now, expiresAt }]);
   return { token, expiresAt };
 }
 

@@ -17,10 +17,7 @@ export interface VerifiedTotp extends VerifiedFactor {
   authenticator: AuthenticatorRecord;
 }
 
-export async function verifyTotp(
-  { accountId, code }: { accountId: string; code: string },
-  deps: TotpDeps,
-): Promise<VerifiedTotp> {
+export async function verifyTotp({ accountId, code }: { accountId: string; code: string }, deps: TotpDeps): Promise<VerifiedTotp> {
   const token = normalizeTotpCode(code);
   const enrolled = (await deps.authenticators.listByAccount(accountId)).filter((a) => a.kind === 'totp');
   if (enrolled.length === 0) throw new AuthError('not_enrolled', 'no TOTP authenticator is enrolled');

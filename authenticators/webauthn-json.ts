@@ -6,8 +6,16 @@ import { AuthError } from './errors.ts';
 
 /** Far above any real authenticator's output; stops absurd inputs early. */
 const MAX_FIELD = 64 * 1024;
-const base64url = z.string().min(1).max(MAX_FIELD).regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
-const credentialId = z.string().min(1).max(1024).regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
+const base64url = z
+  .string()
+  .min(1)
+  .max(MAX_FIELD)
+  .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
+const credentialId = z
+  .string()
+  .min(1)
+  .max(1024)
+  .regex(/^[A-Za-z0-9_-]+={0,2}$/, 'must be base64url');
 const extensions = z.record(z.string(), z.unknown()).default({});
 const attachment = z.enum(['platform', 'cross-platform']).optional();
 

@@ -129,7 +129,14 @@ try {
   const results: Results = {
     date: new Date().toISOString(),
     machine: machineInfo(loadAtStart),
-    settings: { BENCH_FLOWS: FLOWS, BENCH_SOAK_MINUTES: SOAK_MS / 60_000, BENCH_ROUNDS: ROUNDS, BENCH_ROUND_SECONDS: ROUND_MS / 1000, accounts: product.pool.size, aal2MaxAgeSeconds: BENCH_AAL2_MAX_AGE },
+    settings: {
+      BENCH_FLOWS: FLOWS,
+      BENCH_SOAK_MINUTES: SOAK_MS / 60_000,
+      BENCH_ROUNDS: ROUNDS,
+      BENCH_ROUND_SECONDS: ROUND_MS / 1000,
+      accounts: product.pool.size,
+      aal2MaxAgeSeconds: BENCH_AAL2_MAX_AGE,
+    },
     plain: plainResults,
     product: productResults,
     password,

@@ -67,7 +67,7 @@ export async function exportAudit(stores: Stores, _config: AppConfig, args: { ou
   const file = await open(args.out, 'w', 0o600);
   let count = 0;
   try {
-    for (let afterSeq = 0; ; ) {
+    for (let afterSeq = 0; ;) {
       const page = await stores.audit.readChain(afterSeq, CHAIN_PAGE_SIZE);
       if (page.length > 0) await file.write(page.map((entry) => `${jsonLine(entry)}\n`).join(''));
       count += page.length;

@@ -49,7 +49,9 @@ export async function rotateKeys(config: AppConfig, args: CurrentKeys & { stage?
   } else {
     out(`# New signing keys ${kids(added)} sign from the next start; the old keys ${kids(old)} stay published, so tokens they signed still verify.`);
     out('# Give every instance this same STEPUP_JWKS and restart them together (for a rolling restart, use `keys rotate --stage`, then `keys promote`).');
-    out(`# Drop the old keys (\`keys retire\`) no sooner than ${lifetime} s after every instance signs with the new ones: the longest lifetime of a signed token, plus how long relying parties cache the JWKS.`);
+    out(
+      `# Drop the old keys (\`keys retire\`) no sooner than ${lifetime} s after every instance signs with the new ones: the longest lifetime of a signed token, plus how long relying parties cache the JWKS.`,
+    );
   }
   printJwks(jwks, out);
 }

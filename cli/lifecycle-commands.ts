@@ -79,17 +79,15 @@ export async function deleteUser(stores: Stores, config: AppConfig, args: UserAr
 export function registerLifecycleCommands(user: Command, run: (action: StoreAction) => Promise<void>, out: Out): void {
   const command = (name: string, description: string) => addOperatorOptions(user.command(name).description(description).argument('<username>'));
 
-  command('disable', 'disable an account: no sign-in, step-up, refresh or introspection; ends its sessions, revokes its tokens, tells relying parties')
-    .action((username: string, options: OperatorOptions) => run((stores, config) => disableUser(stores, config, { username, ...options }, out)));
+  command('disable', 'disable an account: no sign-in, step-up, refresh or introspection; ends its sessions, revokes its tokens, tells relying parties').action(
+    (username: string, options: OperatorOptions) => run((stores, config) => disableUser(stores, config, { username, ...options }, out)),
+  );
 
-  command('enable', 'enable a disabled account again')
-    .action((username: string, options: OperatorOptions) => run((stores, config) => enableUser(stores, config, { username, ...options }, out)));
+  command('enable', 'enable a disabled account again').action((username: string, options: OperatorOptions) => run((stores, config) => enableUser(stores, config, { username, ...options }, out)));
 
   command('remove-authenticator', "remove one of a user's authenticators (ids: `user show`); ends the user's sessions and revokes their tokens")
     .argument('<id>', 'the authenticator id')
-    .action((username: string, id: string, options: OperatorOptions) =>
-      run((stores, config) => removeAuthenticator(stores, config, { username, id, ...options }, out)),
-    );
+    .action((username: string, id: string, options: OperatorOptions) => run((stores, config) => removeAuthenticator(stores, config, { username, id, ...options }, out)));
 
   command('password', "set a user's password; ends their sessions and revokes their tokens")
     .option('--password <password>', 'the password (visible in shell history and process lists; prefer --password-stdin)')
@@ -108,6 +106,7 @@ export function registerLifecycleCommands(user: Command, run: (action: StoreActi
     .option('--approved-by <name>', "a second operator's approval, required when the account reaches the ladder's highest level")
     .action((username: string, options: Omit<ResetArgs, 'username'>) => run((stores, config) => resetUser(stores, config, { username, ...options }, out)));
 
-  command('delete', 'delete an account with its authenticators and recovery secrets, after ending its sessions and revoking its tokens')
-    .action((username: string, options: OperatorOptions) => run((stores, config) => deleteUser(stores, config, { username, ...options }, out)));
+  command('delete', 'delete an account with its authenticators and recovery secrets, after ending its sessions and revoking its tokens').action((username: string, options: OperatorOptions) =>
+    run((stores, config) => deleteUser(stores, config, { username, ...options }, out)),
+  );
 }

@@ -8,17 +8,7 @@ import { accountCeiling } from './account-ceiling.ts';
 import { CliError } from './errors.ts';
 import { findAccount } from './find-account.ts';
 import { count, isoTime } from './format.ts';
-import {
-  MAX_NAME_LENGTH,
-  auditOperatorAction,
-  checkedText,
-  cutOff,
-  describeCutOff,
-  operatorOf,
-  reportFailedNotices,
-  type Operator,
-  type OperatorOptions,
-} from './operator-action.ts';
+import { MAX_NAME_LENGTH, auditOperatorAction, checkedText, cutOff, describeCutOff, operatorOf, reportFailedNotices, type Operator, type OperatorOptions } from './operator-action.ts';
 import type { Out } from './run.ts';
 import { noteSignInBlockers } from './sign-in-blockers.ts';
 

@@ -21,14 +21,7 @@ export function sessionView(session: SessionSummary) {
 
 /** uid, login time, expiry, clients signed in to. */
 export function sessionRows(sessions: SessionSummary[]): string[] {
-  return columns(
-    sessions.map(sessionView).map((session) => [
-      session.uid,
-      `login ${orDash(session.loginAt)}`,
-      `expires ${orDash(session.expiresAt)}`,
-      `clients ${orDash(session.clients.join(','))}`,
-    ]),
-  );
+  return columns(sessions.map(sessionView).map((session) => [session.uid, `login ${orDash(session.loginAt)}`, `expires ${orDash(session.expiresAt)}`, `clients ${orDash(session.clients.join(','))}`]));
 }
 
 export async function listSessions(stores: Stores, _config: AppConfig, args: { username: string; json?: boolean }, out: Out): Promise<void> {
@@ -57,9 +50,6 @@ export function registerSessionCommands(user: Command, run: (action: StoreAction
     .action((username: string, options: { json?: boolean }) => run((stores, config) => listSessions(stores, config, { username, ...options }, out)));
 
   addOperatorOptions(
-    sessions
-      .command('revoke')
-      .description("end all of a user's sessions, revoke their grants and tokens and tell relying parties (back-channel logout)")
-      .argument('<username>'),
+    sessions.command('revoke').description("end all of a user's sessions, revoke their grants and tokens and tell relying parties (back-channel logout)").argument('<username>'),
   ).action((username: string, options: OperatorOptions) => run((stores, config) => revokeSessions(stores, config, { username, ...options }, out)));
 }

@@ -115,10 +115,7 @@ export function registerUserCommands(program: Command, run: (action: StoreAction
   ).action((username: string, options: { label?: string } & OperatorOptions) => run((stores, config) => enrollTotp(stores, config, { username, ...options }, out)));
 
   addOperatorOptions(
-    user
-      .command('unlock')
-      .description("clear a user's failed password, code and recovery code attempts, ending any back-off or lock (recorded in the audit log)")
-      .argument('<username>'),
+    user.command('unlock').description("clear a user's failed password, code and recovery code attempts, ending any back-off or lock (recorded in the audit log)").argument('<username>'),
     false,
   ).action((username: string, options: OperatorOptions) => run((stores, config) => unlockUser(stores, config, { username, ...options }, out)));
 

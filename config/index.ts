@@ -170,9 +170,7 @@ async function loadKeys(vars: EnvVars, production: boolean, dataDir: string): Pr
     };
   }
   if (production) {
-    throw new ConfigError(
-      'production needs STEPUP_JWKS, STEPUP_COOKIE_KEYS and STEPUP_TOTP_KEYS, the same on every instance; generate them with `npm run cli -- keys generate`',
-    );
+    throw new ConfigError('production needs STEPUP_JWKS, STEPUP_COOKIE_KEYS and STEPUP_TOTP_KEYS, the same on every instance; generate them with `npm run cli -- keys generate`');
   }
   if (given.some((value) => value !== undefined)) {
     throw new ConfigError('set all of STEPUP_JWKS, STEPUP_COOKIE_KEYS and STEPUP_TOTP_KEYS, or none (development keys are then generated)');
@@ -197,9 +195,7 @@ function lifetimes(vars: EnvVars): AppConfig['ttl'] {
   const session = vars.STEPUP_SESSION_TTL;
   const refreshToken = vars.STEPUP_REFRESH_TOKEN_TTL ?? Math.min(DEFAULT_REFRESH_TOKEN_TTL, session);
   if (refreshToken > session) {
-    throw new ConfigError(
-      `STEPUP_REFRESH_TOKEN_TTL (${refreshToken}) exceeds STEPUP_SESSION_TTL (${session}): a refresh token cannot outlive its grant, which lasts as long as the session`,
-    );
+    throw new ConfigError(`STEPUP_REFRESH_TOKEN_TTL (${refreshToken}) exceeds STEPUP_SESSION_TTL (${session}): a refresh token cannot outlive its grant, which lasts as long as the session`);
   }
   return {
     session,

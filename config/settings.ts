@@ -35,9 +35,7 @@ export interface Setting<N extends string = string, S extends z.ZodType = z.ZodT
 }
 
 /** An entry, typed so that EnvVars knows its name, its value and whether it has a default. */
-function setting<const N extends string, S extends z.ZodType, const D extends z.output<S> | undefined = undefined>(
-  entry: Setting<N, S, D>,
-): Setting<N, S, D> & { default: D } {
+function setting<const N extends string, S extends z.ZodType, const D extends z.output<S> | undefined = undefined>(entry: Setting<N, S, D>): Setting<N, S, D> & { default: D } {
   return entry as Setting<N, S, D> & { default: D };
 }
 
@@ -77,8 +75,7 @@ export const SETTINGS = [
     emptyIsUnset: true,
     unset: '`1` with an `https://` issuer, else `0`',
     description: 'reverse proxies in front, each appending to `X-Forwarded-For` and trusted for `X-Forwarded-Proto`',
-    details:
-      "`0` uses the socket's address and is refused with an `https://` issuer, since this server speaks plain HTTP behind TLS termination",
+    details: "`0` uses the socket's address and is refused with an `https://` issuer, since this server speaks plain HTTP behind TLS termination",
   }),
   setting({
     env: 'LOG_LEVEL',
@@ -141,14 +138,15 @@ export const SETTINGS = [
     group: 'keys',
     schema: z.string().min(1),
     unset: 'generated in development',
-    description: 'comma-separated cookie keys of at least 32 characters, newest first: the first signs, all verify; the account pages\' enrolment cookies are encrypted under keys derived from them (HKDF), never under the TOTP keys',
+    description:
+      "comma-separated cookie keys of at least 32 characters, newest first: the first signs, all verify; the account pages' enrolment cookies are encrypted under keys derived from them (HKDF), never under the TOTP keys",
   }),
   setting({
     env: 'STEPUP_TOTP_KEYS',
     group: 'keys',
     schema: z.string().min(1),
     unset: 'generated in development',
-    description: 'comma-separated `kid:<32 bytes base64url>` keys, newest first: the first encrypts TOTP secrets, all decrypt; the CLI needs the server\'s',
+    description: "comma-separated `kid:<32 bytes base64url>` keys, newest first: the first encrypts TOTP secrets, all decrypt; the CLI needs the server's",
   }),
 
   // Step-up policy, accounts and passkeys
@@ -163,7 +161,11 @@ export const SETTINGS = [
   setting({
     env: 'STEPUP_RECOVERY_COOL_OFF',
     group: 'policy',
-    schema: z.coerce.number().int().min(0).max(90 * DAY),
+    schema: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(90 * DAY),
     emptyIsUnset: true,
     seconds: true,
     unset: `the policy file's \`recovery.coolOff\`, else \`${DEFAULT_RECOVERY_COOL_OFF}\` = ${DEFAULT_RECOVERY_COOL_OFF / 3600} hours`,
@@ -206,7 +208,12 @@ export const SETTINGS = [
   setting({
     env: 'STEPUP_SCRYPT_N',
     group: 'guessing',
-    schema: z.coerce.number().int().min(1024).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 20)
+      .refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
     default: 2 ** 15,
     description: 'scrypt cost of new password hashes, a power of two',
   }),
@@ -261,7 +268,7 @@ export const SETTINGS = [
     schema: seconds(60, DAY),
     default: 600,
     seconds: true,
-    description: "seconds an access token is valid, unless its resource server sets its own `accessTokenTTL`",
+    description: 'seconds an access token is valid, unless its resource server sets its own `accessTokenTTL`',
   }),
   setting({
     env: 'STEPUP_REFRESH_TOKEN_TTL',

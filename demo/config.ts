@@ -12,7 +12,10 @@ const schema = z.object({
   DEMO_API_URL: z.string().url().optional(),
   DEMO_CLIENT_ID: z.string().min(1).default('demo-rp'),
   DEMO_CLIENT_SECRET: z.string().min(1).default('demo-rp-client-secret'),
-  DEMO_TRANSFER_ACR: z.string().regex(/^[\x21-\x7E]+$/).default('aal2'),
+  DEMO_TRANSFER_ACR: z
+    .string()
+    .regex(/^[\x21-\x7E]+$/)
+    .default('aal2'),
   DEMO_TRANSFER_MAX_AGE: z.coerce.number().int().min(0).default(300),
 });
 

@@ -68,4 +68,5 @@ demo ready
   provider ${issuer}   RP ${rpUrl}   API ${apiUrl}
   Ctrl-C stops all three
 `);
-if (ports.rp !== 3001 || !['localhost', '127.0.0.1'].includes(HOST)) console.warn(`note: the demo client demo-rp is registered for http://localhost:3001/callback and http://127.0.0.1:3001/callback only`);
+if (ports.rp !== 3001 || !['localhost', '127.0.0.1'].includes(HOST))
+  console.warn(`note: the demo client demo-rp is registered for http://localhost:3001/callback and http://127.0.0.1:3001/callback only`);

@@ -111,7 +111,11 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     if ((factor === 'passkey' || factor === 'hwk') && account) {
       // A level that needs a hardware key offers only the account's attested hardware passkeys.
       const allowed = factor === 'hwk' ? passkeys.filter((record) => factorsOf(record, deps.config.policy.attestation?.allowedAaguids).includes('hwk')) : passkeys;
-      ctx.body = passkeyPage({ ...page(loaded, ctx, why, message ?? (error?.factor === 'passkey' ? error.message : undefined)), username: account.username, options: await issueChallenge(ctx, loaded, allowed) });
+      ctx.body = passkeyPage({
+        ...page(loaded, ctx, why, message ?? (error?.factor === 'passkey' ? error.message : undefined)),
+        username: account.username,
+        options: await issueChallenge(ctx, loaded, allowed),
+      });
       return;
     }
     // The policy only asks for factors this server can verify; anything else is a broken invariant.
@@ -175,7 +179,13 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     await savePending(provider, ctx, loaded.pending);
     for (const each of events) await stores.audit.append(factorVerified(deps.now, each.factor, where(loaded, each.accountId)));
     // Verified, but it backs nothing above its cap yet: say so, rather than showing the same page again without a word.
-    const notice = cooling ? { factor: event.factor, status: 403, message: `${cooling.kind === 'totp' ? 'This authenticator app' : 'This passkey'} was added recently: until ${new Date(cooling.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC it does not count for this. Use another sign-in method, or try again then.` } : undefined;
+    const notice = cooling
+      ? {
+          factor: event.factor,
+          status: 403,
+          message: `${cooling.kind === 'totp' ? 'This authenticator app' : 'This passkey'} was added recently: until ${new Date(cooling.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC it does not count for this. Use another sign-in method, or try again then.`,
+        }
+      : undefined;
     await advance(ctx, loaded, notice);
   }
 
@@ -202,7 +212,9 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
   router.get('/interaction/:uid', async (ctx) => {
     const loaded = await load(ctx);
     if (loaded.details.prompt.name === 'consent') {
-      const scopes = String(loaded.details.params.scope ?? '').split(' ').filter(Boolean);
+      const scopes = String(loaded.details.params.scope ?? '')
+        .split(' ')
+        .filter(Boolean);
       ctx.body = consentPage({ ...page(loaded, ctx), scopes });
       return;
     }
@@ -217,10 +229,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     const username = known?.username ?? String(body.username ?? '');
     try {
       const { event } = await timed('pwd', () =>
-        verifyPassword(
-          { username, password: String(body.password ?? '') },
-          { ...guessLimits(ctx), accounts: stores.accounts, passwordParams: deps.config.password },
-        ),
+        verifyPassword({ username, password: String(body.password ?? '') }, { ...guessLimits(ctx), accounts: stores.accounts, passwordParams: deps.config.password }),
       );
       await proven(ctx, loaded, event);
     } catch (error) {
@@ -234,9 +243,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     if (!accountId) return advance(ctx, loaded);
     const body = ctx.request.body as Record<string, unknown>;
     try {
-      const { event } = await timed('otp', () =>
-        verifyTotp({ accountId, code: String(body.code ?? '') }, { ...guessLimits(ctx), authenticators: stores.authenticators, keyring: deps.keyring }),
-      );
+      const { event } = await timed('otp', () => verifyTotp({ accountId, code: String(body.code ?? '') }, { ...guessLimits(ctx), authenticators: stores.authenticators, keyring: deps.keyring }));
       await proven(ctx, loaded, event);
     } catch (error) {
       await refused(ctx, loaded, 'otp', error);
@@ -275,7 +282,13 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     const session = loaded.details.session;
     try {
       const events = await timed('recovery', () =>
-        recoverySignIn(ctx, deps, guessLimits(ctx), { mode, username, password: String(body.password ?? ''), code: String(body.code ?? ''), session: session && { uid: session.uid, accountId: session.accountId } }),
+        recoverySignIn(ctx, deps, guessLimits(ctx), {
+          mode,
+          username,
+          password: String(body.password ?? ''),
+          code: String(body.code ?? ''),
+          session: session && { uid: session.uid, accountId: session.accountId },
+        }),
       );
       await proven(ctx, loaded, ...events);
     } catch (error) {
@@ -288,9 +301,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     if (details.prompt.name !== 'consent') ctx.throw(400, 'Nothing to consent to.');
     const accountId = details.session?.accountId;
     if (!accountId) ctx.throw(400, 'Sign in first.');
-    const grant = details.grantId
-      ? await provider.Grant.find(details.grantId)
-      : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
     if (!grant) return ctx.throw(400, 'The grant has expired. Start again from the application.');
     const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));

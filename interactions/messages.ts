@@ -3,7 +3,8 @@ import type { AuthError } from '../authenticators/index.ts';
 import type { Factor } from '../policy/types.ts';
 
 /** A refused passkey is not of this account, or its device did not check who was there (no user verification). */
-const PASSKEY_REFUSED = 'That passkey could not be verified for this account: it is not one of its passkeys, or your device did not check it is you with a PIN, fingerprint or face. Use a passkey of this account on a device that asks for one of them.';
+const PASSKEY_REFUSED =
+  'That passkey could not be verified for this account: it is not one of its passkeys, or your device did not check it is you with a PIN, fingerprint or face. Use a passkey of this account on a device that asks for one of them.';
 
 const WRONG: Record<Factor, string> = {
   pwd: 'Wrong username or password.',

@@ -34,10 +34,7 @@ export interface RecoveryAttempt {
  */
 export async function recoverySignIn(ctx: Context, deps: InteractionDeps, limits: GuessLimits, attempt: RecoveryAttempt): Promise<AuthEvent[]> {
   const { stores } = deps;
-  const { event: password, account } = await verifyPassword(
-    { username: attempt.username, password: attempt.password },
-    { ...limits, accounts: stores.accounts, passwordParams: deps.config.password },
-  );
+  const { event: password, account } = await verifyPassword({ username: attempt.username, password: attempt.password }, { ...limits, accounts: stores.accounts, passwordParams: deps.config.password });
   if (account.disabledAt !== undefined) throw new AuthError('disabled', 'the account is disabled');
   const secretDeps = { ...limits, secrets: stores.recoverySecrets, keyring: deps.keyring };
   const { event: recovery } =

@@ -24,9 +24,7 @@ export function eligibility(ladder: Ladder, coolingOff: readonly CoolingOff[] | 
 /** Whether the account can prove `factor` for `level` now: an authenticator in full standing, or one whose cap allows it. */
 export function enrolledFor(ladder: Ladder, enrolled: ReadonlySet<Factor>, coolingOff: readonly CoolingOff[] | undefined, now: number) {
   const entries = coolingOff ?? [];
-  return (factor: Factor, level: Level): boolean =>
-    enrolled.has(factor) ||
-    entries.some((entry) => entry.factor === factor && (now >= entry.until || capRank(ladder, entry) >= level.rank));
+  return (factor: Factor, level: Level): boolean => enrolled.has(factor) || entries.some((entry) => entry.factor === factor && (now >= entry.until || capRank(ladder, entry) >= level.rank));
 }
 
 /** The highest level the account can reach now, counting authenticators in cool-off only up to their caps. */

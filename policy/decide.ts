@@ -1,15 +1,5 @@
 // The policy decision: request × session events × enrolled factors × clock → what to do.
-import {
-  currentLevel,
-  levelFor,
-  levelsSatisfying,
-  lowestLevel,
-  missingFactors,
-  satisfactionOf,
-  amrOf,
-  type Backing,
-  type Freshness,
-} from './ladder.ts';
+import { currentLevel, levelFor, levelsSatisfying, lowestLevel, missingFactors, satisfactionOf, amrOf, type Backing, type Freshness } from './ladder.ts';
 import { eligibility, enrolledFor, reachableAfterCoolOff } from './cool-off.ts';
 import type { AuthEvent, Decision, DecisionInput, Factor, Level } from './types.ts';
 
@@ -47,9 +37,7 @@ function resolveRequirement(input: DecisionInput): Resolved {
   let floor = client.minAcr ? levelFor(ladder, client.minAcr) : undefined;
   let maxAge = request.maxAge;
   for (const rule of rules) {
-    const applies =
-      (rule.scope !== undefined && request.scopes.includes(rule.scope)) ||
-      (rule.resource !== undefined && request.resources.includes(rule.resource));
+    const applies = (rule.scope !== undefined && request.scopes.includes(rule.scope)) || (rule.resource !== undefined && request.resources.includes(rule.resource));
     if (!applies) continue;
     floor = higher(floor, levelFor(ladder, rule.acr));
     maxAge = minDefined(maxAge, rule.maxAge);
@@ -174,13 +162,7 @@ export function decide(input: DecisionInput): Decision {
   return { outcome: 'unmet', reason: `the account has no authenticator that reaches ${wanted}` };
 }
 
-function stepUpReason(
-  input: DecisionInput,
-  acr: string,
-  maxAge: number | undefined,
-  events: DecisionInput['events'],
-  factors: Factor[],
-): string {
+function stepUpReason(input: DecisionInput, acr: string, maxAge: number | undefined, events: DecisionInput['events'], factors: Factor[]): string {
   const current = currentLevel(input.ladder, events, input.now, eligibility(input.ladder, input.coolingOff, input.now));
   const within = maxAge !== undefined ? ` within ${maxAge}s` : '';
   const login = input.request.forceLogin ? ' with prompt=login' : '';

@@ -36,13 +36,7 @@ export type Freshness = (event: AuthEvent, level: Level) => boolean;
 const ANY_AGE: Freshness = () => true;
 
 /** Latest usable event per factor for `level`: not expired, not from the future, fresh enough, eligible. */
-function latestByFactor(
-  ladder: Ladder,
-  level: Level,
-  events: readonly AuthEvent[],
-  now: number,
-  fresh: Freshness,
-): Map<Factor, AuthEvent> {
+function latestByFactor(ladder: Ladder, level: Level, events: readonly AuthEvent[], now: number, fresh: Freshness): Map<Factor, AuthEvent> {
   const oldest = now - eventLifetime(ladder);
   const latest = new Map<Factor, AuthEvent>();
   for (const event of events) {
@@ -57,13 +51,7 @@ function latestByFactor(
  * The freshest backing of `level`: a combination whose factors all have usable,
  * fresh events, completed no longer than the level's maxAge ago.
  */
-function backingOf(
-  ladder: Ladder,
-  level: Level,
-  events: readonly AuthEvent[],
-  now: number,
-  fresh: Freshness,
-): Backing | undefined {
+function backingOf(ladder: Ladder, level: Level, events: readonly AuthEvent[], now: number, fresh: Freshness): Backing | undefined {
   const latest = latestByFactor(ladder, level, events, now, fresh);
   let best: Backing | undefined;
   for (const combination of level.combinations) {
@@ -78,13 +66,7 @@ function backingOf(
 }
 
 /** How `level` is satisfied now, by itself or any valid higher level: the freshest such backing. */
-export function satisfactionOf(
-  ladder: Ladder,
-  level: Level,
-  events: readonly AuthEvent[],
-  now: number,
-  fresh: Freshness,
-): Backing | undefined {
+export function satisfactionOf(ladder: Ladder, level: Level, events: readonly AuthEvent[], now: number, fresh: Freshness): Backing | undefined {
   let best: Backing | undefined;
   for (const candidate of levelsSatisfying(ladder, level)) {
     const backing = backingOf(ladder, candidate, events, now, fresh);
@@ -94,12 +76,7 @@ export function satisfactionOf(
 }
 
 /** The highest level the events prove now, if any (`eligible`: the cool-off standing of their authenticators). */
-export function currentLevel(
-  ladder: Ladder,
-  events: readonly AuthEvent[],
-  now: number,
-  eligible: Freshness = ANY_AGE,
-): Backing | undefined {
+export function currentLevel(ladder: Ladder, events: readonly AuthEvent[], now: number, eligible: Freshness = ANY_AGE): Backing | undefined {
   for (const level of [...ladder].reverse()) {
     const backing = backingOf(ladder, level, events, now, eligible);
     if (backing) return backing;
@@ -112,15 +89,7 @@ export function currentLevel(
  * have one but the level has decayed, those not backing the current lower level
  * (so a valid password is not asked again), or else all of them.
  */
-export function missingFactors(
-  ladder: Ladder,
-  level: Level,
-  combination: readonly Factor[],
-  events: readonly AuthEvent[],
-  now: number,
-  fresh: Freshness,
-  eligible: Freshness = ANY_AGE,
-): Factor[] {
+export function missingFactors(ladder: Ladder, level: Level, combination: readonly Factor[], events: readonly AuthEvent[], now: number, fresh: Freshness, eligible: Freshness = ANY_AGE): Factor[] {
   const latest = latestByFactor(ladder, level, events, now, fresh);
   const absent = combination.filter((factor) => !latest.has(factor));
   if (absent.length > 0) return absent;
@@ -132,9 +101,7 @@ export function missingFactors(
 
 /** The highest level the account's enrolled factors can reach, if any. */
 export function highestReachable(ladder: Ladder, enrolled: ReadonlySet<Factor>): Level | undefined {
-  return [...ladder].reverse().find((level) =>
-    level.combinations.some((combination) => combination.every((factor) => enrolled.has(factor))),
-  );
+  return [...ladder].reverse().find((level) => level.combinations.some((combination) => combination.every((factor) => enrolled.has(factor))));
 }
 
 /** RFC 8176 amr for a set of backing events: their methods, plus `mfa` when factors differ. */

@@ -65,7 +65,9 @@ export function jwtVerifier(options: JwtVerifierOptions) {
   /** The remote key set; fetching problems are the provider's (503), a missing kid is the token's (401). */
   async function key(header: JWTHeaderParameters, token: FlattenedJWSInput) {
     try {
-      return await (await keySet())(header, token);
+      return await (
+        await keySet()
+      )(header, token);
     } catch (error) {
       if (error instanceof GuardError) throw error;
       if (error instanceof errors.JOSEError && KEY_MISMATCH.has(error.code)) throw error;

@@ -50,7 +50,10 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
     }
     if (ctx.path === '/readyz') {
       // Ready only while storage answers: a load balancer stops sending sign-ins here otherwise.
-      const ready = await stores.clients.get('readiness-probe').then(() => true, () => false);
+      const ready = await stores.clients.get('readiness-probe').then(
+        () => true,
+        () => false,
+      );
       ctx.status = ready ? 200 : 503;
       ctx.body = { status: ready ? 'ready' : 'storage unavailable' };
       return;

@@ -81,11 +81,7 @@ export function factorsOf(authenticator: AuthenticatorRecord, allowedAaguids: re
   return isHardwareKey(attestation, allowedAaguids) ? [factor, 'hwk'] : [factor];
 }
 
-export function enrolmentOf(
-  hasPassword: boolean,
-  authenticators: readonly AuthenticatorRecord[],
-  options: { disabled?: boolean; allowedAaguids?: readonly string[] } = {},
-): Enrolment {
+export function enrolmentOf(hasPassword: boolean, authenticators: readonly AuthenticatorRecord[], options: { disabled?: boolean; allowedAaguids?: readonly string[] } = {}): Enrolment {
   const factors = new Set<Factor>(hasPassword ? ['pwd'] : []);
   const coolingOff: CoolingOff[] = [];
   const authenticatorIds = new Set<string>();
@@ -110,9 +106,7 @@ async function enrolment(stores: Stores, accountId: string, allowedAaguids?: rea
 export function createAssessor(stores: Stores, policy: StepUpPolicy) {
   return async function assess(input: AssessmentInput): Promise<Assessment> {
     const stored = input.sessionUid ? await stores.events.listBySession(input.sessionUid, input.now) : [];
-    const { factors: enrolled, coolingOff, authenticatorIds, disabled } = input.accountId
-      ? await enrolment(stores, input.accountId, policy.attestation?.allowedAaguids)
-      : enrolmentOf(false, []);
+    const { factors: enrolled, coolingOff, authenticatorIds, disabled } = input.accountId ? await enrolment(stores, input.accountId, policy.attestation?.allowedAaguids) : enrolmentOf(false, []);
     const events = [...new Map([...stored, ...(input.pending ?? [])].map((event) => [event.id, event])).values()].filter(
       (event) => event.authenticatorId === undefined || authenticatorIds.has(event.authenticatorId),
     );

@@ -5,8 +5,7 @@ export async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   const { oidc } = ctx;
   const client = oidc.client!;
   const session = oidc.session!;
-  const grantId = (oidc.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId
-    ?? session.grantIdFor(client.clientId);
+  const grantId = (oidc.result as { consent?: { grantId?: string } } | undefined)?.consent?.grantId ?? session.grantIdFor(client.clientId);
   const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
   if (client.metadata().first_party !== true) return existing;
 

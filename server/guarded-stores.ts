@@ -100,7 +100,10 @@ function guardedAdapterClass(Inner: AdapterConstructor, convert: Convert): Adapt
       return run(() => this.#inner.findByUserCode(userCode), convert);
     }
     consume(id: string) {
-      return run(() => this.#inner.consume(id), (error) => replayError(this.#model, error) ?? convert(error));
+      return run(
+        () => this.#inner.consume(id),
+        (error) => replayError(this.#model, error) ?? convert(error),
+      );
     }
     destroy(id: string) {
       return run(() => this.#inner.destroy(id), convert);

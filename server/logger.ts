@@ -14,18 +14,21 @@ export function prettyLogs(environment: { nodeEnv?: string; stdoutIsTTY?: boolea
 /** Lines go to stdout (readable at a development terminal, see prettyLogs), or to `destination` (tests read them there). */
 export function createLogger(level: string, destination?: pino.DestinationStream) {
   const output = destination ?? (prettyLogs() ? PinoPretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }) : undefined);
-  return pino({
-    level,
-    // Every line written while a request runs names it (server/request-log.ts).
-    mixin: () => {
-      const requestId = currentRequestId();
-      return requestId ? { requestId } : {};
+  return pino(
+    {
+      level,
+      // Every line written while a request runs names it (server/request-log.ts).
+      mixin: () => {
+        const requestId = currentRequestId();
+        return requestId ? { requestId } : {};
+      },
+      redact: {
+        paths: ['password', 'code', 'secret', 'client_secret', 'token', 'access_token', 'refresh_token', 'id_token', '*.password', '*.code', '*.secret', 'headers.cookie', 'headers.authorization'],
+        censor: '[redacted]',
+      },
     },
-    redact: {
-      paths: ['password', 'code', 'secret', 'client_secret', 'token', 'access_token', 'refresh_token', 'id_token', '*.password', '*.code', '*.secret', 'headers.cookie', 'headers.authorization'],
-      censor: '[redacted]',
-    },
-  }, output);
+    output,
+  );
 }
 
 export type Logger = ReturnType<typeof createLogger>;

@@ -106,8 +106,7 @@ export function buildProvider({ config, stores, now = systemClock, assess = crea
     },
     loadExistingGrant,
     extraTokenClaims: (ctx) => extraTokenClaims(ctx as KoaContextWithOIDC),
-    issueRefreshToken: async (_ctx, client, code) =>
-      client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     responseTypes: ['code', 'none'],
     pkce: { required: (_ctx, client) => client.clientId !== ACCOUNT_CLIENT_ID },
     ttl: oidcTtl(ttl),

@@ -3,15 +3,7 @@
 // styles only from us, and nothing cached unless a route says otherwise (the static assets do).
 import type { Context, Next } from 'koa';
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "object-src 'none'",
-].join('; ');
+const CSP = ["default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'"].join('; ');
 
 export async function securityHeaders(ctx: Context, next: Next) {
   // oidc-provider adds the hash of its form_post script to this script-src (lib/helpers/script_src_sha.js).

@@ -85,15 +85,7 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
       // An operator disabled the account: its sessions were ended, and none may be used or resumed.
       if (disabled) throw new errors.AccessDenied('this account is disabled');
       if (accountId) {
-        await stores.audit.append(
-          decisionEvent(
-            now,
-            decision,
-            request,
-            { accountId, clientId: oidc.client!.clientId, sessionUid: session.uid },
-            { newlyProven, priorLevel },
-          ),
-        );
+        await stores.audit.append(decisionEvent(now, decision, request, { accountId, clientId: oidc.client!.clientId, sessionUid: session.uid }, { newlyProven, priorLevel }));
       }
 
       switch (decision.outcome) {

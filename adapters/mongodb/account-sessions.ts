@@ -22,13 +22,19 @@ export function createAccountSessionStore(db: Db): AccountSessionStore {
 
   return {
     async list(accountId, now) {
-      const docs = await model('Session').find({ accountId, ...liveAt(now) }).toArray();
+      const docs = await model('Session')
+        .find({ accountId, ...liveAt(now) })
+        .toArray();
       return docs.map((doc) => toSessionSummary(JSON.parse(doc.payload), accountId, doc.expiresAt && epochSeconds(doc.expiresAt))).sort(byLogin);
     },
     async revoke(accountId, options) {
       const keep = options?.keepSessionUid;
       const ending: Filter<ModelDoc> = keep === undefined ? { accountId } : { accountId, uid: { $ne: keep } };
-      const ended = (await model('Session').find(ending, { projection: { uid: 1 } }).toArray()).flatMap((doc) => doc.uid ?? []);
+      const ended = (
+        await model('Session')
+          .find(ending, { projection: { uid: 1 } })
+          .toArray()
+      ).flatMap((doc) => doc.uid ?? []);
       // The factor proofs of the sessions that end, and the account's proofs under any other session but the one kept.
       const otherProofs: Filter<AuthEventDoc> = keep === undefined ? { accountId } : { accountId, sessionUid: { $ne: keep } };
       const [sessions, grants, tokens] = await Promise.all([

@@ -66,9 +66,7 @@ export function createAttemptStore(db: Db): AttemptStore {
       });
     },
     async reset(key) {
-      await change(key, (current) =>
-        toState(current) ? { failures: 0, lastFailureAt: current!.lastFailureAt, reset: true, expiresAt: new Date(Date.now() + RESET_KEPT_MS) } : undefined,
-      );
+      await change(key, (current) => (toState(current) ? { failures: 0, lastFailureAt: current!.lastFailureAt, reset: true, expiresAt: new Date(Date.now() + RESET_KEPT_MS) } : undefined));
     },
   };
 }

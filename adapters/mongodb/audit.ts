@@ -28,7 +28,11 @@ export function createAuditStore(db: Db): AuditStore {
   const audit = db.collection<AuditDoc>(COLLECTIONS.audit);
 
   const readChain = async (afterSeq: number, limit: number) => {
-    const docs = await audit.find({ seq: { $exists: true, $gt: afterSeq } }, { projection: { _id: 0 } }).sort({ seq: 1 }).limit(limit).toArray();
+    const docs = await audit
+      .find({ seq: { $exists: true, $gt: afterSeq } }, { projection: { _id: 0 } })
+      .sort({ seq: 1 })
+      .limit(limit)
+      .toArray();
     return docs.map(chained);
   };
 
@@ -38,7 +42,11 @@ export function createAuditStore(db: Db): AuditStore {
       // Optimistic: link to the last event and insert it under its seq; the primary key refuses all but one of the
       // appends that read the same last event, and those read it again.
       for (let attempt = 1; ; attempt += 1) {
-        const last = await audit.find(CHAINED, { projection: { _id: 0, seq: 1, hash: 1 } }).sort({ seq: -1 }).limit(1).next();
+        const last = await audit
+          .find(CHAINED, { projection: { _id: 0, seq: 1, hash: 1 } })
+          .sort({ seq: -1 })
+          .limit(1)
+          .next();
         const link = nextLink(last ? { seq: last.seq!, hash: last.hash! } : undefined, stored);
         try {
           await audit.insertOne({ _id: link.seq, ...stored, seq: link.seq, v: link.v, hash: link.hash });
@@ -70,7 +78,11 @@ export function createAuditStore(db: Db): AuditStore {
       if (from !== undefined || to !== undefined) {
         filter.at = { ...(from !== undefined && { $gte: from }), ...(to !== undefined && { $lte: to }) };
       }
-      const docs = await audit.find(filter, { projection: { _id: 0 } }).sort({ seq: 1 }).limit(clampAuditLimit(limit)).toArray();
+      const docs = await audit
+        .find(filter, { projection: { _id: 0 } })
+        .sort({ seq: 1 })
+        .limit(clampAuditLimit(limit))
+        .toArray();
       return docs.map(chained);
     },
     readChain,

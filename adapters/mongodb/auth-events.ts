@@ -32,7 +32,10 @@ export function createAuthEventStore(db: Db): AuthEventStore {
       await retryOnDuplicateKey(() => events.bulkWrite(operations, { ordered: true }));
     },
     async listBySession(sessionUid, now) {
-      const docs = await events.find({ sessionUid, expiresAt: { $gt: dateOf(now) } }).sort({ at: 1, _id: 1 }).toArray();
+      const docs = await events
+        .find({ sessionUid, expiresAt: { $gt: dateOf(now) } })
+        .sort({ at: 1, _id: 1 })
+        .toArray();
       return docs.map(toAuthEvent);
     },
   };

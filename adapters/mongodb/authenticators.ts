@@ -30,8 +30,7 @@ export function createAuthenticatorStore(db: Db): AuthenticatorStore {
   const uses = createSingleUse(db);
 
   /** Moves a TOTP step or a passkey counter forward: the value must be new (`use`) and pass `update`'s condition. */
-  const useOnce = async (key: string, at: number, update: () => Promise<{ matchedCount: number }>) =>
-    (await uses.claim(key, at, dateOf(at + USE_KEPT_SECONDS))) && (await update()).matchedCount === 1;
+  const useOnce = async (key: string, at: number, update: () => Promise<{ matchedCount: number }>) => (await uses.claim(key, at, dateOf(at + USE_KEPT_SECONDS))) && (await update()).matchedCount === 1;
 
   return {
     async add(a) {

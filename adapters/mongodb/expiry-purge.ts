@@ -22,8 +22,14 @@ export interface ExpiryPurge {
 /** The collections whose TTL index the server refused (recorded by `db migrate`). */
 export async function collectionsWithoutTtl(db: Db): Promise<string[]> {
   const suffix = `.${TTL_INDEX}`;
-  const docs = await db.collection<IndexRefusalDoc>(INDEX_REFUSALS).find({}, { projection: { _id: 1 } }).toArray();
-  return docs.map((doc) => doc._id).filter((name) => name.endsWith(suffix)).map((name) => name.slice(0, -suffix.length));
+  const docs = await db
+    .collection<IndexRefusalDoc>(INDEX_REFUSALS)
+    .find({}, { projection: { _id: 1 } })
+    .toArray();
+  return docs
+    .map((doc) => doc._id)
+    .filter((name) => name.endsWith(suffix))
+    .map((name) => name.slice(0, -suffix.length));
 }
 
 /**
@@ -42,7 +48,10 @@ export function startExpiryPurge(db: Db, intervalMs = EXPIRY_PURGE_INTERVAL_SECO
   };
   const round = () => {
     const done = purge();
-    const settled = done.then(() => undefined, () => undefined);
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
     running = settled;
     void settled.then(() => {
       if (running === settled) running = undefined;

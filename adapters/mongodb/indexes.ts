@@ -21,8 +21,7 @@ const ttl: IndexSpec = { name: TTL_INDEX, key: { expiresAt: 1 }, expireAfterSeco
 
 /** What still holds when the server refuses the index, by index name; indexes not listed here cannot be done without. */
 const WHEN_REFUSED: Readonly<Record<string, string>> = {
-  [TTL_INDEX]:
-    `nothing relies on when expired documents go (reads that care compare expiresAt with the clock), and each instance deletes them every ${EXPIRY_PURGE_INTERVAL_SECONDS} s`,
+  [TTL_INDEX]: `nothing relies on when expired documents go (reads that care compare expiresAt with the clock), and each instance deletes them every ${EXPIRY_PURGE_INTERVAL_SECONDS} s`,
 };
 
 /** The server error for an option or index kind it does not implement (FerretDB: `Index option "…" is not implemented yet`). */
@@ -103,10 +102,7 @@ export interface IndexStatus {
 export async function createMongoIndexes(db: Db): Promise<MigrationReport> {
   const status = await mongoIndexStatus(db);
   if (status.different.length > 0) {
-    throw new StoreError(
-      'conflict',
-      `indexes exist with other keys or options: ${status.different.join(', ')}; drop them (db.<collection>.dropIndex("<name>")) and run db migrate again`,
-    );
+    throw new StoreError('conflict', `indexes exist with other keys or options: ${status.different.join(', ')}; drop them (db.<collection>.dropIndex("<name>")) and run db migrate again`);
   }
   const server = (await serverIdentity(db)).label;
   const absent = new Set([...status.missing, ...status.refused.map((refusal) => refusal.name)]);

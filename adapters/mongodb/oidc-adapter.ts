@@ -12,14 +12,7 @@ import { retryOnDuplicateKey } from './errors.ts';
 import { createSingleUse, type SingleUse } from './single-use.ts';
 
 /** The models oidc-provider consumes (lib/models: those with a `consume()`); only their reads look for a use. */
-const CONSUMABLE_MODELS = new Set([
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PushedAuthorizationRequest',
-  'PreAuthorizedCode',
-]);
+const CONSUMABLE_MODELS = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
 
 export function createOidcAdapterClass(db: Db, clients: ClientStore, now: () => number): AdapterConstructor {
   const uses = createSingleUse(db);

@@ -5,12 +5,7 @@ import type { Collection } from 'mongodb';
 import { StoreError } from '../types.ts';
 import type { AccountDoc } from './collections.ts';
 
-export async function writeForAccount(
-  accounts: Collection<AccountDoc>,
-  accountId: string,
-  write: () => Promise<unknown>,
-  undo: () => Promise<unknown>,
-): Promise<void> {
+export async function writeForAccount(accounts: Collection<AccountDoc>, accountId: string, write: () => Promise<unknown>, undo: () => Promise<unknown>): Promise<void> {
   const exists = async () => (await accounts.countDocuments({ _id: accountId }, { limit: 1 })) > 0;
   if (!(await exists())) throw new StoreError('not_found', `no account ${accountId}`);
   await write();

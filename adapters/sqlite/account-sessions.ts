@@ -30,9 +30,7 @@ export function createAccountSessionStore(db: SqliteDatabase): AccountSessionSto
        AND (@keep IS NULL OR json_extract(payload, '$.session.uid') IS NOT @keep)`,
   );
   const revokeGrants = db.prepare<[string]>("DELETE FROM oidc_models WHERE account_id = ? AND model = 'Grant'");
-  const revokeTokens = db.prepare<[string]>(
-    "DELETE FROM oidc_models WHERE account_id = ? AND model NOT IN ('Session', 'Interaction', 'Grant')",
-  );
+  const revokeTokens = db.prepare<[string]>("DELETE FROM oidc_models WHERE account_id = ? AND model NOT IN ('Session', 'Interaction', 'Grant')");
   const revoke = db.transaction((scope: Scope) => {
     endEvents.run(scope);
     endInteractions.run(scope);
@@ -45,7 +43,10 @@ export function createAccountSessionStore(db: SqliteDatabase): AccountSessionSto
 
   return {
     async list(accountId, now) {
-      return live.all(accountId, now).map((row) => toSessionSummary(JSON.parse(row.payload), accountId, row.expires_at ?? undefined)).sort(byLogin);
+      return live
+        .all(accountId, now)
+        .map((row) => toSessionSummary(JSON.parse(row.payload), accountId, row.expires_at ?? undefined))
+        .sort(byLogin);
     },
     async revoke(accountId, options) {
       return revoke({ account: accountId, keep: options?.keepSessionUid ?? null });

@@ -13,9 +13,7 @@ interface ChainRow {
 export function createAuditStore(db: SqliteDatabase): AuditStore {
   chainUnchained(db);
   const last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
-  const insert = db.prepare<[number, number, string, string | null, string, string]>(
-    'INSERT INTO audit_events (seq, at, type, account_id, event, hash) VALUES (?, ?, ?, ?, ?, ?)',
-  );
+  const insert = db.prepare<[number, number, string, string | null, string, string]>('INSERT INTO audit_events (seq, at, type, account_id, event, hash) VALUES (?, ?, ?, ?, ?, ?)');
   const readPage = db.prepare<[number, number], ChainRow>('SELECT seq, event, hash FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?');
   // One write transaction reads the last link and inserts the next: appends from other connections wait for it. The
   // event column keeps the hash version with the event's members (events hashed the original way have none).
@@ -42,9 +40,7 @@ export function createAuditStore(db: SqliteDatabase): AuditStore {
         params.push(type);
       }
       const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-      const rows = db
-        .prepare<Array<string | number>, { event: string }>(`SELECT event FROM audit_events ${filter} ORDER BY seq DESC LIMIT ?`)
-        .all(...params, clampAuditLimit(limit));
+      const rows = db.prepare<Array<string | number>, { event: string }>(`SELECT event FROM audit_events ${filter} ORDER BY seq DESC LIMIT ?`).all(...params, clampAuditLimit(limit));
       return rows.map((row) => versioned(row.event).event);
     },
     async query({ accountId, clientId, outcome, type, from, to, limit }) {

@@ -29,9 +29,7 @@ export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore
      WHERE id = ? AND (sign_count IS NULL OR sign_count < ? OR (sign_count = 0 AND ? = 0))`,
   );
   const byId = db.prepare<[string], AuthenticatorRow>(`SELECT ${COLUMNS} FROM authenticators WHERE id = ?`);
-  const byAccount = db.prepare<[string], AuthenticatorRow>(
-    `SELECT ${COLUMNS} FROM authenticators WHERE account_id = ? ORDER BY created_at, rowid`,
-  );
+  const byAccount = db.prepare<[string], AuthenticatorRow>(`SELECT ${COLUMNS} FROM authenticators WHERE account_id = ? ORDER BY created_at, rowid`);
   const rename = db.prepare<[string, string, string]>('UPDATE authenticators SET label = ? WHERE id = ? AND account_id = ?');
   const remove = db.prepare<[string, string]>('DELETE FROM authenticators WHERE id = ? AND account_id = ?');
   const removeAll = db.prepare<[string]>('DELETE FROM authenticators WHERE account_id = ?');
@@ -42,7 +40,19 @@ export function createAuthenticatorStore(db: SqliteDatabase): AuthenticatorStore
 
   const insertRow = (a: AuthenticatorRecord): number => {
     try {
-      return insert.run(a.id, a.accountId, a.kind, a.label, JSON.stringify(a.data), a.createdAt, a.lastUsedAt ?? null, a.lastUsedStep ?? null, a.credentialId ?? null, a.signCount ?? null, a.coolOff ? JSON.stringify(a.coolOff) : null).changes;
+      return insert.run(
+        a.id,
+        a.accountId,
+        a.kind,
+        a.label,
+        JSON.stringify(a.data),
+        a.createdAt,
+        a.lastUsedAt ?? null,
+        a.lastUsedStep ?? null,
+        a.credentialId ?? null,
+        a.signCount ?? null,
+        a.coolOff ? JSON.stringify(a.coolOff) : null,
+      ).changes;
     } catch (error) {
       if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
         throw new StoreError('not_found', `no account ${a.accountId}`);

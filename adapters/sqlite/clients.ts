@@ -5,9 +5,7 @@ import type { SqliteDatabase } from './database.ts';
 type Metadata = Record<string, unknown>;
 
 export function createClientStore(db: SqliteDatabase): ClientStore {
-  const upsert = db.prepare<[string, string]>(
-    'INSERT INTO clients (client_id, metadata) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET metadata = excluded.metadata',
-  );
+  const upsert = db.prepare<[string, string]>('INSERT INTO clients (client_id, metadata) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET metadata = excluded.metadata');
   const byId = db.prepare<[string], { metadata: string }>('SELECT metadata FROM clients WHERE client_id = ?');
   const all = db.prepare<[], { metadata: string }>('SELECT metadata FROM clients ORDER BY client_id');
   const remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');

@@ -14,12 +14,7 @@ interface ModelRow {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-export function createOidcAdapterClass(
-  db: SqliteDatabase,
-  clients: ClientStore,
-  now: () => number,
-  purgeExpired: () => void,
-): AdapterConstructor {
+export function createOidcAdapterClass(db: SqliteDatabase, clients: ClientStore, now: () => number, purgeExpired: () => void): AdapterConstructor {
   const statements = prepareStatements(db);
 
   return oidcAdapterClass(clients, (model) => new ModelAdapter(model, statements, now, purgeExpired));

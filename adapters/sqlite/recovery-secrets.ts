@@ -24,9 +24,7 @@ export function createRecoverySecretStore(db: SqliteDatabase): RecoverySecretSto
        AND (@account IS NULL OR account_id = @account)
      RETURNING account_id`,
   );
-  const ofAccount = db.prepare<[string, string], SecretRow>(
-    'SELECT set_id, created_at, expires_at, used_at FROM recovery_secrets WHERE account_id = ? AND kind = ?',
-  );
+  const ofAccount = db.prepare<[string, string], SecretRow>('SELECT set_id, created_at, expires_at, used_at FROM recovery_secrets WHERE account_id = ? AND kind = ?');
   const replace = db.transaction((accountId: string, kind: RecoverySecretKind, secrets: RecoverySecretRecord[]) => {
     removeKind.run(accountId, kind);
     for (const s of secrets) insert.run(kind, s.hash, accountId, s.setId, s.createdAt, s.expiresAt ?? null, s.usedAt ?? null);

@@ -32,7 +32,14 @@ export async function breakdown(server: ServerProcess, task: () => Promise<void>
   const per = (value: number) => Math.round((100 * value) / done) / 100;
   return {
     tasks: done,
-    requests: [...latencies].map(([request, values]) => ({ request, perTask: per(values.length), p50: percentile(values.sort((a, b) => a - b), 0.5) })),
+    requests: [...latencies].map(([request, values]) => ({
+      request,
+      perTask: per(values.length),
+      p50: percentile(
+        values.sort((a, b) => a - b),
+        0.5,
+      ),
+    })),
     sqlByKind: Object.fromEntries(Object.entries(sql.byKind).map(([kind, value]) => [kind, per(value)])),
     sqlTop: Object.entries(sql.byStatement)
       .sort((a, b) => b[1] - a[1])

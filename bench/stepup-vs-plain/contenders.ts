@@ -30,7 +30,14 @@ export function plainContender(server: ServerProcess): Contender {
       if (idTokenClaims(tokens).sub === undefined) throw new Error('ID token without sub');
     },
     refreshHolders: (count) =>
-      Promise.all(Array.from({ length: count }, () => offlineTokens(target, new Browser(target.agent), [['/submit', {}], ['/submit', {}]]))),
+      Promise.all(
+        Array.from({ length: count }, () =>
+          offlineTokens(target, new Browser(target.agent), [
+            ['/submit', {}],
+            ['/submit', {}],
+          ]),
+        ),
+      ),
   };
 }
 

@@ -127,7 +127,14 @@ function markdownTable(header: string[], body: string[][]): string {
 
 function textTable(header: string[], body: string[][]): string {
   const widths = header.map((_, column) => Math.max(...[header, ...body].map((row) => row[column]!.length)));
-  return [header, ...body].map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...body]
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function passwordRows({ password }: Results): string[][] {
@@ -167,14 +174,21 @@ export function writeReport(results: Results, dir: URL, findings?: URL): void {
   const folder = new URL('./', dir);
   mkdirSync(folder, { recursive: true });
   const strip = (side: SideResults) => ({ ...side, flows: side.flows.map(lean), refresh: side.refresh.map(lean) });
-  const json = { ...results, plain: strip(results.plain), product: strip(results.product), password: { ...results.password, hash: lean(results.password.hash), verify: results.password.verify.map(lean) } };
+  const json = {
+    ...results,
+    plain: strip(results.plain),
+    product: strip(results.product),
+    password: { ...results.password, hash: lean(results.password.hash), verify: results.password.verify.map(lean) },
+  };
   writeFileSync(new URL('latest.json', folder), `${JSON.stringify(json, null, 2)}\n`);
   const { machine, settings } = results;
   const md = [
     '# Step-up product vs plain oidc-provider',
     '',
     `Written by \`npm run bench\` (bench/stepup-vs-plain.ts) on ${results.date}: Node ${machine.node}, ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.platform}; load average ${machine.loadAverage.start.map((v) => v.toFixed(2)).join(' ')} at the start, ${machine.loadAverage.end.map((v) => v.toFixed(2)).join(' ')} at the end.`,
-    `Settings: ${Object.entries(settings).map(([key, value]) => `${key}=${value}`).join(', ')}.`,
+    `Settings: ${Object.entries(settings)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(', ')}.`,
     '',
     'Timed: the **step-up flow** (a browser whose session is already at aal1 → `/auth?acr_values=aal2` → the TOTP page → post the code → callback → token exchange; aal2 lasts 5 s in the bench policy, so every flow needs a code) against the **plain login flow** (a new browser → `/auth` → the scripted login page → post → callback → token exchange), 5 requests each; and one `refresh_token` grant. Rates and latencies come from rounds that alternate which server goes first; "server CPU ms each" is the server process\'s own CPU time per flow or grant, the figure least disturbed by other work on the machine. Both servers use SQLite through adapters/sqlite.',
     '',

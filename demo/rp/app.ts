@@ -19,14 +19,7 @@ const ASSETS: Record<string, { type: string; body: Buffer }> = {
 
 /** No script at all; forms post here, and a form's redirect may lead to the provider. */
 function pageHeaders(issuer: string) {
-  const csp = [
-    "default-src 'none'",
-    "style-src 'self'",
-    "img-src 'self'",
-    `form-action 'self' ${new URL(issuer).origin}`,
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
+  const csp = ["default-src 'none'", "style-src 'self'", "img-src 'self'", `form-action 'self' ${new URL(issuer).origin}`, "frame-ancestors 'none'", "base-uri 'none'"].join('; ');
   return async function headers(ctx: Context, next: Next) {
     await next();
     ctx.set('Content-Security-Policy', csp);

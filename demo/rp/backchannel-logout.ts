@@ -35,9 +35,7 @@ export function backchannelLogout(deps: { configuration: () => Promise<oidc.Conf
     try {
       if (typeof token !== 'string') throw new Error('logout_token is required');
       const claims = await verify(token);
-      const dropped = deps.store.dropWhere((session) =>
-        session.signedIn !== undefined && (typeof claims.sid === 'string' ? session.signedIn.sid === claims.sid : session.signedIn.sub === claims.sub),
-      );
+      const dropped = deps.store.dropWhere((session) => session.signedIn !== undefined && (typeof claims.sid === 'string' ? session.signedIn.sid === claims.sid : session.signedIn.sub === claims.sub));
       ctx.status = 200;
       ctx.body = { dropped };
     } catch (error) {

@@ -1,9 +1,7 @@
 // What to do about a challenge, knowing nothing of the route: send the user to the provider with what it asked, or stop.
 import type { Challenge } from './types.ts';
 
-export type NextStep =
-  | { kind: 'authorize'; params: Record<string, string>; why: string }
-  | { kind: 'stop'; why: string };
+export type NextStep = { kind: 'authorize'; params: Record<string, string>; why: string } | { kind: 'stop'; why: string };
 
 /** One authorization round trip per action: a second challenge means the provider could not give what the API wants. */
 export function nextStep(challenge: Challenge, roundsSoFar: number): NextStep {

@@ -21,9 +21,7 @@ const PART_OF_A_KEY = new Set(['pop', 'user']);
 /** People's words for a list of amr methods, e.g. ['password (pwd)', 'passkey, synced (swk)']. */
 export function describeMethods(methods: readonly string[]): string[] {
   const key = methods.some((method) => method === 'hwk' || method === 'swk');
-  return methods
-    .filter((method) => !(key && PART_OF_A_KEY.has(method)))
-    .map((method) => (METHOD_LABELS[method] ? `${METHOD_LABELS[method]} (${method})` : method));
+  return methods.filter((method) => !(key && PART_OF_A_KEY.has(method))).map((method) => (METHOD_LABELS[method] ? `${METHOD_LABELS[method]} (${method})` : method));
 }
 
 const methods = (facts: TokenFacts | undefined) => (facts?.amr ?? []).filter((method) => method !== 'mfa');

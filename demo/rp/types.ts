@@ -63,10 +63,7 @@ export interface PendingLogin {
   story?: Story;
 }
 
-export type ApiResult =
-  | { kind: 'answered'; status: number; body: unknown }
-  | { kind: 'challenged'; challenge: Challenge }
-  | { kind: 'unreachable'; message: string };
+export type ApiResult = { kind: 'answered'; status: number; body: unknown } | { kind: 'challenged'; challenge: Challenge } | { kind: 'unreachable'; message: string };
 
 export interface Outcome {
   action: string;

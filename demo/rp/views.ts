@@ -106,7 +106,9 @@ ${row('auth_time', (facts) => html`<span data-value="${facts.authTime ?? ''}">${
 }
 
 function storySection(story: Story, now: number): SafeHtml {
-  const sent = Object.entries(story.sentWith).map(([name, value]) => `${name}=${value}`).join(', ');
+  const sent = Object.entries(story.sentWith)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ');
   const provider = story.providerError
     ? html`<li data-step="provider">The provider answered <code data-provider-error>${story.providerError.error}</code>${story.providerError.description ? html`: ${story.providerError.description}` : ''}.</li>`
     : story.proven

@@ -129,9 +129,7 @@ export function createAccountContext(deps: InteractionDeps) {
     const factor = FACTOR_OF[record.kind];
     const inRecovery = user.assessment.recovery !== undefined;
     const coolOff = standing.record;
-    await credentialChanged(user, (revoked) =>
-      authenticatorEnrolled(deps.now, { factor, kind: record.kind, authenticatorId: record.id, inRecovery, coolOff, revoked }, where(user)),
-    );
+    await credentialChanged(user, (revoked) => authenticatorEnrolled(deps.now, { factor, kind: record.kind, authenticatorId: record.id, inRecovery, coolOff, revoked }, where(user)));
     if (standing.raises) {
       const change = { factor, authenticatorId: record.id, before: standing.before?.acr, after: standing.after?.acr, coolOff };
       await stores.audit.append(ceilingRaised(deps.now, change, where(user)));

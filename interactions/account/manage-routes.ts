@@ -56,9 +56,7 @@ export function manageRoutes(deps: InteractionDeps, account: AccountContext, rou
     }
     await stores.authenticators.remove(record.id, user.accountId);
     const lowered = impact.lowers ? { before: impact.before?.acr, after: impact.after?.acr } : undefined;
-    await account.credentialChanged(user, (revoked) =>
-      authenticatorRemoved(deps.now, { factor: FACTOR_OF[record.kind], authenticatorId: record.id, lowered, revoked }, account.where(user)),
-    );
+    await account.credentialChanged(user, (revoked) => authenticatorRemoved(deps.now, { factor: FACTOR_OF[record.kind], authenticatorId: record.id, lowered, revoked }, account.where(user)));
     ctx.redirect('/account?notice=removed');
   });
 }

@@ -22,8 +22,10 @@
   // check who is there: say what each needs, since trying again does not fix the second.
   function explain(error, mode) {
     if (error && error.name === 'NotAllowedError') {
-      return (mode === 'register' ? 'No passkey was created. ' : 'The passkey did not sign you in. ') +
-        'This site needs your device to check it is you with a PIN, fingerprint or face: if it asked for none, set one up on the device or use another device, then try again. If you cancelled, just try again.';
+      return (
+        (mode === 'register' ? 'No passkey was created. ' : 'The passkey did not sign you in. ') +
+        'This site needs your device to check it is you with a PIN, fingerprint or face: if it asked for none, set one up on the device or use another device, then try again. If you cancelled, just try again.'
+      );
     }
     if (error && error.name === 'InvalidStateError') return 'This device already has a passkey for your account.';
     return 'Your browser could not use a passkey here' + (error && error.message ? ': ' + error.message : '.');
@@ -39,12 +41,24 @@
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       var start = mode === 'register' ? browser.startRegistration : browser.startAuthentication;
-      start({ optionsJSON: optionsOf(form) }).then(function (response) { submitWith(form, response); }, function (error) { showError(form, explain(error, mode)); });
+      start({ optionsJSON: optionsOf(form) }).then(
+        function (response) {
+          submitWith(form, response);
+        },
+        function (error) {
+          showError(form, explain(error, mode));
+        },
+      );
     });
     if (mode === 'authenticate' && form.getAttribute('data-autofill') === 'true') {
       browser.browserSupportsWebAuthnAutofill().then(function (supported) {
         if (!supported) return;
-        browser.startAuthentication({ optionsJSON: optionsOf(form), useBrowserAutofill: true }).then(function (response) { submitWith(form, response); }, function () {});
+        browser.startAuthentication({ optionsJSON: optionsOf(form), useBrowserAutofill: true }).then(
+          function (response) {
+            submitWith(form, response);
+          },
+          function () {},
+        );
       });
     }
   });

@@ -33,10 +33,12 @@ function describe(authenticator: AuthenticatorRecord, now?: number, ladder?: Lad
   const cap = coolOff?.cap ? ladder?.find((level) => level.acr === coolOff.cap) : undefined;
   return html`${kindName(authenticator)}: <strong>${authenticator.label}</strong>
 <span class="hint">added ${moment(authenticator.createdAt)}${authenticator.coolOff?.origin === 'recovery' ? ' in a recovery session' : ''}, ${authenticator.lastUsedAt ? html`last used to sign in ${moment(authenticator.lastUsedAt)}` : 'not used to sign in yet'}</span>
-${coolOff
-  ? html`<span class="hint cool-off" data-cap="${coolOff.cap}">Waiting period until ${moment(coolOff.until)}: until then it counts ${coolOff.cap ? html`only as much as the sign-in that added it${cap ? html` (${levelWords(cap)})` : ''}` : 'for nothing'}, because that sign-in proved no more.
+${
+  coolOff
+    ? html`<span class="hint cool-off" data-cap="${coolOff.cap}">Waiting period until ${moment(coolOff.until)}: until then it counts ${coolOff.cap ? html`only as much as the sign-in that added it${cap ? html` (${levelWords(cap)})` : ''}` : 'for nothing'}, because that sign-in proved no more.
 Another sign-in method of yours can remove it meanwhile.</span>`
-  : ''}`;
+    : ''
+}`;
 }
 
 export function accountPage(view: {
@@ -56,9 +58,11 @@ export function accountPage(view: {
     html`<h1>${view.username}</h1>
 ${view.notice ? html`<p class="why" role="status">${view.notice}</p>` : ''}
 ${errorBox(view.error)}
-${view.recoveryUntil
-  ? html`<p class="why" role="status">You are in a recovery session until ${moment(view.recoveryUntil)}: you can add sign-in methods and remove lost ones. <a href="/account/recovery">What this means</a></p>`
-  : ''}
+${
+  view.recoveryUntil
+    ? html`<p class="why" role="status">You are in a recovery session until ${moment(view.recoveryUntil)}: you can add sign-in methods and remove lost ones. <a href="/account/recovery">What this means</a></p>`
+    : ''
+}
 <dl><dt>Current sign-in level</dt><dd id="level" data-acr="${view.level?.acr ?? ''}">${view.level ? levelWords(view.level) : 'none'}</dd>
 <dt>Recovery codes</dt><dd>${view.recoveryCodes ? html`${view.recoveryCodes.remaining} of ${view.recoveryCodes.total} left, made ${moment(view.recoveryCodes.createdAt)}` : 'none yet'}
 (<a href="/account/recovery-codes">${view.recoveryCodes ? 'make new ones' : 'make them'}</a>)</dd></dl>
@@ -102,7 +106,8 @@ export function managePage(view: { csrf: string; authenticators: AuthenticatorRe
     html`<h1>Sign-in methods</h1>
 ${errorBox(view.error)}
 <ul class="factors">
-${view.authenticators.map((authenticator) => html`<li class="authenticator">${describe(authenticator, view.now)}
+${view.authenticators.map(
+  (authenticator) => html`<li class="authenticator">${describe(authenticator, view.now)}
 <form method="post" action="/account/authenticators/${authenticator.id}/rename" class="row">
 <input type="hidden" name="_csrf" value="${view.csrf}">
 <input name="label" type="text" maxlength="64" required value="${authenticator.label}" aria-label="New name for ${authenticator.label}">
@@ -111,7 +116,8 @@ ${view.authenticators.map((authenticator) => html`<li class="authenticator">${de
 <form method="post" action="/account/authenticators/${authenticator.id}/remove">
 <input type="hidden" name="_csrf" value="${view.csrf}">
 <button type="submit" class="danger">Remove ${authenticator.label}</button>
-</form></li>`)}
+</form></li>`,
+)}
 </ul>
 <form method="get" action="/account"><button type="submit">Done</button></form>`,
   );

@@ -44,11 +44,13 @@ export function passwordPage(page: PageContext & { username?: string; usernameLo
 ${reason(page)}
 ${errorBox(page.error)}
 ${passwordForm(page, { button: 'Continue', autofocus: focusPassword ? 'password' : 'username' })}
-${page.passkey
-  ? html`<p class="or">or</p>
+${
+  page.passkey
+    ? html`<p class="or">or</p>
 ${passkeyForm({ action: `/interaction/${page.uid}/passkey`, csrf: page.csrf, options: page.passkey.options, mode: 'authenticate', button: 'Sign in with a passkey', autofill: page.passkey.discoverable, secondary: true })}
 ${passkeyScripts()}`
-  : ''}
+    : ''
+}
 ${lostAuthenticator()}
 ${cancelForm(page)}`,
   );

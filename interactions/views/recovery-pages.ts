@@ -15,9 +15,11 @@ export function recoverySignInPage(page: PageContext & { mode: 'code' | 'link'; 
   return layout(
     'Recover your account',
     html`<h1>Recover your account</h1>
-<p>${page.mode === 'code'
-  ? 'Lost your authenticator app or passkey? Sign in with your password and one of the recovery codes you saved.'
-  : 'Your administrator reset your sign-in methods. Confirm your password to open a recovery session.'}</p>
+<p>${
+      page.mode === 'code'
+        ? 'Lost your authenticator app or passkey? Sign in with your password and one of the recovery codes you saved.'
+        : 'Your administrator reset your sign-in methods. Confirm your password to open a recovery session.'
+    }</p>
 <p class="hint">A recovery session lets you set up a new authenticator app or passkey and remove the ones you lost, for ${page.windowMinutes} minutes.
 It signs you out everywhere else. Applications only get a password-level sign-in from it, and a new method counts fully only after a waiting period.</p>
 ${errorBox(page.error)}
@@ -28,12 +30,14 @@ ${errorBox(page.error)}
  value="${page.username ?? ''}"${page.usernameLocked ? html` readonly` : ''}${described ? html` aria-describedby="${described}"` : ''}>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"${described ? html` aria-describedby="${described}"` : ''}>
-${page.mode === 'code'
-  ? html`<label for="code">Recovery code</label>
+${
+  page.mode === 'code'
+    ? html`<label for="code">Recovery code</label>
 <input id="code" name="code" class="code" type="text" inputmode="text" autocomplete="off" autocapitalize="none" spellcheck="false" required maxlength="64"
  aria-describedby="code-hint${described ? ' form-error' : ''}">
 <p class="hint" id="code-hint">Like <code>7gk2-q9xd-m4pa-r</code>. Each code works once.</p>`
-  : ''}
+    : ''
+}
 <button type="submit">Recover my account</button>
 </form>
 <form method="post" action="/interaction/${page.uid}/abort">
@@ -64,20 +68,24 @@ export function recoveryCodesPage(view: { csrf: string; summary?: RecoverySecret
     html`<h1>Recovery codes</h1>
 <p>If you lose your authenticator app or passkey, a recovery code and your password let you in to set up a new one. Each code works once.</p>
 ${errorBox(view.error)}
-${view.summary
-  ? html`<p>You have <strong>${view.summary.remaining} of ${view.summary.total}</strong> codes left, made ${moment(view.summary.createdAt)}.</p>`
-  : html`<p>You have no recovery codes yet.</p>`}
-${view.summary
-  ? html`<form method="get" action="/account"><button type="submit" autofocus>Back to your account</button></form>
+${
+  view.summary
+    ? html`<p>You have <strong>${view.summary.remaining} of ${view.summary.total}</strong> codes left, made ${moment(view.summary.createdAt)}.</p>`
+    : html`<p>You have no recovery codes yet.</p>`
+}
+${
+  view.summary
+    ? html`<form method="get" action="/account"><button type="submit" autofocus>Back to your account</button></form>
 <form method="post" action="/account/recovery-codes">
 <input type="hidden" name="_csrf" value="${view.csrf}">
 <button type="submit" class="danger">Make ${view.count} new codes (the old ones stop working)</button>
 </form>`
-  : html`<form method="post" action="/account/recovery-codes">
+    : html`<form method="post" action="/account/recovery-codes">
 <input type="hidden" name="_csrf" value="${view.csrf}">
 <button type="submit">Make ${view.count} recovery codes</button>
 </form>
-<form method="get" action="/account"><button type="submit" class="secondary">Back to your account</button></form>`}`,
+<form method="get" action="/account"><button type="submit" class="secondary">Back to your account</button></form>`
+}`,
   );
 }
 

@@ -71,9 +71,10 @@ export async function callbackServer(): Promise<{ url: string; next(): Promise<U
       const ready = received.shift();
       return ready ? Promise.resolve(ready) : new Promise<URL>((resolve) => waiting.push(resolve));
     },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

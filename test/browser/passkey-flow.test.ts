@@ -19,7 +19,15 @@ describe.skipIf(!chromiumAvailable)(`passkeys in Chromium (${CHROMIUM_PATH})`, {
     provider = await startProvider({ hostname: 'localhost' });
     const clientId = 'browser-rp';
     const clientSecret = 'browser-rp-secret-0123456789';
-    await provider.stores.clients.upsert({ client_id: clientId, client_secret: clientSecret, client_name: 'Browser test app', redirect_uris: [CALLBACK], grant_types: ['authorization_code'], response_types: ['code'], first_party: true });
+    await provider.stores.clients.upsert({
+      client_id: clientId,
+      client_secret: clientSecret,
+      client_name: 'Browser test app',
+      redirect_uris: [CALLBACK],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      first_party: true,
+    });
     config = await oidc.discovery(new URL(provider.issuer), clientId, clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
     chromium = await launchChromium();
   }, 120_000);

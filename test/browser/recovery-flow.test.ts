@@ -16,7 +16,15 @@ describe.skipIf(!chromiumAvailable)(`recovery in Chromium (${CHROMIUM_PATH})`, {
   beforeAll(async () => {
     rpCallback = await callbackServer();
     provider = await startProvider({ hostname: 'localhost' });
-    await provider.stores.clients.upsert({ client_id: 'recovery-rp', client_secret: 'recovery-rp-secret-0123456789', client_name: 'Browser test app', redirect_uris: [rpCallback.url], grant_types: ['authorization_code'], response_types: ['code'], first_party: true });
+    await provider.stores.clients.upsert({
+      client_id: 'recovery-rp',
+      client_secret: 'recovery-rp-secret-0123456789',
+      client_name: 'Browser test app',
+      redirect_uris: [rpCallback.url],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      first_party: true,
+    });
     config = await oidc.discovery(new URL(provider.issuer), 'recovery-rp', 'recovery-rp-secret-0123456789', undefined, { execute: [oidc.allowInsecureRequests] });
     chromium = await launchChromium();
   }, 120_000);
@@ -32,7 +40,14 @@ describe.skipIf(!chromiumAvailable)(`recovery in Chromium (${CHROMIUM_PATH})`, {
   async function authorize(page: Page, params: Record<string, string>) {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, { redirect_uri: rpCallback.url, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, ...params });
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: rpCallback.url,
+      scope: 'openid',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      ...params,
+    });
     await page.goto(url.href);
     return {
       async finish() {

@@ -40,7 +40,10 @@ beforeEach(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function rejectsWith(promise: Promise<unknown>, code: CliError['code'], message: RegExp) {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(CliError);
   expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
 }
@@ -119,7 +122,16 @@ describe('user totp-enroll', () => {
     expect(await decryptSecret(sealed, totpKeyring(config.keys))).toBe(secret);
 
     expect(await stores.audit.list({ limit: 10 })).toEqual([
-      { at: expect.any(Number), type: 'authenticator.enroll', outcome: 'success', factor: 'otp', accountId: account.id, reason: 'operator cli', operator: expect.any(String), authenticatorId: stored!.id },
+      {
+        at: expect.any(Number),
+        type: 'authenticator.enroll',
+        outcome: 'success',
+        factor: 'otp',
+        accountId: account.id,
+        reason: 'operator cli',
+        operator: expect.any(String),
+        authenticatorId: stored!.id,
+      },
     ]);
     lines = [];
     await listUsers(stores, config, {}, out);
@@ -286,7 +298,10 @@ describe('audit query, export and verify', () => {
   it('prints the matching events as JSON lines, oldest first, with seq and hash', async () => {
     await queryAudit(stores, config, { account: 'alice', client: 'rp-1' }, out);
     const events = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(events.map((event) => [event.seq, event.outcome])).toEqual([[1, 'failure'], [2, 'success']]);
+    expect(events.map((event) => [event.seq, event.outcome])).toEqual([
+      [1, 'failure'],
+      [2, 'success'],
+    ]);
     expect(events[0]).toMatchObject({ type: 'factor.verify', at: T, clientId: 'rp-1', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
     const seqs = async (args: Parameters<typeof queryAudit>[2]) => {
@@ -312,7 +327,10 @@ describe('audit query, export and verify', () => {
     const file = join(root, 'export.jsonl');
     await exportAudit(stores, config, { out: file }, out);
     expect(lines).toEqual([`exported 3 audit events to ${file}`]);
-    const exported = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const exported = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(exported.map((event) => event.seq)).toEqual([1, 2, 3]);
     const chain = await stores.audit.readChain(0, 10);
     expect(exported).toEqual(chain.map(({ seq, v, hash, event }) => ({ seq, v, ...event, hash })));

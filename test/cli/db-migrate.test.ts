@@ -120,7 +120,10 @@ describe('MongoDB that cannot be reached', () => {
     const config = await testConfig({ MONGODB_URI: uri });
     for (const attempt of [() => migrateDatabase(config, () => {}), () => openStores(config)]) {
       const started = Date.now();
-      const error = await attempt().then(() => undefined, (e: unknown) => e);
+      const error = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toMatchObject({ name: 'StoreError', code: 'unavailable', message: expect.stringMatching(/cannot connect to MongoDB at mongodb:\/\/\*\*\*@127\.0\.0\.1/) });
       expect((error as Error).message).not.toContain('s3cret');
       expect(Date.now() - started).toBeLessThan(10_000);

@@ -51,7 +51,14 @@ describe('keys rotate', () => {
     expect(note).toContain(old.join(', '));
     expect(note).toMatch(/no sooner than 3600 s/);
     expect(note).toMatch(/every instance/);
-    const rotated = await loadConfig({ NODE_ENV: 'production', ISSUER: 'https://id.example', DATA_DIR: join(root, 'prod'), STEPUP_JWKS: jwks, STEPUP_COOKIE_KEYS: keys.cookieKeys, STEPUP_TOTP_KEYS: keys.totpKeys });
+    const rotated = await loadConfig({
+      NODE_ENV: 'production',
+      ISSUER: 'https://id.example',
+      DATA_DIR: join(root, 'prod'),
+      STEPUP_JWKS: jwks,
+      STEPUP_COOKIE_KEYS: keys.cookieKeys,
+      STEPUP_TOTP_KEYS: keys.totpKeys,
+    });
     expect(rotated.keys.jwks.keys.map((key) => key.kid)).toEqual(kids);
     const rsa = JSON.parse(jwks).keys as Array<{ n?: string }>;
     expect(Buffer.from(rsa[0]!.n!, 'base64url').length).toBe(Buffer.from(rsa[2]!.n!, 'base64url').length);

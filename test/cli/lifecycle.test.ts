@@ -44,7 +44,10 @@ afterEach(() => stores.close());
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function rejectsWith(promise: Promise<unknown>, code: CliError['code'], message: RegExp) {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(CliError);
   expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
 }
@@ -85,7 +88,10 @@ async function session(account: AccountRecord, clientId = 'rp-1'): Promise<Seede
     sessionId: `session-${tag}`,
     sid: `sid-${tag}`,
     grantId: `grant-${tag}`,
-    tokens: [['RefreshToken', `rt-${tag}`], ['AccessToken', `at-${tag}`]],
+    tokens: [
+      ['RefreshToken', `rt-${tag}`],
+      ['AccessToken', `at-${tag}`],
+    ],
   };
   const exp = now() + 3600;
   await new stores.OidcAdapter('Session').upsert(
@@ -117,10 +123,13 @@ describe('every command that changes an account', () => {
     ['sessions revoke', (username, options) => revokeSessions(stores, config, { username, ...options }, out)],
     ['disable', (username, options) => disableUser(stores, config, { username, ...options }, out)],
     ['enable', (username, options) => enableUser(stores, config, { username, ...options }, out)],
-    ['remove-authenticator', async (username, options) => {
-      const id = (await stores.authenticators.listByAccount((await stores.accounts.findByUsername('alice'))!.id))[0]!.id;
-      return removeAuthenticator(stores, config, { username, id, ...options }, out);
-    }],
+    [
+      'remove-authenticator',
+      async (username, options) => {
+        const id = (await stores.authenticators.listByAccount((await stores.accounts.findByUsername('alice'))!.id))[0]!.id;
+        return removeAuthenticator(stores, config, { username, id, ...options }, out);
+      },
+    ],
     ['password', (username, options) => setPassword(stores, config, { username, password: 'new password', ...options }, out)],
     ['reset', (username, options) => resetUser(stores, config, { username, ...options }, out)],
     ['delete', (username, options) => deleteUser(stores, config, { username, ...options }, out)],
@@ -635,8 +644,7 @@ describe('back-channel logout from the CLI', () => {
     });
   }
 
-  const publicKeys = () =>
-    createLocalJWKSet({ keys: config.keys.jwks.keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...key }) => key as JWK) });
+  const publicKeys = () => createLocalJWKSet({ keys: config.keys.jwks.keys.map(({ d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...key }) => key as JWK) });
 
   it('user disable sends the relying party a logout token for the session it signed in to', async () => {
     const alice = await user('alice');

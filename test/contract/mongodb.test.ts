@@ -55,10 +55,7 @@ async function identify(): Promise<ServerIdentity> {
   }
 }
 const server = uri ? await identify() : undefined;
-const limits: EngineLimits =
-  server?.kind === 'FerretDB'
-    ? { lostConcurrentUpdates: `${server.label} applies an update as a read, then a write of the whole document (FerretDB/FerretDB#3040)` }
-    : {};
+const limits: EngineLimits = server?.kind === 'FerretDB' ? { lostConcurrentUpdates: `${server.label} applies an update as a read, then a write of the whole document (FerretDB/FerretDB#3040)` } : {};
 
 describe.skipIf(!uri)(uri ? `${server!.label} (${dbName})` : 'MONGODB_URI not set: MongoDB contract skipped', () => {
   let admin: MongoStores;
@@ -98,7 +95,12 @@ describe.skipIf(!uri)(uri ? `${server!.label} (${dbName})` : 'MONGODB_URI not se
           prev = hash;
         }
         for (const event of events.slice(2)) await stores.audit.append(event);
-        expect((await stores.audit.readChain(0, 10)).map((entry) => [entry.seq, entry.v])).toEqual([[1, undefined], [2, undefined], [3, CHAIN_VERSION], [4, CHAIN_VERSION]]);
+        expect((await stores.audit.readChain(0, 10)).map((entry) => [entry.seq, entry.v])).toEqual([
+          [1, undefined],
+          [2, undefined],
+          [3, CHAIN_VERSION],
+          [4, CHAIN_VERSION],
+        ]);
         expect(await stores.audit.list({ limit: 10 })).toEqual([...events].reverse());
         expect(await stores.audit.verify()).toEqual({ ok: true, count: 4 });
 
@@ -227,11 +229,9 @@ describe.skipIf(!uri)(uri ? `${server!.label} (${dbName})` : 'MONGODB_URI not se
         const past = new Date(Date.now() - 1000);
         const future = new Date(Date.now() + 3_600_000);
         for (const collection of TTL_COLLECTIONS) {
-          await stores.db.collection<{ _id: string; expiresAt?: Date }>(collection).insertMany([
-            { _id: 'purge-expired', expiresAt: past },
-            { _id: 'purge-live', expiresAt: future },
-            { _id: 'purge-forever' },
-          ]);
+          await stores.db
+            .collection<{ _id: string; expiresAt?: Date }>(collection)
+            .insertMany([{ _id: 'purge-expired', expiresAt: past }, { _id: 'purge-live', expiresAt: future }, { _id: 'purge-forever' }]);
         }
         const left = async (id: string) =>
           (await Promise.all(withoutTtl.map(async (collection) => ((await stores.db.collection<{ _id: string }>(collection).findOne({ _id: id })) ? [collection] : [])))).flat();

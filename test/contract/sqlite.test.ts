@@ -178,9 +178,9 @@ describe('the SQLite audit chain, tampered with behind the triggers', () => {
     it('detects two events swapped, at the first of them', async () => {
       const { stores, raw } = await tamperable('reorder');
       try {
-        const rows = raw.prepare<[], { seq: number; at: number; account_id: string; event: string; hash: string }>(
-          'SELECT seq, at, account_id, event, hash FROM audit_events WHERE seq IN (2, 4) ORDER BY seq',
-        ).all();
+        const rows = raw
+          .prepare<[], { seq: number; at: number; account_id: string; event: string; hash: string }>('SELECT seq, at, account_id, event, hash FROM audit_events WHERE seq IN (2, 4) ORDER BY seq')
+          .all();
         const swap = raw.prepare('UPDATE audit_events SET at = ?, account_id = ?, event = ?, hash = ? WHERE seq = ?');
         raw.transaction(() => {
           swap.run(rows[1]!.at, rows[1]!.account_id, rows[1]!.event, rows[1]!.hash, 2);
@@ -203,7 +203,13 @@ describe('the SQLite audit chain, tampered with behind the triggers', () => {
       insertLegacyLinks(raw, events.slice(0, 3));
       for (const event of events.slice(3)) await stores.audit.append(event);
       const chain = await stores.audit.readChain(0, 10);
-      expect(chain.map((entry) => [entry.seq, entry.v])).toEqual([[1, undefined], [2, undefined], [3, undefined], [4, CHAIN_VERSION], [5, CHAIN_VERSION]]);
+      expect(chain.map((entry) => [entry.seq, entry.v])).toEqual([
+        [1, undefined],
+        [2, undefined],
+        [3, undefined],
+        [4, CHAIN_VERSION],
+        [5, CHAIN_VERSION],
+      ]);
       expect(chain.map((entry) => entry.event)).toEqual(events);
       expect(await stores.audit.list({ limit: 10 })).toEqual([...events].reverse());
       expect(await stores.audit.verify()).toEqual({ ok: true, count: 5 });

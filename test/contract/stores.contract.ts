@@ -3,15 +3,7 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthEvent } from '../../policy/types.ts';
-import type {
-  AccountRecord,
-  AuditEvent,
-  AuditQuery,
-  AuthenticatorRecord,
-  RecoverySecretKind,
-  RecoverySecretRecord,
-  Stores,
-} from '../../adapters/types.ts';
+import type { AccountRecord, AuditEvent, AuditQuery, AuthenticatorRecord, RecoverySecretKind, RecoverySecretRecord, Stores } from '../../adapters/types.ts';
 import { CHAIN_VERSION, GENESIS_HASH, chainHash } from '../../adapters/audit-chain.ts';
 
 /** The contract drives expiry with this clock (epoch seconds) instead of sleeping. */
@@ -264,9 +256,7 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
 
       it('accepts a step exactly once when it is submitted concurrently', async () => {
         await stores.authenticators.add(totp('auth-1', 'acc-1'));
-        const results = await Promise.all(
-          Array.from({ length: 10 }, () => stores.authenticators.consumeTotpStep('auth-1', 200, T0)),
-        );
+        const results = await Promise.all(Array.from({ length: 10 }, () => stores.authenticators.consumeTotpStep('auth-1', 200, T0)));
         expect(results.filter(Boolean)).toHaveLength(1);
       });
 
@@ -280,7 +270,7 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(await stores.authenticators.get('auth-1')).toEqual(totp('auth-1', 'acc-1'));
       });
 
-      it("removes every authenticator of one account, counting them", async () => {
+      it('removes every authenticator of one account, counting them', async () => {
         await stores.authenticators.add(totp('auth-1', 'acc-1'));
         await stores.authenticators.add(passkey('pk-1', 'acc-1', 'cred-A', 0));
         await stores.authenticators.add(totp('auth-2', 'acc-2'));
@@ -388,7 +378,12 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         await sessions.upsert('sess-anon', session('uid-anon', undefined, T0), 3600);
 
         const grants = new stores.OidcAdapter('Grant');
-        for (const [id, accountId] of [['g-a1', 'acc-1'], ['g-a2', 'acc-1'], ['g-b1', 'acc-1'], ['g-c1', 'acc-2']] as const) {
+        for (const [id, accountId] of [
+          ['g-a1', 'acc-1'],
+          ['g-a2', 'acc-1'],
+          ['g-b1', 'acc-1'],
+          ['g-c1', 'acc-2'],
+        ] as const) {
           await grants.upsert(id, { jti: id, kind: 'Grant', accountId, clientId: 'rp-1', openid: { scope: 'openid' } }, 86400);
         }
         const tokens = { AccessToken: ['at-a1', 'at-b1'], RefreshToken: ['rt-a1'], AuthorizationCode: ['code-b1'] };
@@ -418,7 +413,10 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
             accountId: 'acc-1',
             loginTs: T0 - 100,
             expiresAt: T0 + 3600,
-            clients: [{ clientId: 'rp-1', sid: 'sid-a1', grantId: 'g-a1' }, { clientId: 'rp-2', sid: 'sid-a2', grantId: 'g-a2' }],
+            clients: [
+              { clientId: 'rp-1', sid: 'sid-a1', grantId: 'g-a1' },
+              { clientId: 'rp-2', sid: 'sid-a2', grantId: 'g-a2' },
+            ],
           },
           { uid: 'uid-s', accountId: 'acc-1', loginTs: T0 - 50, expiresAt: T0 + 60, clients: [] },
         ]);
@@ -436,7 +434,7 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect((await stores.sessions.list('acc-1', T0)).map((s) => s.uid)).not.toContain('uid-c');
       });
 
-      it("revokes every other session of the account with their proofs, and every grant, token and code, and nothing of another account", async () => {
+      it('revokes every other session of the account with their proofs, and every grant, token and code, and nothing of another account', async () => {
         expect(await stores.sessions.revoke('acc-1', { keepSessionUid: 'uid-a' })).toEqual({ sessions: 2, grants: 3, tokens: 4 });
 
         expect((await stores.sessions.list('acc-1', T0)).map((s) => s.uid)).toEqual(['uid-a']);
@@ -444,7 +442,15 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(await sessions.find('sess-a')).toMatchObject({ uid: 'uid-a' });
         expect(await sessions.find('sess-b')).toBeUndefined();
         expect(await sessions.findByUid('uid-s')).toBeUndefined();
-        for (const [model, id] of [['Grant', 'g-a1'], ['Grant', 'g-b1'], ['AccessToken', 'at-a1'], ['AccessToken', 'at-b1'], ['RefreshToken', 'rt-a1'], ['AuthorizationCode', 'code-b1'], ['Interaction', 'int-b']] as const) {
+        for (const [model, id] of [
+          ['Grant', 'g-a1'],
+          ['Grant', 'g-b1'],
+          ['AccessToken', 'at-a1'],
+          ['AccessToken', 'at-b1'],
+          ['RefreshToken', 'rt-a1'],
+          ['AuthorizationCode', 'code-b1'],
+          ['Interaction', 'int-b'],
+        ] as const) {
           expect(await new stores.OidcAdapter(model).find(id), `${model} ${id}`).toBeUndefined();
         }
         expect(await new stores.OidcAdapter('Interaction').find('int-a')).toMatchObject({ session: { uid: 'uid-a' } });
@@ -486,7 +492,10 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         await stores.events.append('s1', [event('e1', T0)], T0 + 3600);
         await stores.events.append('s1', [event('e1', T0 + 5), event('e2', T0 + 5)], T0 + 3600);
         const events = await stores.events.listBySession('s1', T0);
-        expect(events.map((e) => [e.id, e.at])).toEqual([['e1', T0], ['e2', T0 + 5]]);
+        expect(events.map((e) => [e.id, e.at])).toEqual([
+          ['e1', T0],
+          ['e2', T0 + 5],
+        ]);
       });
 
       it('does not list expired events', async () => {
@@ -544,10 +553,7 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
 
       it('applies concurrent reservations and releases exactly', async () => {
         await Promise.all(Array.from({ length: 10 }, () => stores.attempts.recordFailure('addr:2:x', T0)));
-        await Promise.all([
-          ...Array.from({ length: 6 }, () => stores.attempts.release('addr:2:x')),
-          ...Array.from({ length: 3 }, () => stores.attempts.recordFailure('addr:2:x', T0)),
-        ]);
+        await Promise.all([...Array.from({ length: 6 }, () => stores.attempts.release('addr:2:x')), ...Array.from({ length: 3 }, () => stores.attempts.recordFailure('addr:2:x', T0))]);
         expect((await stores.attempts.get('addr:2:x'))?.failures).toBe(7);
       });
     });
@@ -616,10 +622,18 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
       });
 
       it('queries by account, client, outcome, type and time range, oldest first, with seq and hash', async () => {
-        await stores.audit.append({ at: t + 4, type: 'factor.verify', factor: 'otp', outcome: 'failure', accountId: 'acc-1', clientId: 'rp-1', refusal: 'invalid_credentials', reason: 'invalid_credentials' });
+        await stores.audit.append({
+          at: t + 4,
+          type: 'factor.verify',
+          factor: 'otp',
+          outcome: 'failure',
+          accountId: 'acc-1',
+          clientId: 'rp-1',
+          refusal: 'invalid_credentials',
+          reason: 'invalid_credentials',
+        });
         await stores.audit.append({ at: t + 5, type: 'factor.verify', factor: 'otp', outcome: 'success', accountId: 'acc-1', clientId: 'rp-2' });
-        const seqs = async (filter: Omit<AuditQuery, 'limit'>, limit = 100) =>
-          (await stores.audit.query({ ...filter, limit })).map((entry) => entry.seq);
+        const seqs = async (filter: Omit<AuditQuery, 'limit'>, limit = 100) => (await stores.audit.query({ ...filter, limit })).map((entry) => entry.seq);
         expect(await seqs({})).toEqual([1, 2, 3, 4, 5, 6]);
         expect(await seqs({ accountId: 'acc-1' })).toEqual([1, 2, 5, 6]);
         expect(await seqs({ clientId: 'rp-1' })).toEqual([5]);
@@ -629,7 +643,12 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         expect(await seqs({ accountId: 'acc-1', from: t + 2 })).toEqual([5, 6]);
         expect(await seqs({}, 2)).toEqual([1, 2]);
         const [entry] = await stores.audit.query({ clientId: 'rp-2', limit: 10 });
-        expect(entry).toEqual({ seq: 6, v: CHAIN_VERSION, hash: expect.stringMatching(/^[0-9a-f]{64}$/), event: { at: t + 5, type: 'factor.verify', factor: 'otp', outcome: 'success', accountId: 'acc-1', clientId: 'rp-2' } });
+        expect(entry).toEqual({
+          seq: 6,
+          v: CHAIN_VERSION,
+          hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+          event: { at: t + 5, type: 'factor.verify', factor: 'otp', outcome: 'success', accountId: 'acc-1', clientId: 'rp-2' },
+        });
       });
     });
 

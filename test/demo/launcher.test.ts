@@ -40,11 +40,7 @@ function demoEnv(ports: { provider: number; rp: number; api: number }) {
 }
 
 function urlsOf(ports: { provider: number; rp: number; api: number }) {
-  return [
-    `http://127.0.0.1:${ports.provider}/.well-known/openid-configuration`,
-    `http://127.0.0.1:${ports.rp}/healthz`,
-    `http://127.0.0.1:${ports.api}/healthz`,
-  ];
+  return [`http://127.0.0.1:${ports.provider}/.well-known/openid-configuration`, `http://127.0.0.1:${ports.rp}/healthz`, `http://127.0.0.1:${ports.api}/healthz`];
 }
 
 /** Polls until no process of the group is left (true), or gives up after 10 s (false). */

@@ -10,7 +10,13 @@ const challenge = (fields: Partial<Challenge>): Challenge => ({ status: 401, hea
 
 describe('nextStep: what the RP does with a challenge it did not expect', () => {
   it.each<[string, Challenge, number, ReturnType<typeof nextStep>['kind'], Record<string, string> | undefined]>([
-    ['step-up with acr_values and max_age', challenge({ error: 'insufficient_user_authentication', acrValues: ['aal2', 'phr'], maxAge: 300 }), 0, 'authorize', { acr_values: 'aal2 phr', max_age: '300' }],
+    [
+      'step-up with acr_values and max_age',
+      challenge({ error: 'insufficient_user_authentication', acrValues: ['aal2', 'phr'], maxAge: 300 }),
+      0,
+      'authorize',
+      { acr_values: 'aal2 phr', max_age: '300' },
+    ],
     ['step-up with max_age only', challenge({ error: 'insufficient_user_authentication', maxAge: 0 }), 0, 'authorize', { max_age: '0' }],
     ['step-up with acr_values only', challenge({ error: 'insufficient_user_authentication', acrValues: ['phr'] }), 0, 'authorize', { acr_values: 'phr' }],
     ['more scope', challenge({ status: 403, error: 'insufficient_scope', scope: ['api:write'] }), 0, 'authorize', { scope: 'api:write' }],
@@ -49,8 +55,8 @@ describe('provenDuringStepUp: which factors the provider asked for, seen from th
     ['every factor with max_age=0', aal1, aal2, 0, 1090, ['pwd', 'otp']],
     ['the new factor without max_age', aal1, aal2, undefined, 5000, ['otp']],
     ['nothing when auth_time did not move (the session already sufficed)', aal2, { ...aal2 }, 300, 1100, []],
-    ['the new factor when the step-up finished within the sign-in\'s second (same auth_time)', aal1, { ...aal2, authTime: 1000 }, 300, 1000, ['otp']],
-    ['the passkey when phr was reached within the sign-in\'s second', aal1, { acr: 'phr', amr: ['pop', 'user', 'mfa'], authTime: 1000 }, 300, 1000, ['pop', 'user']],
+    ["the new factor when the step-up finished within the sign-in's second (same auth_time)", aal1, { ...aal2, authTime: 1000 }, 300, 1000, ['otp']],
+    ["the passkey when phr was reached within the sign-in's second", aal1, { acr: 'phr', amr: ['pop', 'user', 'mfa'], authTime: 1000 }, 300, 1000, ['pop', 'user']],
     ['what was re-proven when no method is new', aal1, { acr: 'aal1', amr: ['pwd'], authTime: 1200 }, undefined, 1150, ['pwd']],
     ['everything at the first sign-in', undefined, aal2, undefined, 1000, ['pwd', 'otp']],
   ])('%s', (_name, before, after, maxAge, sentAt, expected) => {
@@ -89,10 +95,16 @@ describe('the demo ledger', () => {
 describe('describeMethods: amr for people', () => {
   it.each<[string[], string[]]>([
     [['otp'], ['one-time code (otp)']],
-    [['pwd', 'otp'], ['password (pwd)', 'one-time code (otp)']],
+    [
+      ['pwd', 'otp'],
+      ['password (pwd)', 'one-time code (otp)'],
+    ],
     [['pop', 'hwk', 'user'], ['passkey, device-bound (hwk)']],
     [['pop', 'swk', 'user'], ['passkey, synced (swk)']],
-    [['pop', 'user'], ['proof of possession of a key (pop)', 'user verification (user)']],
+    [
+      ['pop', 'user'],
+      ['proof of possession of a key (pop)', 'user verification (user)'],
+    ],
     [['urn:example:custom'], ['urn:example:custom']],
   ])('%j reads as %j', (methods, words) => {
     expect(describeMethods(methods)).toEqual(words);

@@ -61,7 +61,9 @@ describe('forms', () => {
 
   it('refuses a token from another session', async () => {
     const first = await fetch(`${base}/`);
-    const token = parse(await first.text()).querySelector('input[name=_csrf]')!.getAttribute('value')!;
+    const token = parse(await first.text())
+      .querySelector('input[name=_csrf]')!
+      .getAttribute('value')!;
     const response = await fetch(`${base}/transfer`, { method: 'POST', body: new URLSearchParams({ _csrf: token, to: 'x', amount: '1' }), redirect: 'manual' });
     expect(response.status).toBe(403);
   });
@@ -98,9 +100,14 @@ describe('the result page', () => {
     const facts = { acr: 'aal2', amr: ['pwd', 'otp', 'mfa'], authTime: 1000 };
     const page = resultPage(
       { csrf: 'c', now: 2000, signedIn: { sub: 's', facts, accessToken: 't' } },
-      { action: 'transfer', story: { action: 'transfer', challenge: { status: 401, header: 'Bearer' }, before: { acr: 'aal1', amr: ['pwd'], authTime: 1000 }, after: facts, sentWith: {}, sentAt: 1000, proven: ['otp'] } },
+      {
+        action: 'transfer',
+        story: { action: 'transfer', challenge: { status: 401, header: 'Bearer' }, before: { acr: 'aal1', amr: ['pwd'], authTime: 1000 }, after: facts, sentWith: {}, sentAt: 1000, proven: ['otp'] },
+      },
     );
-    const headers = parse(page).querySelectorAll('#before-after thead th').map((th) => th.text.trim());
+    const headers = parse(page)
+      .querySelectorAll('#before-after thead th')
+      .map((th) => th.text.trim());
     expect(headers).toEqual(['claim', 'token before', 'token after']);
   });
 });

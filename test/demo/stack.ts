@@ -74,7 +74,20 @@ export async function startStack({ transfer = {}, host = '127.0.0.1', coolOffSec
 
   try {
     // The RP runs on a free port, so it registers its own redirect URI, as an operator would.
-    const registered = stack.cli(['client', 'add', '--id', clientId, '--secret', clientSecret, '--redirect-uri', `${rpUrl}/callback`, '--backchannel-logout-uri', `${rpUrl}/backchannel-logout`, '--name', 'Demo bank (e2e)']);
+    const registered = stack.cli([
+      'client',
+      'add',
+      '--id',
+      clientId,
+      '--secret',
+      clientSecret,
+      '--redirect-uri',
+      `${rpUrl}/callback`,
+      '--backchannel-logout-uri',
+      `${rpUrl}/backchannel-logout`,
+      '--name',
+      'Demo bank (e2e)',
+    ]);
     if (registered.status !== 0) throw new Error(`client add failed: ${registered.stderr}`);
 
     const shared = {
@@ -117,6 +130,11 @@ export async function startStack({ transfer = {}, host = '127.0.0.1', coolOffSec
     return stack;
   } catch (error) {
     await stack.stop();
-    throw new Error(`${(error as Error).message}\n${Object.entries(logs).map(([name, lines]) => `[${name}] ${lines.slice(-20).join('\n')}`).join('\n')}`, { cause: error });
+    throw new Error(
+      `${(error as Error).message}\n${Object.entries(logs)
+        .map(([name, lines]) => `[${name}] ${lines.slice(-20).join('\n')}`)
+        .join('\n')}`,
+      { cause: error },
+    );
   }
 }

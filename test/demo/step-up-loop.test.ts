@@ -48,7 +48,7 @@ describe('the step-up loop, RP → API → provider → API', () => {
     expect(before.authTime).toBeGreaterThan(0);
   });
 
-  it('gets the API\'s challenge on the first call, is asked only for the one-time code, and the retry succeeds', async () => {
+  it("gets the API's challenge on the first call, is asked only for the one-time code, and the retry succeeds", async () => {
     // auth_time has a one-second resolution: make the step-up visibly later.
     await sleep(1100);
     const home = await browser.request(`${stack.rpUrl}/`);

@@ -32,7 +32,7 @@ describe('the account page', () => {
 
     const wrong = expectPage(await browser.submit(enrol, '/account/totp', { code: '000000', label: 'Phone' }));
     expect(wrong.status).toBe(400);
-    expect((await provider.stores.authenticators.listByAccount(account.id))).toHaveLength(0);
+    expect(await provider.stores.authenticators.listByAccount(account.id)).toHaveLength(0);
     expect(wrong.document.querySelector('code.secret')!.text.replace(/\s/g, '')).toBe(secret);
 
     const done = expectPage(await browser.submit(wrong, '/account/totp', { code: codeFor(secret, provider.clock.now()), label: 'Phone' }));
@@ -113,7 +113,9 @@ describe('the account page', () => {
     expect((await rp.finish(flow, expectCallback(await browser.submit(otp, '/otp', { code: codeFor(secret, provider.clock.now()) })))).claims()!.acr).toBe('aal2');
 
     const third = expectPage(await browser.request(`${provider.issuer}/account/totp`));
-    const refused = expectPage(await browser.submit(third, '/account/totp', { code: codeFor(third.document.querySelector('code.secret')!.text.replace(/\s/g, ''), provider.clock.now()), label: 'Third' }));
+    const refused = expectPage(
+      await browser.submit(third, '/account/totp', { code: codeFor(third.document.querySelector('code.secret')!.text.replace(/\s/g, ''), provider.clock.now()), label: 'Third' }),
+    );
     expect(refused.status).toBe(400);
     expect(refused.html).toContain('at most 2 authenticator apps');
     expect(await provider.stores.authenticators.listByAccount(account.id)).toHaveLength(2);

@@ -80,7 +80,11 @@ describe('with a trusted root and no allow-list', () => {
   });
 
   it.each<[string, () => Attestation, Record<string, unknown>]>([
-    ['a chain to another root: enrolled without the statement, which is recorded as refused', () => ({ format: 'packed', ...untrusted }), { fmt: 'packed', verified: false, refused: expect.any(String) }],
+    [
+      'a chain to another root: enrolled without the statement, which is recorded as refused',
+      () => ({ format: 'packed', ...untrusted }),
+      { fmt: 'packed', verified: false, refused: expect.any(String) },
+    ],
     ['self attestation (signed by the credential key)', () => ({ format: 'packed-self' }), { fmt: 'packed', verified: false }],
     ['no attestation', () => ({ format: 'none' }), { fmt: 'none', verified: false }],
   ])('%s: a passkey (phr, no hwk), never phrh', async (_name, attestation, recorded) => {
@@ -154,7 +158,11 @@ describe('with FIDO metadata statements only (no root certificates)', () => {
     expect(listed.record.data.attestation).toEqual({ fmt: 'packed', aaguid: MODEL, verified: true });
     expect(listed.claims).toMatchObject({ acr: 'phrh' });
     // No statement for this model and no root certificate: the library skips the path check, so it proves nothing.
-    const unlisted = await enrolAndAsk(setup, new SoftAuthenticator({ rpId: 'localhost', origin: setup.provider.issuer, aaguid: OTHER_MODEL, attestation: { format: 'packed', ...undescribed } }), 'phrh');
+    const unlisted = await enrolAndAsk(
+      setup,
+      new SoftAuthenticator({ rpId: 'localhost', origin: setup.provider.issuer, aaguid: OTHER_MODEL, attestation: { format: 'packed', ...undescribed } }),
+      'phrh',
+    );
     expect(unlisted.record.data.attestation).toMatchObject({ fmt: 'packed', verified: false });
     expect(unlisted.error).toBe('unmet_authentication_requirements');
   });

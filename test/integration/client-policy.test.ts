@@ -51,7 +51,9 @@ describe('the audit log', () => {
 
     const events = await provider.stores.audit.list({ accountId: account.id, limit: 50 });
     const decisions = events.filter((event) => event.type === 'policy.decision');
-    expect(decisions).toContainEqual(expect.objectContaining({ outcome: 'info', clientId: rp.clientId, requestedAcr: ['aal2'], requestedMaxAge: 600, reason: expect.stringMatching(/^step_up: .*needs otp/) }));
+    expect(decisions).toContainEqual(
+      expect.objectContaining({ outcome: 'info', clientId: rp.clientId, requestedAcr: ['aal2'], requestedMaxAge: 600, reason: expect.stringMatching(/^step_up: .*needs otp/) }),
+    );
     expect(decisions).toContainEqual(expect.objectContaining({ outcome: 'success', requestedAcr: ['aal2'], achievedAcr: 'aal2', amr: expect.arrayContaining(['otp', 'mfa']) }));
     const verifications = events.filter((event) => event.type === 'factor.verify').map((event) => `${event.factor}:${event.outcome}`);
     expect(verifications).toEqual(['otp:success', 'pwd:success']);

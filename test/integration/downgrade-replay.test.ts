@@ -161,7 +161,7 @@ describe('editing the request between the authorization request and the form pos
     expectErrorAtClient(await resume(browser, uidOf(flow.step)), 'unmet_authentication_requirements');
   });
 
-  it('an essential aal1 claim with prompt=none cannot lower a client\'s minimum level (stepup_min_acr=aal2)', async () => {
+  it("an essential aal1 claim with prompt=none cannot lower a client's minimum level (stepup_min_acr=aal2)", async () => {
     const strictRp = await relyingParty(provider, { stepup_min_acr: 'aal2' });
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
@@ -236,7 +236,7 @@ describe('replaying an interaction after it finished', () => {
 });
 
 describe('posting a step-up form of one interaction into another', () => {
-  it('in one browser: A\'s form while B is current is refused (400); B finished with A\'s CSRF token is B\'s own, truthful step-up', async () => {
+  it("in one browser: A's form while B is current is refused (400); B finished with A's CSRF token is B's own, truthful step-up", async () => {
     const account = await createAccount(provider, { totp: true });
     const { browser } = await signedIn(account);
     const first = await openStepUp(browser);
@@ -261,7 +261,7 @@ describe('posting a step-up form of one interaction into another', () => {
     expect(firstTokens.claims()).toMatchObject({ sub: account.id, acr: 'aal2', auth_time: stepTime });
   });
 
-  it('across browsers: the victim\'s CSRF token is refused (403), the attacker\'s own token on the victim\'s uid is refused (400)', async () => {
+  it("across browsers: the victim's CSRF token is refused (403), the attacker's own token on the victim's uid is refused (400)", async () => {
     const victim = await createAccount(provider, { totp: true });
     const attacker = await createAccount(provider, { totp: true });
     const victims = (await signedIn(victim)).browser;
@@ -299,7 +299,7 @@ describe('switching account mid-step-up', () => {
     expectErrorAtClient(await resume(browser, uidOf(flow.step)), 'unmet_authentication_requirements');
   });
 
-  it('refuses another account\'s password and TOTP code on the code page, and never issues aal2 for either', async () => {
+  it("refuses another account's password and TOTP code on the code page, and never issues aal2 for either", async () => {
     const x = await createAccount(provider, { totp: true });
     const y = await createAccount(provider, { totp: true });
     const { browser } = await signedIn(x);
@@ -329,7 +329,7 @@ describe('switching account mid-step-up', () => {
 
     xCookies.restore();
     const done = await browser.submit(flow.step, '/otp', { code: x.code() });
-    expect(done.kind, 'X\'s step-up must not produce a code in a browser now signed in as Y').toBe('page');
+    expect(done.kind, "X's step-up must not produce a code in a browser now signed in as Y").toBe('page');
     expect(expectPage(done).status).toBeGreaterThanOrEqual(400);
     expect(expectPage(done).status).toBeLessThan(500);
 
@@ -337,7 +337,7 @@ describe('switching account mid-step-up', () => {
     expect((await rp.finish(silent, expectCallback(silent.step))).claims()).toMatchObject({ sub: y.id, acr: 'aal1', amr: ['pwd'] });
   });
 
-  it('fails closed when X signs out and Y signs in while X\'s step-up page is open', async () => {
+  it("fails closed when X signs out and Y signs in while X's step-up page is open", async () => {
     const x = await createAccount(provider, { totp: true });
     const y = await createAccount(provider, { totp: true });
     const { browser } = await signedIn(x);
@@ -353,7 +353,7 @@ describe('switching account mid-step-up', () => {
     expectErrorAtClient(silent.step, 'login_required');
   });
 
-  it('a sign-in as Y finished in a page opened before X stepped up signs X out and gives Y only Y\'s own factors', async () => {
+  it("a sign-in as Y finished in a page opened before X stepped up signs X out and gives Y only Y's own factors", async () => {
     const x = await createAccount(provider, { totp: true });
     const y = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
@@ -403,7 +403,7 @@ describe('reusing a consumed authorization code', () => {
     expect(await verifyAccessToken(tokens.access_token)).toMatchObject({ sub: account.id, acr: 'aal1' });
   });
 
-  it('lets exactly one of two simultaneous exchanges win, and the replay revokes the winner\'s tokens too', async () => {
+  it("lets exactly one of two simultaneous exchanges win, and the replay revokes the winner's tokens too", async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
     const flow = await rp.start(browser);
@@ -416,7 +416,7 @@ describe('reusing a consumed authorization code', () => {
     expect((await oidc.tokenIntrospection(rp.config, won[0]!.access_token)).active).toBe(false);
   });
 
-  it('refuses a code from a weaker request injected into the aal2 flow\'s callback (PKCE)', async () => {
+  it("refuses a code from a weaker request injected into the aal2 flow's callback (PKCE)", async () => {
     const victim = await createAccount(provider, { totp: true });
     const attacker = await createAccount(provider, { totp: true });
     const victims = (await signedIn(victim)).browser;
@@ -447,7 +447,7 @@ describe('auth_time is never later than the last active authentication', () => {
     expect(await verifyAccessToken(tokens.access_token)).toMatchObject({ acr: 'aal1', auth_time: first.auth_time });
   });
 
-  it('a step-up\'s auth_time is the time of the step, and later silent answers keep it', async () => {
+  it("a step-up's auth_time is the time of the step, and later silent answers keep it", async () => {
     const account = await createAccount(provider, { totp: true });
     const { browser, claims: first } = await signedIn(account);
     provider.clock.advance(100);
@@ -610,7 +610,7 @@ describe('acr in ID tokens, access tokens, introspection and refreshes', () => {
     }
   });
 
-  it('a refresh token from an aal2 code keeps the step\'s auth_time after aal2 has expired on the session', async () => {
+  it("a refresh token from an aal2 code keeps the step's auth_time after aal2 has expired on the session", async () => {
     const account = await createAccount(provider, { totp: true });
     const { browser } = await signedIn(account);
     const flow = await rp.start(browser, { scope: 'openid offline_access', prompt: 'consent', acr_values: 'aal2' });
@@ -649,7 +649,7 @@ describe('posting a passkey answer of one interaction into another', () => {
     return { browser, authn };
   }
 
-  it('refuses A\'s signed challenge in B (401) and on A\'s path with B\'s cookie (400); A accepts it once', async () => {
+  it("refuses A's signed challenge in B (401) and on A's path with B's cookie (400); A accepts it once", async () => {
     const account = await createAccount(keyed);
     const { browser, authn } = await withPasskey(account);
 

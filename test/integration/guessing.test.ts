@@ -37,12 +37,13 @@ async function verifiedWrongGuesses(factor: 'pwd' | 'otp', accountId?: string): 
   let count = 0;
   // The whole audit chain, page by page (queries are capped at 1000 events).
   for (let page = await provider.stores.audit.readChain(0, 1000); page.length > 0; page = await provider.stores.audit.readChain(page.at(-1)!.seq, 1000)) {
-    count += page.filter(({ event }) =>
-      event.type === 'factor.verify' &&
-      event.outcome === 'failure' &&
-      event.factor === factor &&
-      (accountId === undefined || event.accountId === accountId) &&
-      (event.refusal === 'invalid_credentials' || event.refusal === 'replayed'),
+    count += page.filter(
+      ({ event }) =>
+        event.type === 'factor.verify' &&
+        event.outcome === 'failure' &&
+        event.factor === factor &&
+        (accountId === undefined || event.accountId === accountId) &&
+        (event.refusal === 'invalid_credentials' || event.refusal === 'replayed'),
     ).length;
   }
   return count;

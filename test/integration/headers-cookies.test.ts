@@ -36,7 +36,7 @@ const COOKIES: Record<string, { sameSite: 'lax' | 'strict'; why: string }> = {
   },
   'stepup.account': {
     sameSite: 'lax',
-    why: 'the state of the account pages\' own sign-in, read on /account/callback at the end of a redirect chain through /auth',
+    why: "the state of the account pages' own sign-in, read on /account/callback at the end of a redirect chain through /auth",
   },
   'stepup.totp': { sameSite: 'strict', why: 'the sealed TOTP secret being set up: only ever needed by the same-site form post of the page that set it' },
   'stepup.passkey': { sameSite: 'strict', why: 'the sealed registration challenge: only ever needed by the same-site form post of the page that set it' },
@@ -177,7 +177,9 @@ class RecordingBrowser {
 
   /** Fills and submits the page's form whose action ends with `suffix`, hidden fields included. */
   async submit(page: Seen, suffix: string, fields: Record<string, string>): Promise<Seen | URL> {
-    const form = parse(page.body).querySelectorAll('form').find((candidate) => (candidate.getAttribute('action') ?? '').endsWith(suffix));
+    const form = parse(page.body)
+      .querySelectorAll('form')
+      .find((candidate) => (candidate.getAttribute('action') ?? '').endsWith(suffix));
     if (!form) throw new Error(`no form …${suffix} on ${page.url} (${page.status}):\n${page.body.slice(0, 1500)}`);
     const body = new URLSearchParams();
     for (const input of form.querySelectorAll('input')) {
@@ -233,7 +235,10 @@ async function walk(provider: RunningProvider, forwarded: Record<string, string>
   const clientId = `rp-${randomBytes(4).toString('hex')}`;
   const clientSecret = `secret-${clientId}-0123456789abcdef`;
   const thirdParty = `${clientId}-third-party`;
-  for (const [id, firstParty] of [[clientId, true], [thirdParty, false]] as const) {
+  for (const [id, firstParty] of [
+    [clientId, true],
+    [thirdParty, false],
+  ] as const) {
     await provider.stores.clients.upsert({
       client_id: id,
       client_secret: clientSecret,
@@ -468,7 +473,10 @@ describe.each(DEPLOYMENTS)('$name', ({ secure, start, forwarded }) => {
   describe('cookies', () => {
     it.each(Object.entries(COOKIES))('%s and its .sig are HttpOnly, SameSite as listed, with a Path and no Domain', (name, { sameSite }) => {
       const lines = cookieLines(walked).filter((cookie) => baseName(cookie.name) === name && !cookie.deletion);
-      expect(lines.map((cookie) => cookie.name), `the walk never set ${name}`).toEqual(expect.arrayContaining([name, `${name}.sig`]));
+      expect(
+        lines.map((cookie) => cookie.name),
+        `the walk never set ${name}`,
+      ).toEqual(expect.arrayContaining([name, `${name}.sig`]));
       for (const cookie of lines) {
         const where = `${cookie.url}: ${cookie.line.replace(/=[^;]*/, '=…')}`;
         expect(cookie.attributes.has('httponly'), where).toBe(true);
@@ -603,7 +611,14 @@ describe('how cookies become Secure', () => {
   it('in production, a request that reached the provider over plain http (no X-Forwarded-Proto) gets a clear 400 and no cookie', async () => {
     const browser = new RecordingBrowser(production.issuer, PUBLIC_ISSUER, {});
     const client = `rp-${randomBytes(4).toString('hex')}`;
-    await production.stores.clients.upsert({ client_id: client, client_secret: `secret-${client}-0123456789abcdef`, redirect_uris: [CALLBACK], grant_types: ['authorization_code'], response_types: ['code'], first_party: true });
+    await production.stores.clients.upsert({
+      client_id: client,
+      client_secret: `secret-${client}-0123456789abcdef`,
+      redirect_uris: [CALLBACK],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      first_party: true,
+    });
     await browser.navigate('/account');
     await browser.navigate(`/auth?client_id=${client}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(CALLBACK)}&code_challenge=${'a'.repeat(43)}&code_challenge_method=S256`);
     expect(browser.seen.length).toBeGreaterThan(0);

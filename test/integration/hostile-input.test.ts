@@ -11,7 +11,16 @@ const { provider, rp } = useProvider();
 /** Pushes an authorization request (PAR, RFC 9126) with `state` for the test client; returns its request_uri. */
 async function oidcPush(state: string): Promise<string> {
   const endpoint = rp.config.serverMetadata().pushed_authorization_request_endpoint!;
-  const body = new URLSearchParams({ client_id: rp.clientId, response_type: 'code', scope: 'openid', redirect_uri: CALLBACK, prompt: 'none', state, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' });
+  const body = new URLSearchParams({
+    client_id: rp.clientId,
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: CALLBACK,
+    prompt: 'none',
+    state,
+    code_challenge: 'a'.repeat(43),
+    code_challenge_method: 'S256',
+  });
   const secret = `secret-${rp.clientId}-0123456789abcdef`;
   const response = await fetch(endpoint, { method: 'POST', body, headers: { authorization: `Basic ${Buffer.from(`${rp.clientId}:${secret}`).toString('base64')}` } });
   expect(response.status).toBe(201);
@@ -95,7 +104,9 @@ describe('cross-site request forgery', () => {
   it('refuses a token minted for another browser', async () => {
     const account = await createAccount(provider);
     const mallory = new Browser(CALLBACK);
-    const token = expectPage((await rp.start(mallory)).step).document.querySelector('input[name=_csrf]')!.getAttribute('value')!;
+    const token = expectPage((await rp.start(mallory)).step)
+      .document.querySelector('input[name=_csrf]')!
+      .getAttribute('value')!;
     const victim = new Browser(CALLBACK);
     const page = expectPage((await rp.start(victim)).step);
     const action = new URL(page.document.querySelector('form[action$="/password"]')!.getAttribute('action')!, page.url).href;
@@ -141,7 +152,16 @@ describe('malformed requests get a standard 4xx, never a 500', () => {
     // that would echo it is refused instead.
     const shouting = new URL(rp.config.serverMetadata().authorization_endpoint!);
     shouting.pathname = shouting.pathname.toUpperCase() + '/';
-    shouting.search = new URLSearchParams({ client_id: rp.clientId, response_type: 'code', scope: 'openid', redirect_uri: CALLBACK, prompt: 'none', state, code_challenge: 'a'.repeat(43), code_challenge_method: 'S256' }).toString();
+    shouting.search = new URLSearchParams({
+      client_id: rp.clientId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: CALLBACK,
+      prompt: 'none',
+      state,
+      code_challenge: 'a'.repeat(43),
+      code_challenge_method: 'S256',
+    }).toString();
     const direct = await fetch(shouting, { redirect: 'manual' });
     expect(direct.status).toBe(400);
     expect(direct.headers.get('location')).toBeNull();

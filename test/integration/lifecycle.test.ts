@@ -71,7 +71,9 @@ describe('a disabled account', () => {
     await enableUser(provider.stores, provider.config, { username: account.username, ...operator }, out);
     const tokens = await rp.signIn(new Browser(CALLBACK), account);
     expect(tokens.claims()?.sub).toBe(account.id);
-    const [enabled, disabled] = await provider.stores.audit.list({ accountId: account.id, type: undefined, limit: 50 }).then((events) => [events.find((event) => event.type === 'account.enable'), events.find((event) => event.type === 'account.disable')]);
+    const [enabled, disabled] = await provider.stores.audit
+      .list({ accountId: account.id, type: undefined, limit: 50 })
+      .then((events) => [events.find((event) => event.type === 'account.enable'), events.find((event) => event.type === 'account.disable')]);
     expect(disabled).toMatchObject({ operator: 'alice-ops', reason: 'ticket 4711' });
     expect(enabled).toMatchObject({ operator: 'alice-ops', reason: 'ticket 4711' });
   });

@@ -22,7 +22,15 @@ const insecure = { [oauth.allowInsecureRequests]: true };
 beforeAll(async () => {
   provider = await startProvider();
   api = provider.config.resourceServers[0]!.indicator;
-  await provider.stores.clients.upsert({ client_id: client.client_id, client_secret: 'oauth-only-secret-0123456789', redirect_uris: [CALLBACK], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post', first_party: true });
+  await provider.stores.clients.upsert({
+    client_id: client.client_id,
+    client_secret: 'oauth-only-secret-0123456789',
+    redirect_uris: [CALLBACK],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_post',
+    first_party: true,
+  });
   const issuer = new URL(provider.issuer);
   as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oidc' }));
 });
@@ -38,7 +46,17 @@ async function authorize(browser: Browser, params: Record<string, string>): Prom
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const url = new URL(as.authorization_endpoint!);
-  url.search = new URLSearchParams({ client_id: client.client_id, redirect_uri: CALLBACK, response_type: 'code', scope: 'api:write', resource: api, code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, ...params }).toString();
+  url.search = new URLSearchParams({
+    client_id: client.client_id,
+    redirect_uri: CALLBACK,
+    response_type: 'code',
+    scope: 'api:write',
+    resource: api,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...params,
+  }).toString();
   return { step: await browser.request(url.href), verifier, state };
 }
 
@@ -115,7 +133,10 @@ describe("the demo API's RFC 9470 challenge, answered by an OAuth-only client", 
   it('reads acr_values and max_age from the challenge, steps up without openid and the retry succeeds', async () => {
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);
-    const refused = await transfer(await signIn(browser, account)).then(() => undefined, (error: unknown) => error);
+    const refused = await transfer(await signIn(browser, account)).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(oauth.WWWAuthenticateChallengeError);
     const [challenge] = (refused as oauth.WWWAuthenticateChallengeError).cause;
     expect(challenge).toMatchObject({ scheme: 'bearer', parameters: { error: 'insufficient_user_authentication' } });

@@ -26,7 +26,9 @@ async function makeCodes(account: TestAccount): Promise<string[]> {
   const stepUp = await browser.request(`${provider.issuer}/account/recovery-codes`);
   const codesPage = formOf(stepUp) === 'otp' ? await browser.submit(stepUp, '/otp', { code: account.code() }) : stepUp;
   const shown = await browser.submit(codesPage, '/account/recovery-codes', {});
-  return page(shown).document.querySelectorAll('ol.codes code').map((code) => code.text);
+  return page(shown)
+    .document.querySelectorAll('ol.codes code')
+    .map((code) => code.text);
 }
 
 async function recover(browser: Browser, account: TestAccount, code: string): Promise<Step> {
@@ -141,7 +143,14 @@ describe("a recovery-code holder and the owner's other codes", () => {
     await rp.signIn(second, account);
     const codesPage = page(await second.request(`${provider.issuer}/account/recovery-codes`));
     expect(codesPage.html).toContain('Your account was recovered recently');
-    expect(page(await second.request(`${provider.issuer}/account/recovery-codes`, { method: 'POST', body: new URLSearchParams({ _csrf: codesPage.document.querySelector('input[name=_csrf]')?.getAttribute('value') ?? '' }) })).status).toBe(403);
+    expect(
+      page(
+        await second.request(`${provider.issuer}/account/recovery-codes`, {
+          method: 'POST',
+          body: new URLSearchParams({ _csrf: codesPage.document.querySelector('input[name=_csrf]')?.getAttribute('value') ?? '' }),
+        }),
+      ).status,
+    ).toBe(403);
     // The owner's other codes still work; after the cool-off new ones can be made.
     expect(heading(await recover(new Browser(CALLBACK), account, codes[1]!))).toMatch(/^You are recovering/);
     provider.clock.advance(provider.config.policy.recovery.coolOff);

@@ -37,7 +37,9 @@ async function makeCodes(account: TestAccount): Promise<{ browser: Browser; code
   expect(heading(codesPage)).toBe('Recovery codes');
   expect(page(codesPage).html).toContain('You have no recovery codes yet.');
   const shown = await browser.submit(codesPage, '/account/recovery-codes', {});
-  const codes = page(shown).document.querySelectorAll('ol.codes code').map((code) => code.text);
+  const codes = page(shown)
+    .document.querySelectorAll('ol.codes code')
+    .map((code) => code.text);
   return { browser, codes, shown };
 }
 
@@ -73,7 +75,9 @@ describe('recovery codes', () => {
 
     // A new set replaces the old one: the old codes stop working.
     const again = await browser.submit(await browser.request(`${provider.issuer}/account/recovery-codes`), '/account/recovery-codes', {});
-    const second = page(again).document.querySelectorAll('ol.codes code').map((code) => code.text);
+    const second = page(again)
+      .document.querySelectorAll('ol.codes code')
+      .map((code) => code.text);
     const refused = await recover(new Browser(CALLBACK), account, codes[0]!);
     expect(page(refused).status).toBe(401);
     expect(heading(await recover(new Browser(CALLBACK), account, second[0]!))).toBe(`You are recovering ${account.username}`);
@@ -198,10 +202,12 @@ describe('the recovery sign-in', () => {
   it('each code works once, also when two devices send the same code at the same moment', async () => {
     const account = await createAccount(provider, { totp: true });
     const { codes } = await makeCodes(account);
-    const pages = await Promise.all([0, 1, 2, 3].map(async () => {
-      const browser = new Browser(CALLBACK);
-      return { browser, form: await browser.request(`${provider.issuer}/account/recover`) };
-    }));
+    const pages = await Promise.all(
+      [0, 1, 2, 3].map(async () => {
+        const browser = new Browser(CALLBACK);
+        return { browser, form: await browser.request(`${provider.issuer}/account/recover`) };
+      }),
+    );
     const results = await Promise.all(pages.map(({ browser, form }) => browser.submit(form, '/recovery', { username: account.username, password: account.password, code: codes[5]! })));
     const recovered = results.filter((step) => heading(step)?.startsWith('You are recovering'));
     expect(recovered).toHaveLength(1);

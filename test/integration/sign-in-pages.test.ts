@@ -10,7 +10,8 @@ const { provider, rp } = useProvider({}, { client_name: 'Shop' });
 async function firstPage(params: Record<string, string>) {
   const resource = params.resource && provider.config.resourceServers[0]!.indicator;
   const page = expectPage((await rp.start(new Browser(CALLBACK), { ...params, ...(resource && { resource }) })).step);
-  const forms = page.document.querySelectorAll('form')
+  const forms = page.document
+    .querySelectorAll('form')
     .map((form) => ({ posts: (form.getAttribute('action') ?? '').split('/').pop(), secondary: form.querySelector('button')?.classList.contains('secondary') ?? false }))
     .filter((form) => form.posts === 'password' || form.posts === 'passkey');
   return { page, forms, text: page.document.querySelector('main')!.text.replace(/\s+/g, ' ') };
@@ -24,7 +25,10 @@ describe('before anyone is signed in', () => {
   ])('%s: only a passkey can do, so the passkey leads and the password comes second', async (_name, params) => {
     const { page, forms, text } = await firstPage(params);
     expect(page.document.querySelector('h1')?.text).toBe('Sign in with your passkey');
-    expect(forms).toEqual([{ posts: 'passkey', secondary: false }, { posts: 'password', secondary: true }]);
+    expect(forms).toEqual([
+      { posts: 'passkey', secondary: false },
+      { posts: 'password', secondary: true },
+    ]);
     expect(page.document.querySelector('.why')?.text).toMatch(/^Shop asks for phishing-resistant sign-in with a passkey/);
     expect(text).toContain('you will be asked for a passkey after it');
     // The level in words; the code is for tokens and the audit.
@@ -38,7 +42,10 @@ describe('before anyone is signed in', () => {
   ])('%s: the password leads, the passkey is offered second', async (_name, params) => {
     const { page, forms } = await firstPage(params);
     expect(page.document.querySelector('h1')?.text).toBe('Sign in');
-    expect(forms).toEqual([{ posts: 'password', secondary: false }, { posts: 'passkey', secondary: true }]);
+    expect(forms).toEqual([
+      { posts: 'password', secondary: false },
+      { posts: 'passkey', secondary: true },
+    ]);
   });
 
   it('names the application by its client_name, and Cancel does not look like a sign-in button', async () => {

@@ -66,7 +66,10 @@ describe('a passkey enrolled with the password alone', () => {
     expect(error((await rp.start(ownerBrowser, { acr_values: 'phr' })).step)).toBe('unmet_authentication_requirements');
     provider.clock.advance(provider.config.policy.recovery.coolOff);
     const later = await rp.start(ownerBrowser, { acr_values: 'phr' });
-    const tokens = await rp.finish(later, expectCallback(await ownerBrowser.submit(later.step, '/passkey', { response: JSON.stringify(ownerKey.assert({ challenge: options(later.step).challenge })) })));
+    const tokens = await rp.finish(
+      later,
+      expectCallback(await ownerBrowser.submit(later.step, '/passkey', { response: JSON.stringify(ownerKey.assert({ challenge: options(later.step).challenge })) })),
+    );
     expect(tokens.claims()).toMatchObject({ acr: 'phr' });
   });
 

@@ -119,7 +119,7 @@ describe('policy the front channel cannot lower', () => {
 });
 
 describe('who may introspect', () => {
-  it('refuses to describe another client\'s token, but answers a registered resource server', async () => {
+  it("refuses to describe another client's token, but answers a registered resource server", async () => {
     const account = await createAccount(provider);
     const browser = new Browser(CALLBACK);
     const tokens = await rp.signIn(browser, account);

@@ -69,13 +69,7 @@ function expectUnavailablePage(step: Step): void {
  * Runs the same outage scenario for any storage. `authorization`: how a new authorization request ends, a redirect
  * to the client (the client could still be read) or the page; `during` adds checks that need the outage still on.
  */
-async function outageScenario(
-  cluster: Cluster,
-  rp: RelyingParty,
-  outage: Outage,
-  authorization: 'redirect' | 'redirect or page',
-  during: (state: InFlight) => Promise<void>,
-) {
+async function outageScenario(cluster: Cluster, rp: RelyingParty, outage: Outage, authorization: 'redirect' | 'redirect or page', during: (state: InFlight) => Promise<void>) {
   const state = await inFlight(cluster, rp);
   const { account, coded, callback, waiting, pending } = state;
 
@@ -135,31 +129,33 @@ describe('when the SQLite store cannot be written (another process holds its wri
   }, 120_000);
   afterAll(async () => cluster?.close(), 60_000);
 
-  it('answers 503 temporarily_unavailable (JSON, or a page for browsers), writes nothing, and recovers by itself', async () => {
-    const storage = cluster.config.storage;
-    if (storage.kind !== 'sqlite') throw new Error('this cluster should use SQLite');
-    let lock: Database.Database | undefined;
-    const outage: Outage = {
-      begin() {
-        lock = new Database(storage.file);
-        lock.exec('BEGIN EXCLUSIVE');
-      },
-      end() {
-        lock?.exec('ROLLBACK');
-        lock?.close();
-      },
-    };
-    await outageScenario(cluster, rp, outage, 'redirect', async ({ account }) => {
-      // Reads still work while writes are blocked: the test's own connection sees the unchanged state.
-      expect(await cluster.stores.accounts.findById(account.id)).toMatchObject({ username: account.username });
-    });
-  }, TEST_TIMEOUT);
+  it(
+    'answers 503 temporarily_unavailable (JSON, or a page for browsers), writes nothing, and recovers by itself',
+    async () => {
+      const storage = cluster.config.storage;
+      if (storage.kind !== 'sqlite') throw new Error('this cluster should use SQLite');
+      let lock: Database.Database | undefined;
+      const outage: Outage = {
+        begin() {
+          lock = new Database(storage.file);
+          lock.exec('BEGIN EXCLUSIVE');
+        },
+        end() {
+          lock?.exec('ROLLBACK');
+          lock?.close();
+        },
+      };
+      await outageScenario(cluster, rp, outage, 'redirect', async ({ account }) => {
+        // Reads still work while writes are blocked: the test's own connection sees the unchanged state.
+        expect(await cluster.stores.accounts.findById(account.id)).toMatchObject({ username: account.username });
+      });
+    },
+    TEST_TIMEOUT,
+  );
 });
 
 const forwardable = MONGODB_URI ? forwardableMongoUri(MONGODB_URI) : undefined;
-const mongoSkip = !MONGODB_URI
-  ? 'MONGODB_URI not set: MongoDB outage test skipped'
-  : 'MONGODB_URI is not a single-host mongodb:// URI without TLS: MongoDB outage test skipped';
+const mongoSkip = !MONGODB_URI ? 'MONGODB_URI not set: MongoDB outage test skipped' : 'MONGODB_URI is not a single-host mongodb:// URI without TLS: MongoDB outage test skipped';
 if (MONGODB_URI && !forwardable) console.warn(mongoSkip);
 
 describe.skipIf(!forwardable)(forwardable ? 'when MongoDB becomes unreachable (connections cut)' : mongoSkip, () => {
@@ -186,7 +182,11 @@ describe.skipIf(!forwardable)(forwardable ? 'when MongoDB becomes unreachable (c
     await cutter?.close();
   }, 60_000);
 
-  it('answers 503 temporarily_unavailable while it is away, writes nothing, and recovers when it is back', async () => {
-    await outageScenario(cluster, rp, { begin: () => cutter.cut(), end: () => cutter.restore() }, 'redirect or page', async () => {});
-  }, TEST_TIMEOUT);
+  it(
+    'answers 503 temporarily_unavailable while it is away, writes nothing, and recovers when it is back',
+    async () => {
+      await outageScenario(cluster, rp, { begin: () => cutter.cut(), end: () => cutter.restore() }, 'redirect or page', async () => {});
+    },
+    TEST_TIMEOUT,
+  );
 });

@@ -49,12 +49,7 @@ const OAUTH_ERRORS = new Set([
 ]);
 
 /** Stack-trace shapes: "at fn (/path/file.ts:1:2)", "at file:///…:1:2", node_modules paths, "XxxError: …\n    at". */
-const STACK_PATTERNS = [
-  /\bat\s+(?:[^\s()]+\s+)?\(?(?:file:\/\/|\/|[A-Za-z]:\\|node:)[^\s)]*:\d+:\d+\)?/,
-  /node_modules[\\/]/,
-  /\b\w*Error: [^\n]*\n\s+at\s/,
-  /\.(?:ts|js|mjs|cjs):\d+:\d+/,
-];
+const STACK_PATTERNS = [/\bat\s+(?:[^\s()]+\s+)?\(?(?:file:\/\/|\/|[A-Za-z]:\\|node:)[^\s)]*:\d+:\d+\)?/, /node_modules[\\/]/, /\b\w*Error: [^\n]*\n\s+at\s/, /\.(?:ts|js|mjs|cjs):\d+:\d+/];
 
 const { provider, rp } = useProvider();
 let account: TestAccount;
@@ -95,7 +90,13 @@ async function send(request: { method: string; url: string; headers?: Record<str
   if (jar) headers.cookie = jar.header(request.url);
   let response: Response;
   try {
-    response = await fetch(request.url, { method: request.method, headers, body: request.body ? new Uint8Array(request.body) : undefined, redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    response = await fetch(request.url, {
+      method: request.method,
+      headers,
+      body: request.body ? new Uint8Array(request.body) : undefined,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
   } catch (error) {
     // An oversized `state` is refused before it can be echoed (server/state-limit.ts): no response head is too large.
     // The only other acceptable transport failure: Node closing the socket on a request head that is too large.
@@ -103,7 +104,9 @@ async function send(request: { method: string; url: string; headers?: Record<str
       counts.byStatus.set(`${kind} closed`, (counts.byStatus.get(`${kind} closed`) ?? 0) + 1);
       return 'oversized-closed';
     }
-    throw new Violation(`request failed (${(error as Error).name}: ${(error as Error).message}; cause ${String((error as { cause?: unknown }).cause)}) — a hang or a dropped connection\nrequest: ${describeRequest(request)}`);
+    throw new Violation(
+      `request failed (${(error as Error).name}: ${(error as Error).message}; cause ${String((error as { cause?: unknown }).cause)}) — a hang or a dropped connection\nrequest: ${describeRequest(request)}`,
+    );
   }
   const body = await response.text();
   counts.byStatus.set(`${kind} ${response.status}`, (counts.byStatus.get(`${kind} ${response.status}`) ?? 0) + 1);
@@ -163,7 +166,30 @@ const b64url = (text: string | Uint8Array) => Buffer.from(text).toString('base64
 /** A query/form value, either text to be percent-encoded or a raw (already encoded, possibly invalid) piece. */
 type Piece = { text: string } | { raw: string };
 
-const INVALID_UTF8 = ['%C3%28', '%FF', '%FE', '%C0%AF', '%C0%80', '%ED%A0%80', '%ED%BF%BF', '%E2%82', '%F0%9F%98', '%F8%88%80%80%80', '%80', '%BF', '%', '%G1', '%2', '%00', '%0A%0D', '%25', '+', '&', '=', 'a'];
+const INVALID_UTF8 = [
+  '%C3%28',
+  '%FF',
+  '%FE',
+  '%C0%AF',
+  '%C0%80',
+  '%ED%A0%80',
+  '%ED%BF%BF',
+  '%E2%82',
+  '%F0%9F%98',
+  '%F8%88%80%80%80',
+  '%80',
+  '%BF',
+  '%',
+  '%G1',
+  '%2',
+  '%00',
+  '%0A%0D',
+  '%25',
+  '+',
+  '&',
+  '=',
+  'a',
+];
 
 const invalidUtf8Raw = fc.array(fc.constantFrom(...INVALID_UTF8), { minLength: 1, maxLength: 12 }).map((parts) => ({ raw: parts.join('') }) as Piece);
 
@@ -186,9 +212,14 @@ const numberish = fc.oneof(
 );
 
 const acrWords = fc.oneof(fc.constantFrom('aal1', 'aal2', 'aal3', 'phr', 'phrh', 'urn:mace:incommon:iap:silver', '0', '1', 'AAL2', 'aal2\u0000', 'aal2,aal1'), fc.string({ maxLength: 12 }));
-const acrValues = fc.oneof(fc.array(acrWords, { maxLength: 60 }).map((words) => words.join(' ')), fc.array(acrWords, { maxLength: 5 }).map((words) => words.join('  \t')));
+const acrValues = fc.oneof(
+  fc.array(acrWords, { maxLength: 60 }).map((words) => words.join(' ')),
+  fc.array(acrWords, { maxLength: 5 }).map((words) => words.join('  \t')),
+);
 
-const promptValue = fc.array(fc.oneof(fc.constantFrom('none', 'login', 'consent', 'select_account', 'create', '', 'NONE', 'login login'), fc.string({ maxLength: 10 })), { maxLength: 6 }).map((words) => words.join(' '));
+const promptValue = fc
+  .array(fc.oneof(fc.constantFrom('none', 'login', 'consent', 'select_account', 'create', '', 'NONE', 'login login'), fc.string({ maxLength: 10 })), { maxLength: 6 })
+  .map((words) => words.join(' '));
 
 const claimLeaf = fc.oneof(
   fc.constant(null),
@@ -209,26 +240,52 @@ const claimsShaped = fc
 const claimsValue = fc.oneof(
   { weight: 4, arbitrary: claimsShaped },
   { weight: 2, arbitrary: fc.jsonValue().map((value) => JSON.stringify(value)) },
-  { weight: 1, arbitrary: fc.constantFrom('{', '[]', 'null', '"x"', '{"id_token":null}', '{"id_token":{"acr":{"values":"aal2"}}}', '{"id_token":{"acr":{"essential":true,"values":[]}}}', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', `{"id_token":${'['.repeat(3000)}`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '{',
+      '[]',
+      'null',
+      '"x"',
+      '{"id_token":null}',
+      '{"id_token":{"acr":{"values":"aal2"}}}',
+      '{"id_token":{"acr":{"essential":true,"values":[]}}}',
+      '{"__proto__":{"x":1}}',
+      '{"constructor":{"prototype":{"x":1}}}',
+      `{"id_token":${'['.repeat(3000)}`,
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
 );
 
 function jwtLike(issuer: string, clientId: string) {
   const header = fc.oneof(
-    fc.constantFrom('{"alg":"none"}', '{"alg":"RS256","kid":"k"}', '{"alg":"HS256","typ":"JWT"}', '{"alg":"ES256"}', '{"alg":"dir","enc":"A128GCM"}', '{"alg":"RSA-OAEP","enc":"A256GCM"}', '{}', 'not json'),
+    fc.constantFrom(
+      '{"alg":"none"}',
+      '{"alg":"RS256","kid":"k"}',
+      '{"alg":"HS256","typ":"JWT"}',
+      '{"alg":"ES256"}',
+      '{"alg":"dir","enc":"A128GCM"}',
+      '{"alg":"RSA-OAEP","enc":"A256GCM"}',
+      '{}',
+      'not json',
+    ),
     fc.jsonValue().map((value) => JSON.stringify(value)),
   );
   const payload = fc.oneof(
     fc
-      .record({
-        iss: fc.constantFrom(issuer, 'https://evil.example', ''),
-        aud: fc.oneof(fc.constantFrom(clientId, 'other'), fc.constant([clientId, 'x'])),
-        sub: fc.oneof(fc.constant(account?.id ?? 'x'), fc.string({ maxLength: 20 })),
-        exp: fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 5 })),
-        iat: fc.integer(),
-        acr: acrWords,
-        auth_time: numberish,
-      }, { requiredKeys: [] })
+      .record(
+        {
+          iss: fc.constantFrom(issuer, 'https://evil.example', ''),
+          aud: fc.oneof(fc.constantFrom(clientId, 'other'), fc.constant([clientId, 'x'])),
+          sub: fc.oneof(fc.constant(account?.id ?? 'x'), fc.string({ maxLength: 20 })),
+          exp: fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 5 })),
+          iat: fc.integer(),
+          acr: acrWords,
+          auth_time: numberish,
+        },
+        { requiredKeys: [] },
+      )
       .map((value) => JSON.stringify(value)),
     fc.jsonValue().map((value) => JSON.stringify(value)),
     fc.string({ maxLength: 30 }),
@@ -277,13 +334,29 @@ function authRequests(issuer: string, clientId: string) {
   };
   const namedKeys = [
     ...Object.keys(valueFor),
-    'code_challenge', 'state', 'nonce', 'ui_locales', 'claims_locales', 'display', 'registration', 'dpop_jkt', 'authorization_details', 'acr', 'max_age[]', 'claims[id_token]',
+    'code_challenge',
+    'state',
+    'nonce',
+    'ui_locales',
+    'claims_locales',
+    'display',
+    'registration',
+    'dpop_jkt',
+    'authorization_details',
+    'acr',
+    'max_age[]',
+    'claims[id_token]',
   ];
   const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     {
       weight: 8,
       arbitrary: fc.constantFrom(...namedKeys).chain((key) =>
-        fc.record({ op: fc.constantFrom('set', 'set', 'add', 'delete') as fc.Arbitrary<Mutation['op']>, key: fc.constant({ text: key } as Piece), value: valueFor[key] ?? generic, bare: fc.constant(false) }),
+        fc.record({
+          op: fc.constantFrom('set', 'set', 'add', 'delete') as fc.Arbitrary<Mutation['op']>,
+          key: fc.constant({ text: key } as Piece),
+          value: valueFor[key] ?? generic,
+          bare: fc.constant(false),
+        }),
       ),
     },
     {
@@ -291,7 +364,10 @@ function authRequests(issuer: string, clientId: string) {
       arbitrary: fc.record({ op: fc.constant('add') as fc.Arbitrary<Mutation['op']>, key: fc.oneof(text(fc.string({ maxLength: 20 })), invalidUtf8Raw), value: generic, bare: fc.boolean() }),
     },
   );
-  return fc.record({ method: fc.constantFrom('GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST') as fc.Arbitrary<AuthRequest['method']>, mutations: fc.array(mutation, { minLength: 1, maxLength: 6 }) });
+  return fc.record({
+    method: fc.constantFrom('GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET', 'POST') as fc.Arbitrary<AuthRequest['method']>,
+    mutations: fc.array(mutation, { minLength: 1, maxLength: 6 }),
+  });
 }
 
 function encodePiece(piece: Piece): string {
@@ -300,7 +376,11 @@ function encodePiece(piece: Piece): string {
     return encodeURIComponent(piece.text);
   } catch {
     // A lone surrogate cannot be encoded as UTF-8: send its WTF-8 bytes (invalid UTF-8) instead.
-    return piece.text.replace(/[\uD800-\uDFFF]/g, '%ED%A0%80').split('%ED%A0%80').map((part) => encodeURIComponent(part)).join('%ED%A0%80');
+    return piece.text
+      .replace(/[\uD800-\uDFFF]/g, '%ED%A0%80')
+      .split('%ED%A0%80')
+      .map((part) => encodeURIComponent(part))
+      .join('%ED%A0%80');
   }
 }
 
@@ -363,7 +443,9 @@ interface FormPost {
 }
 
 function formPosts(lanes: number) {
-  const hugeField = fc.tuple(fc.constantFrom('a', 'é', '%', '&', '=', '\u{1F600}'), fc.integer({ min: 8_000, max: 64 * 1024 })).map(([unit, length]) => ({ text: unit.repeat(Math.ceil(length / unit.length)).slice(0, length) }) as Piece);
+  const hugeField = fc
+    .tuple(fc.constantFrom('a', 'é', '%', '&', '=', '\u{1F600}'), fc.integer({ min: 8_000, max: 64 * 1024 }))
+    .map(([unit, length]) => ({ text: unit.repeat(Math.ceil(length / unit.length)).slice(0, length) }) as Piece);
   const fieldValue = fc.oneof(
     { weight: 6, arbitrary: fc.string({ maxLength: 40 }).map((text) => ({ text }) as Piece) },
     { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }).map((text) => ({ text }) as Piece) },
@@ -372,7 +454,10 @@ function formPosts(lanes: number) {
     { weight: 1, arbitrary: hugeField },
   );
   const fieldName = fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom('username', 'password', 'code', 'response', 'username', 'password[]', 'code[0]', 'response[id]', '__proto__', 'constructor[prototype][x]', 'prompt', 'accountId') },
+    {
+      weight: 6,
+      arbitrary: fc.constantFrom('username', 'password', 'code', 'response', 'username', 'password[]', 'code[0]', 'response[id]', '__proto__', 'constructor[prototype][x]', 'prompt', 'accountId'),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
   );
   return fc.record({
@@ -380,7 +465,24 @@ function formPosts(lanes: number) {
     endpoint: fc.oneof({ weight: 10, arbitrary: fc.constantFrom(...ENDPOINTS) }, { weight: 1, arbitrary: fc.constantFrom('', 'password/', 'PASSWORD', 'otp/extra', '..%2Fabort', 'consent%00') }),
     target: fc.constantFrom('own', 'own', 'own', 'own', 'own', 'own', 'own', 'own', 'other-lane', 'random', 'finished') as fc.Arbitrary<FormPost['target']>,
     randomUid: fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('%FF', '%C3%28', '..', '%2e%2e', 'x'.repeat(300))),
-    csrf: fc.constantFrom('valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'valid', 'missing', 'wrong', 'foreign', 'duplicated-valid-first', 'duplicated-wrong-first', 'empty', 'array', 'nested') as fc.Arbitrary<FormPost['csrf']>,
+    csrf: fc.constantFrom(
+      'valid',
+      'valid',
+      'valid',
+      'valid',
+      'valid',
+      'valid',
+      'valid',
+      'valid',
+      'missing',
+      'wrong',
+      'foreign',
+      'duplicated-valid-first',
+      'duplicated-wrong-first',
+      'empty',
+      'array',
+      'nested',
+    ) as fc.Arbitrary<FormPost['csrf']>,
     wrongToken: fc.oneof(fc.string({ maxLength: 60 }), fc.base64String({ maxLength: 60 })),
     fields: fc.array(fc.record({ name: fieldName, value: fieldValue }), { maxLength: 6 }),
     login: fc.boolean(),
@@ -390,7 +492,20 @@ function formPosts(lanes: number) {
       { weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,40}$/).map((value) => ({ kind: 'random' as const, value: value.trim() })) },
       { weight: 1, arbitrary: fc.constant({ kind: 'none' as const, value: '' }) },
     ),
-    encoding: fc.constantFrom('urlencoded', 'urlencoded', 'urlencoded', 'urlencoded', 'urlencoded', 'urlencoded', 'urlencoded', 'urlencoded', 'json', 'multipart', 'raw-bytes', 'latin1-bytes') as fc.Arbitrary<FormPost['encoding']>,
+    encoding: fc.constantFrom(
+      'urlencoded',
+      'urlencoded',
+      'urlencoded',
+      'urlencoded',
+      'urlencoded',
+      'urlencoded',
+      'urlencoded',
+      'urlencoded',
+      'json',
+      'multipart',
+      'raw-bytes',
+      'latin1-bytes',
+    ) as fc.Arbitrary<FormPost['encoding']>,
     rawBytes: fc.uint8Array({ maxLength: 2_000 }),
   });
 }
@@ -399,25 +514,45 @@ function buildPost(post: FormPost, lanes: Lane[], finishedUids: string[]): { req
   const lane = lanes[post.lane]!;
   const other = lanes[(post.lane + 1) % lanes.length]!;
   const uid =
-    post.target === 'own' ? lane.uid
-    : post.target === 'other-lane' ? other.uid
-    : post.target === 'finished' ? (finishedUids[post.lane % Math.max(1, finishedUids.length)] ?? lane.uid)
-    : encodePiece({ text: post.randomUid });
+    post.target === 'own'
+      ? lane.uid
+      : post.target === 'other-lane'
+        ? other.uid
+        : post.target === 'finished'
+          ? (finishedUids[post.lane % Math.max(1, finishedUids.length)] ?? lane.uid)
+          : encodePiece({ text: post.randomUid });
   const url = `${provider.issuer}/interaction/${uid}/${post.endpoint}`;
 
   const fields: Array<[string, Piece]> = [];
   const wrong = { text: post.wrongToken } as Piece;
   const valid = { text: lane.csrf } as Piece;
   switch (post.csrf) {
-    case 'valid': fields.push(['_csrf', valid]); break;
-    case 'missing': break;
-    case 'wrong': fields.push(['_csrf', wrong]); break;
-    case 'foreign': fields.push(['_csrf', { text: other.csrf }]); break;
-    case 'duplicated-valid-first': fields.push(['_csrf', valid], ['_csrf', wrong]); break;
-    case 'duplicated-wrong-first': fields.push(['_csrf', wrong], ['_csrf', valid]); break;
-    case 'empty': fields.push(['_csrf', { text: '' }]); break;
-    case 'array': fields.push(['_csrf[]', valid]); break;
-    case 'nested': fields.push(['_csrf[a]', valid]); break;
+    case 'valid':
+      fields.push(['_csrf', valid]);
+      break;
+    case 'missing':
+      break;
+    case 'wrong':
+      fields.push(['_csrf', wrong]);
+      break;
+    case 'foreign':
+      fields.push(['_csrf', { text: other.csrf }]);
+      break;
+    case 'duplicated-valid-first':
+      fields.push(['_csrf', valid], ['_csrf', wrong]);
+      break;
+    case 'duplicated-wrong-first':
+      fields.push(['_csrf', wrong], ['_csrf', valid]);
+      break;
+    case 'empty':
+      fields.push(['_csrf', { text: '' }]);
+      break;
+    case 'array':
+      fields.push(['_csrf[]', valid]);
+      break;
+    case 'nested':
+      fields.push(['_csrf[a]', valid]);
+      break;
   }
   if (post.login) fields.push(['username', { text: account.username }], ['password', { text: `guess ${post.wrongToken}` }]);
   for (const field of post.fields) fields.push([field.name, field.value]);
@@ -442,7 +577,12 @@ function buildPost(post: FormPost, lanes: Lane[], finishedUids: string[]): { req
       break;
     case 'latin1-bytes':
       // Un-encoded non-UTF-8 bytes inside an otherwise well-formed url-encoded body.
-      body = Buffer.concat([Buffer.from(`_csrf=${encodeURIComponent(lane.csrf)}&username=`), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]), post.rawBytes, Buffer.from('&password=\xe9\xff', 'latin1')]);
+      body = Buffer.concat([
+        Buffer.from(`_csrf=${encodeURIComponent(lane.csrf)}&username=`),
+        Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xed, 0xa0, 0x80]),
+        post.rawBytes,
+        Buffer.from('&password=\xe9\xff', 'latin1'),
+      ]);
       break;
   }
   const headers: Record<string, string> = {};
@@ -550,7 +690,9 @@ describe('hostile input never yields a 5xx, a hang or a stack trace', () => {
       ),
       { numRuns: Math.ceil(AUTH_TARGET / CONCURRENCY), interruptAfterTimeLimit: AUTH_TIME_LIMIT_MS, markInterruptAsFailure: false },
     );
-    console.info(`authorization endpoint: ${counts.auth} requests (+${counts.follow - followedBefore} interaction pages and redirects followed) in ${((Date.now() - started) / 1000).toFixed(1)} s; redirects: ${JSON.stringify(Object.fromEntries(counts.authOutcomes))}`);
+    console.info(
+      `authorization endpoint: ${counts.auth} requests (+${counts.follow - followedBefore} interaction pages and redirects followed) in ${((Date.now() - started) / 1000).toFixed(1)} s; redirects: ${JSON.stringify(Object.fromEntries(counts.authOutcomes))}`,
+    );
   }, 150_000);
 
   it(`interaction forms: ${FORM_TARGET} generated posts`, async () => {
@@ -582,12 +724,15 @@ describe('hostile input never yields a 5xx, a hang or a stack trace', () => {
             await followOut(answer.location, request.url, lane.jar, described);
             return;
           }
-          if (answer.status >= 200 && answer.status < 300 && !/<form/.test(answer.body)) throw new Violation(`unexpected ${answer.status} page\nrequest: ${described}\nbody: ${answer.body.slice(0, 500)}`);
+          if (answer.status >= 200 && answer.status < 300 && !/<form/.test(answer.body))
+            throw new Violation(`unexpected ${answer.status} page\nrequest: ${described}\nbody: ${answer.body.slice(0, 500)}`);
         });
       }),
       { numRuns: Math.ceil(FORM_TARGET / CONCURRENCY), interruptAfterTimeLimit: FORM_TIME_LIMIT_MS, markInterruptAsFailure: false },
     );
-    console.info(`interaction forms: ${counts.form} posts (+${counts.setup} setup, +${counts.follow - followedBefore} redirects followed) in ${((Date.now() - started) / 1000).toFixed(1)} s; ${finishedUids.length} interactions aborted and replaced`);
+    console.info(
+      `interaction forms: ${counts.form} posts (+${counts.setup} setup, +${counts.follow - followedBefore} redirects followed) in ${((Date.now() - started) / 1000).toFixed(1)} s; ${finishedUids.length} interactions aborted and replaced`,
+    );
 
     // Nobody was signed in: no factor was ever verified successfully.
     const verified = await provider.stores.audit.query({ type: 'factor.verify', outcome: 'success', limit: 100 });

@@ -39,7 +39,23 @@ const hostileValue = fc.oneof(
 
 /** One generated answer: a real assertion or registration mutated, or arbitrary JSON. */
 const answer = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('mutated' as const), edits: fc.array(fc.record({ path: fc.oneof(fc.constantFrom(...FIELDS).map((name) => [name]), fc.constantFrom(...RESPONSE_FIELDS).map((name) => ['response', name])), remove: fc.boolean(), value: hostileValue }), { minLength: 1, maxLength: 3 }) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('mutated' as const),
+      edits: fc.array(
+        fc.record({
+          path: fc.oneof(
+            fc.constantFrom(...FIELDS).map((name) => [name]),
+            fc.constantFrom(...RESPONSE_FIELDS).map((name) => ['response', name]),
+          ),
+          remove: fc.boolean(),
+          value: hostileValue,
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('arbitrary' as const), value: fc.jsonValue({ maxDepth: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('text' as const), value: fc.string({ maxLength: 200 }) }) },
 );

@@ -121,16 +121,12 @@ describe('when the token is valid but falls short of the route', () => {
     const result = refused(await check(`Bearer ${await token({ claims: { acr: 'aal1' } })}`, { acr: 'aal2' }));
     expect(result.status).toBe(401);
     expect(result.error.code).toBe('acr_too_low');
-    expect(result.headers['WWW-Authenticate']).toBe(
-      'Bearer error="insufficient_user_authentication", error_description="aal2 is required and the token is at aal1", acr_values="aal2 phr"',
-    );
+    expect(result.headers['WWW-Authenticate']).toBe('Bearer error="insufficient_user_authentication", error_description="aal2 is required and the token is at aal1", acr_values="aal2 phr"');
   });
 
   it('answers exactly the issue\'s challenge for "phr within 300 s" and an aal1 token', async () => {
     const result = refused(await check(`Bearer ${await token()}`, { acr: 'phr', maxAge: 300 }));
-    expect(result.headers['WWW-Authenticate']).toBe(
-      'Bearer error="insufficient_user_authentication", error_description="phr is required and the token is at aal1", acr_values="phr", max_age=300',
-    );
+    expect(result.headers['WWW-Authenticate']).toBe('Bearer error="insufficient_user_authentication", error_description="phr is required and the token is at aal1", acr_values="phr", max_age=300');
   });
 
   it.each([
@@ -148,7 +144,7 @@ describe('when the token is valid but falls short of the route', () => {
     expect(result.headers['WWW-Authenticate']).toMatch(/^Bearer error="insufficient_user_authentication", error_description="[^"]+", max_age=300$/);
   });
 
-  it('asks for max_age (and the route\'s level) when the authentication is too old', async () => {
+  it("asks for max_age (and the route's level) when the authentication is too old", async () => {
     const result = refused(await check(`Bearer ${await token({ claims: { acr: 'aal2', auth_time: NOW - 306 } })}`, { acr: 'aal2', maxAge: 300 }));
     expect(result.error.code).toBe('auth_time_too_old');
     expect(result.error.message).toBe('an authentication within 300 seconds is required and this one is 306 seconds old');
@@ -159,9 +155,7 @@ describe('when the token is valid but falls short of the route', () => {
   it('answers 403 insufficient_scope naming the scope the route needs', async () => {
     const result = refused(await check(`Bearer ${await token({ claims: { scope: 'api:read' } })}`, { scope: 'api:read api:write' }));
     expect(result.status).toBe(403);
-    expect(result.headers['WWW-Authenticate']).toBe(
-      'Bearer error="insufficient_scope", error_description="the token lacks the scope api:write", scope="api:read api:write"',
-    );
+    expect(result.headers['WWW-Authenticate']).toBe('Bearer error="insufficient_scope", error_description="the token lacks the scope api:write", scope="api:read api:write"');
   });
 });
 
@@ -216,9 +210,7 @@ describe('the ladder', () => {
     const configured = createGuard({ issuer: provider.issuer, audience: AUDIENCE, ladder, jwksUri: `${provider.issuer}/jwks`, now: () => NOW });
     const before = provider.hits['/.well-known/openid-configuration'] ?? 0;
     expect((await configured.check(`Bearer ${await token({ claims: { acr: 'urn:example:gold' } })}`, { acr: 'aal2' })).ok).toBe(true);
-    expect(refused(await configured.check(`Bearer ${await token({ claims: { acr: 'urn:example:silver' } })}`, { acr: 'urn:example:gold' })).headers['WWW-Authenticate']).toMatch(
-      /acr_values="aal2"$/,
-    );
+    expect(refused(await configured.check(`Bearer ${await token({ claims: { acr: 'urn:example:silver' } })}`, { acr: 'urn:example:gold' })).headers['WWW-Authenticate']).toMatch(/acr_values="aal2"$/);
     expect(provider.hits['/.well-known/openid-configuration'] ?? 0).toBe(before);
   });
 

@@ -9,7 +9,20 @@ let answers: Map<string, Record<string, unknown>>;
 let authorizations: string[];
 
 function active(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { active: true, token_type: 'Bearer', iss: provider.issuer, sub: 'account-1', client_id: 'demo-rp', scope: 'openid api:read', exp: now + 600, iat: now, acr: 'aal2', amr: ['pwd', 'otp', 'mfa'], auth_time: now - 20, ...overrides };
+  return {
+    active: true,
+    token_type: 'Bearer',
+    iss: provider.issuer,
+    sub: 'account-1',
+    client_id: 'demo-rp',
+    scope: 'openid api:read',
+    exp: now + 600,
+    iat: now,
+    acr: 'aal2',
+    amr: ['pwd', 'otp', 'mfa'],
+    auth_time: now - 20,
+    ...overrides,
+  };
 }
 
 function guardWith(options: { cacheTtl?: number; cacheSize?: number; requireAudience?: boolean } = {}): Guard {
@@ -105,7 +118,7 @@ describe('the introspection cache', () => {
     expect(provider.hits['/token/introspection']).toBe(2);
   });
 
-  it('never keeps an active answer past the token\'s exp', async () => {
+  it("never keeps an active answer past the token's exp", async () => {
     answers.set('short-lived', active({ exp: now + 10 }));
     const guard = guardWith({ cacheTtl: 60 });
     expect((await guard.check('Bearer short-lived')).ok).toBe(true);

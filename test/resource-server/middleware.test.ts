@@ -105,9 +105,7 @@ describe('Node (req, res, next) middleware', () => {
   it('answers itself (no next) with 403 insufficient_scope and the realm', async () => {
     const response = await fetch(`${base}/balance`, { headers: await bearer({ scope: 'openid' }) });
     expect(response.status).toBe(403);
-    expect(response.headers.get('www-authenticate')).toBe(
-      'Bearer realm="demo api", error="insufficient_scope", error_description="the token lacks the scope api:read", scope="api:read"',
-    );
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="demo api", error="insufficient_scope", error_description="the token lacks the scope api:read", scope="api:read"');
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
   });
 

@@ -2,12 +2,7 @@
 // by default, or "packed" (full or self) and "fido-u2f" statements with a test attestation key and certificate chain.
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { COSEALG, cose, isoCBOR } from '@simplewebauthn/server/helpers';
-import type {
-  AuthenticationResponseJSON,
-  AuthenticatorAttachment,
-  AuthenticatorTransport,
-  RegistrationResponseJSON,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, AuthenticatorAttachment, AuthenticatorTransport, RegistrationResponseJSON } from '@simplewebauthn/server';
 
 /** Authenticator-data flag bits (WebAuthn §6.1). */
 const UP = 0x01;
@@ -46,11 +41,7 @@ export interface SoftAuthenticatorOptions extends SoftAuthenticatorFlags {
 }
 
 /** packed with x5c (full), packed signed by the credential key (self), or fido-u2f (x5c, AAGUID zero). */
-export type Attestation =
-  | { format: 'none' }
-  | { format: 'packed'; key: KeyObject; chain: Buffer[] }
-  | { format: 'packed-self' }
-  | { format: 'fido-u2f'; key: KeyObject; chain: Buffer[] };
+export type Attestation = { format: 'none' } | { format: 'packed'; key: KeyObject; chain: Buffer[] } | { format: 'packed-self' } | { format: 'fido-u2f'; key: KeyObject; chain: Buffer[] };
 
 /** Per-ceremony overrides: each one changes exactly one field of an otherwise valid response. */
 interface CeremonyOverrides extends SoftAuthenticatorFlags {
@@ -203,7 +194,13 @@ export class SoftAuthenticator {
       case 'none':
         return { fmt: 'none', attStmt: new Map() };
       case 'packed-self':
-        return { fmt: 'packed', attStmt: new Map<string, CBORValue>([['alg', COSEALG.ES256], ['sig', bytes(sign('sha256', Buffer.concat([authData, clientDataHash]), this.privateKey))]]) };
+        return {
+          fmt: 'packed',
+          attStmt: new Map<string, CBORValue>([
+            ['alg', COSEALG.ES256],
+            ['sig', bytes(sign('sha256', Buffer.concat([authData, clientDataHash]), this.privateKey))],
+          ]),
+        };
       case 'packed':
         return {
           fmt: 'packed',
@@ -217,7 +214,13 @@ export class SoftAuthenticator {
         const jwk = this.publicKey.export({ format: 'jwk' });
         const publicKeyU2F = Buffer.concat([Buffer.of(0x04), Buffer.from(jwk.x!, 'base64url'), Buffer.from(jwk.y!, 'base64url')]);
         const signed = Buffer.concat([Buffer.of(0x00), sha256(input.rpId ?? this.rpId), clientDataHash, this.rawId, publicKeyU2F]);
-        return { fmt: 'fido-u2f', attStmt: new Map<string, CBORValue>([['sig', bytes(sign('sha256', signed, attestation.key))], ['x5c', attestation.chain.map(bytes)]]) };
+        return {
+          fmt: 'fido-u2f',
+          attStmt: new Map<string, CBORValue>([
+            ['sig', bytes(sign('sha256', signed, attestation.key))],
+            ['x5c', attestation.chain.map(bytes)],
+          ]),
+        };
       }
     }
   }
@@ -230,10 +233,7 @@ export class SoftAuthenticator {
 
   /** The bytes a browser serializes, members in the order the spec's serialization uses. */
   private clientData(input: CeremonyOverrides, type: string): Buffer {
-    return Buffer.from(
-      JSON.stringify({ type: input.type ?? type, challenge: input.challenge, origin: input.origin ?? this.origin, crossOrigin: false }),
-      'utf8',
-    );
+    return Buffer.from(JSON.stringify({ type: input.type ?? type, challenge: input.challenge, origin: input.origin ?? this.origin, crossOrigin: false }), 'utf8');
   }
 
   /** rpIdHash (32) | flags (1) | signCount (4, big-endian). */

@@ -44,7 +44,15 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ ladder: [{ acr: 'a', rank: 2, combinations: [['pwd']], maxAge: 10 }, { acr: 'b', rank: 1, combinations: [['otp']], maxAge: 10 }] }, /ascending rank/],
+    [
+      {
+        ladder: [
+          { acr: 'a', rank: 2, combinations: [['pwd']], maxAge: 10 },
+          { acr: 'b', rank: 1, combinations: [['otp']], maxAge: 10 },
+        ],
+      },
+      /ascending rank/,
+    ],
     [{ ladder: [{ acr: 'a', rank: 1, combinations: [['sms']], maxAge: 10 }] }, /ladder\.0\.combinations/],
     [{ ladder: [{ acr: 'a', rank: 1, combinations: [['pwd']], maxAge: 10 }], scopeRules: [{ scope: 'x', acr: 'zzz' }] }, /unknown acr "zzz"/],
     [{ ladder: [{ acr: 'a', aliases: ['a'], rank: 1, combinations: [['pwd']], maxAge: 10 }] }, /used twice/],

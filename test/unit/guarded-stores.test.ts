@@ -128,7 +128,7 @@ describe('guardStores', () => {
     await guarded.close();
   });
 
-  it("answers a lost consume() as oidc-provider answers a replay: invalid_grant, or invalid_request_uri for a request_uri", async () => {
+  it('answers a lost consume() as oidc-provider answers a replay: invalid_grant, or invalid_request_uri for a request_uri', async () => {
     const guarded = guardStores(openSqliteStores({ file: ':memory:' }), () => {});
     const codes = new guarded.OidcAdapter('AuthorizationCode');
     await codes.upsert('c1', { grantId: 'g1' }, 60);

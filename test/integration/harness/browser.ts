@@ -2,9 +2,7 @@
 import { parse, type HTMLElement } from 'node-html-parser';
 import { CookieJar } from '../../support/cookie-jar.ts';
 
-export type Step =
-  | { kind: 'page'; url: string; status: number; html: string; document: HTMLElement; headers: Headers }
-  | { kind: 'callback'; url: URL };
+export type Step = { kind: 'page'; url: string; status: number; html: string; document: HTMLElement; headers: Headers } | { kind: 'callback'; url: URL };
 
 const MAX_REDIRECTS = 20;
 

@@ -54,7 +54,17 @@ async function start(dataDir: string, options: ProviderOptions): Promise<Running
   const { port } = server.address() as AddressInfo;
   const issuer = `http://${options.hostname ?? '127.0.0.1'}:${port}`;
   // The tests all come from 127.0.0.1: the per-address guessing budget is lifted except where a test measures it.
-  const loaded = await loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir, ISSUER: issuer, PORT: String(port), STEPUP_SCRYPT_N: '1024', LOG_LEVEL: 'silent', STEPUP_LIMIT_BASE_DELAY: '60', STEPUP_ADDRESS_MAX_FAILURES: '100000', ...options.env });
+  const loaded = await loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    ISSUER: issuer,
+    PORT: String(port),
+    STEPUP_SCRYPT_N: '1024',
+    LOG_LEVEL: 'silent',
+    STEPUP_LIMIT_BASE_DELAY: '60',
+    STEPUP_ADDRESS_MAX_FAILURES: '100000',
+    ...options.env,
+  });
   const config: AppConfig = { ...loaded, policy: { ...loaded.policy, ...options.policy } };
   const stores = openSqliteStores({ file: join(dataDir, 'stepup.sqlite') });
   const clock: TestClock = {

@@ -78,7 +78,10 @@ describe('address limiter', () => {
     const limiter = createAddressLimiter(store, policy);
     let allowed = 0;
     for (let n = 0; n < 2000; n++) {
-      const reserved = await limiter.reserve(v6(n), T0).then(() => true, () => false);
+      const reserved = await limiter.reserve(v6(n), T0).then(
+        () => true,
+        () => false,
+      );
       if (reserved) allowed += 1;
     }
     // /64: 5 each, /56 (256 /64s): 20 each, /48: 80 in all.

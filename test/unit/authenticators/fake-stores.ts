@@ -1,13 +1,5 @@
 // In-memory fakes of the account, authenticator and attempt stores, honouring the interface contracts.
-import {
-  StoreError,
-  type AccountRecord,
-  type AccountStore,
-  type AttemptState,
-  type AttemptStore,
-  type AuthenticatorRecord,
-  type AuthenticatorStore,
-} from '../../../adapters/types.ts';
+import { StoreError, type AccountRecord, type AccountStore, type AttemptState, type AttemptStore, type AuthenticatorRecord, type AuthenticatorStore } from '../../../adapters/types.ts';
 
 export class FakeAccountStore implements AccountStore {
   readonly rows = new Map<string, AccountRecord>();

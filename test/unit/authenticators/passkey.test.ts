@@ -4,14 +4,7 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { cose, decodeCredentialPublicKey } from '@simplewebauthn/server/helpers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuthenticatorRecord } from '../../../adapters/types.ts';
-import {
-  authenticationOptions,
-  passkeyData,
-  registerPasskey,
-  registrationOptions,
-  verifyPasskey,
-  type WebAuthnRelyingParty,
-} from '../../../authenticators/passkey.ts';
+import { authenticationOptions, passkeyData, registerPasskey, registrationOptions, verifyPasskey, type WebAuthnRelyingParty } from '../../../authenticators/passkey.ts';
 import { SoftAuthenticator, type AssertInput, type SoftAuthenticatorOptions } from '../../support/soft-authenticator.ts';
 import { FakeAuthenticatorStore } from './fake-stores.ts';
 import { authError } from './helpers.ts';
@@ -117,15 +110,15 @@ describe('registration', () => {
     expect(error.code).toBe('invalid_input');
   });
 
-  it.each([['the same account', 'acc-1'], ['another account', 'acc-2']])(
-    'refuses a second registration of the same credential by %s (conflict)',
-    async (_, secondAccount) => {
-      const authn = softAuthenticator();
-      await enrol(authn, 'acc-1');
-      await expect(enrol(authn, secondAccount)).rejects.toMatchObject({ code: 'conflict' });
-      expect(authenticators.rows.size).toBe(1);
-    },
-  );
+  it.each([
+    ['the same account', 'acc-1'],
+    ['another account', 'acc-2'],
+  ])('refuses a second registration of the same credential by %s (conflict)', async (_, secondAccount) => {
+    const authn = softAuthenticator();
+    await enrol(authn, 'acc-1');
+    await expect(enrol(authn, secondAccount)).rejects.toMatchObject({ code: 'conflict' });
+    expect(authenticators.rows.size).toBe(1);
+  });
 });
 
 describe('assertion', () => {
@@ -151,7 +144,10 @@ describe('assertion', () => {
 
   describe('when the response is valid', () => {
     it('returns the passkey event, without hwk for a key whose attestation was not verified, and moves the counter forward', async () => {
-      const { authenticator, events: [event, ...rest] } = await assertWith();
+      const {
+        authenticator,
+        events: [event, ...rest],
+      } = await assertWith();
       expect(rest).toEqual([]);
       expect(authenticator.id).toBe(record.id);
       expect(event).toEqual({
@@ -168,7 +164,9 @@ describe('assertion', () => {
     it('reports swk for a backup-eligible (synced) passkey', async () => {
       authn = softAuthenticator({ backupEligible: true });
       record = await enrol(authn);
-      const { events: [event] } = await assertWith();
+      const {
+        events: [event],
+      } = await assertWith();
       expect(event!.amr).toEqual(['pop', 'swk', 'user', 'mfa']);
     });
 
@@ -178,7 +176,10 @@ describe('assertion', () => {
       const challenge = await newChallenge();
       const response = other.assert({ challenge });
       expect(response.response.userHandle).toBe(Buffer.from('acc-2').toString('base64url'));
-      const { authenticator, events: [event] } = await verify(response, challenge, null);
+      const {
+        authenticator,
+        events: [event],
+      } = await verify(response, challenge, null);
       expect(authenticator.id).toBe(otherRecord.id);
       expect(event).toMatchObject({ accountId: 'acc-2', authenticatorId: otherRecord.id });
     });

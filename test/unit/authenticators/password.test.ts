@@ -1,12 +1,6 @@
 // Password hashing: encoding, verification, rehash detection, the dummy path and input limits.
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_PASSWORD_PARAMS,
-  dummyVerify,
-  hashPassword,
-  needsRehash,
-  verifyPasswordHash,
-} from '../../../authenticators/password.ts';
+import { DEFAULT_PASSWORD_PARAMS, dummyVerify, hashPassword, needsRehash, verifyPasswordHash } from '../../../authenticators/password.ts';
 import { FAST_PARAMS, authError } from './helpers.ts';
 
 describe('hashPassword', () => {
@@ -49,12 +43,9 @@ describe('verifyPasswordHash', () => {
     expect(await verifyPasswordHash('pw', hash)).toBe(true);
   });
 
-  it.each(['', 'bcrypt$x', 'scrypt$1024$8$1$c2FsdA$', 'scrypt$1000$8$1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', 'scrypt$1024$8$1$!!$??'])(
-    'never matches a malformed hash %j',
-    async (encoded) => {
-      expect(await verifyPasswordHash('pw', encoded)).toBe(false);
-    },
-  );
+  it.each(['', 'bcrypt$x', 'scrypt$1024$8$1$c2FsdA$', 'scrypt$1000$8$1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA', 'scrypt$1024$8$1$!!$??'])('never matches a malformed hash %j', async (encoded) => {
+    expect(await verifyPasswordHash('pw', encoded)).toBe(false);
+  });
 
   it('refuses an empty password as invalid_input', async () => {
     const hash = await hashPassword('pw', FAST_PARAMS);

@@ -62,9 +62,7 @@ describe('encryptSecret / decryptSecret', () => {
 
   it('refuses other algorithms', async () => {
     const key = new Uint8Array(randomBytes(16));
-    const jwe = await new CompactEncrypt(new TextEncoder().encode('s'))
-      .setProtectedHeader({ alg: 'dir', enc: 'A128GCM', kid: 'k' })
-      .encrypt(key);
+    const jwe = await new CompactEncrypt(new TextEncoder().encode('s')).setProtectedHeader({ alg: 'dir', enc: 'A128GCM', kid: 'k' }).encrypt(key);
     expect((await boxError(decryptSecret(jwe, { currentKid: 'k', keys: { k: key } }))).code).toBe('undecryptable');
   });
 });
@@ -82,9 +80,7 @@ describe('when keys rotate', () => {
 
   it('opens a JWE without kid with the current key', async () => {
     const ring = keyring('k1');
-    const jwe = await new CompactEncrypt(new TextEncoder().encode('legacy'))
-      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
-      .encrypt(ring.keys.k1!);
+    const jwe = await new CompactEncrypt(new TextEncoder().encode('legacy')).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(ring.keys.k1!);
     expect(await decryptSecret(jwe, ring)).toBe('legacy');
   });
 });

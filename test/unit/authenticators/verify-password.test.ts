@@ -97,9 +97,7 @@ describe('when guesses pile up', () => {
     let now = T0;
     for (let i = 0; i < 100; i++) {
       now += 1000; // longer than the maximum delay, so each guess is allowed
-      expect((await authError(verifyPassword({ username: 'alice', password: `guess ${i}` }, deps(now)))).code).toBe(
-        'invalid_credentials',
-      );
+      expect((await authError(verifyPassword({ username: 'alice', password: `guess ${i}` }, deps(now)))).code).toBe('invalid_credentials');
     }
     expect(attempts.rows.get('pwd:acc-1')?.failures).toBe(100);
     const err = await authError(verifyPassword({ username: 'alice', password: 'correct horse' }, deps(now + 10 ** 6)));

@@ -27,11 +27,14 @@ function deps(now: number): TotpDeps {
 
 async function enroll(accountId = 'acc-1', label = 'Phone'): Promise<{ secret: string; record: AuthenticatorRecord }> {
   const { secret } = newTotpEnrollment({ issuer: 'Example', username: 'alice' });
-  const record = await confirmTotpEnrollment({ accountId, secret, code: codeAt(secret, STEP0), label }, {
-    authenticators,
-    keyring: ring,
-    now: T0,
-  });
+  const record = await confirmTotpEnrollment(
+    { accountId, secret, code: codeAt(secret, STEP0), label },
+    {
+      authenticators,
+      keyring: ring,
+      now: T0,
+    },
+  );
   return { secret, record };
 }
 
@@ -62,9 +65,7 @@ describe('enrolment', () => {
   it('refuses a wrong first code and stores nothing', async () => {
     const { secret } = newTotpEnrollment({ issuer: 'Example', username: 'alice' });
     const code = codeAt(secret, STEP0 + 5);
-    const err = await authError(
-      confirmTotpEnrollment({ accountId: 'acc-1', secret, code, label: 'Phone' }, { authenticators, keyring: ring, now: T0 }),
-    );
+    const err = await authError(confirmTotpEnrollment({ accountId: 'acc-1', secret, code, label: 'Phone' }, { authenticators, keyring: ring, now: T0 }));
     expect(err.code).toBe('invalid_credentials');
     expect(authenticators.rows.size).toBe(0);
   });
@@ -75,9 +76,7 @@ describe('enrolment', () => {
     ['an empty label', { secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', label: '  ' }],
     ['a label over 64 characters', { secret: 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', label: 'x'.repeat(65) }],
   ])('refuses %s as invalid_input', async (_, input) => {
-    const err = await authError(
-      confirmTotpEnrollment({ accountId: 'acc-1', code: '123456', ...input }, { authenticators, keyring: ring, now: T0 }),
-    );
+    const err = await authError(confirmTotpEnrollment({ accountId: 'acc-1', code: '123456', ...input }, { authenticators, keyring: ring, now: T0 }));
     expect(err.code).toBe('invalid_input');
   });
 
@@ -130,10 +129,7 @@ describe('verifyTotp', () => {
   it('lets only one of two concurrent submissions of the same code through', async () => {
     const { secret } = await enroll();
     const code = codeAt(secret, STEP0 + 1);
-    const results = await Promise.allSettled([
-      verifyTotp({ accountId: 'acc-1', code }, deps(T0 + 30)),
-      verifyTotp({ accountId: 'acc-1', code }, deps(T0 + 30)),
-    ]);
+    const results = await Promise.allSettled([verifyTotp({ accountId: 'acc-1', code }, deps(T0 + 30)), verifyTotp({ accountId: 'acc-1', code }, deps(T0 + 30))]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 

@@ -34,6 +34,7 @@ function table(rows: Row[]) {
 
 describe('a recovery session (password + recovery code) reaches aal1 and nothing more', () => {
   const recovered = () => [ev('pwd', MIN), ev('recovery', MIN)];
+  // prettier-ignore
   table([
     ['no acr requested: aal1 from the password, the recovery code reports no amr', { events: recovered(), enrolled: E.pwd }, { outcome: 'satisfied', acr: 'aal1', amr: ['pwd'] }],
     ['aal2 with a TOTP in full standing: the code from the app is still asked', { events: recovered(), req: { acrValues: 'aal2' } }, { outcome: 'step_up', acr: 'aal2', factors: ['otp'] }],
@@ -49,6 +50,7 @@ describe('a recovery session (password + recovery code) reaches aal1 and nothing
 
 describe('cool-off boundary: before, exactly at and after the end', () => {
   const session = () => [ev('pwd', MIN), evBy(PK, 'passkey', 30)];
+  // prettier-ignore
   const rows = (acr: string, cap: string): Row[] => [
     [`${acr} one second before the end (cap ${cap}): unmet, says until when`, { events: session(), enrolled: E.pwd, coolingOff: [cooling(PK, 'passkey', cap, NOW + 1)], req: { acrValues: acr } }, { outcome: 'unmet', coolOffUntil: NOW + 1 }],
     [`${acr} exactly at the end: the passkey proven earlier counts`, { events: session(), enrolled: E.pwd, coolingOff: [cooling(PK, 'passkey', cap, NOW)], req: { acrValues: acr } }, { outcome: 'satisfied', acr, amr: ['hwk', 'user'] }],
@@ -59,6 +61,7 @@ describe('cool-off boundary: before, exactly at and after the end', () => {
 
 describe('a passkey enrolled in a recovery (cap aal1) does not reach phr until the cool-off ends', () => {
   const pk = [cooling(PK, 'passkey', 'aal1')];
+  // prettier-ignore
   table([
     ['phr with a fresh assertion of the new passkey: unmet', { events: [ev('pwd', MIN), evBy(PK, 'passkey', 10)], enrolled: E.pwd, coolingOff: pk, req: { acrValues: 'phr' } }, { outcome: 'unmet', coolOffUntil: UNTIL }],
     ['aal2 through the new passkey alone: unmet (a TOTP in full standing would be asked instead)', { events: [ev('pwd', MIN), evBy(PK, 'passkey', 10)], enrolled: E.pwd, coolingOff: pk, req: { acrValues: 'aal2' } }, { outcome: 'unmet', coolOffUntil: UNTIL }],
@@ -73,6 +76,7 @@ describe('a passkey enrolled in a recovery (cap aal1) does not reach phr until t
 
 describe('a passkey enrolled from an aal2 session (cap aal2) backs aal2 but not phr during its cool-off', () => {
   const pk = [cooling(PK, 'passkey', 'aal2')];
+  // prettier-ignore
   table([
     ['aal2 from the new passkey alone', { events: [evBy(PK, 'passkey', 10)], enrolled: E.pwdOtp, coolingOff: pk, req: { acrValues: 'aal2' } }, { outcome: 'satisfied', acr: 'aal2', amr: ['hwk', 'user'] }],
     ['phr: unmet until the end', { events: [evBy(PK, 'passkey', 10)], enrolled: E.pwdOtp, coolingOff: pk, req: { acrValues: 'phr' } }, { outcome: 'unmet', coolOffUntil: UNTIL }],
@@ -82,6 +86,7 @@ describe('a passkey enrolled from an aal2 session (cap aal2) backs aal2 but not 
 
 describe('enrolmentStanding: a new factor never outranks the proof that enrolled it', () => {
   const at = (acr: string) => DEFAULT_LADDER.find((level) => level.acr === acr);
+  // prettier-ignore
   it.each<[string, Factor[], CoolingOff[], Factor, string | undefined, { coolOff?: { cap: string; until: number }; raises: boolean; after?: string }]>([
     ['a password-only account at aal1 adds a passkey: capped at aal1, raises the ceiling to phr', ['pwd'], [], 'passkey', 'aal1', { coolOff: { cap: 'aal1', until: NOW + DAY }, raises: true, after: 'phr' }],
     ['a password + TOTP account at aal2 adds a passkey: capped at aal2, raises to phr', ['pwd', 'otp'], [], 'passkey', 'aal2', { coolOff: { cap: 'aal2', until: NOW + DAY }, raises: true, after: 'phr' }],
@@ -97,6 +102,7 @@ describe('enrolmentStanding: a new factor never outranks the proof that enrolled
 });
 
 describe('the account ceiling counts cool-offs (so the owner at aal1 can remove a passkey an attacker enrolled)', () => {
+  // prettier-ignore
   it.each<[string, Factor[], CoolingOff[], number, string | undefined]>([
     ['password + a passkey cooling off at aal1', ['pwd'], [cooling(PK, 'passkey', 'aal1')], NOW, 'aal1'],
     ['… once the cool-off ended', ['pwd'], [cooling(PK, 'passkey', 'aal1')], UNTIL, 'phr'],
@@ -117,6 +123,7 @@ describe('the account ceiling counts cool-offs (so the owner at aal1 can remove 
 
 describe('recoveryStanding: the recovery window', () => {
   const WINDOW = 15 * MIN;
+  // prettier-ignore
   it.each<[string, number, boolean]>([
     ['just after the recovery code', 10, true],
     ['one second before the window closes', WINDOW - 1, true],
@@ -136,6 +143,7 @@ describe('recoveryStanding: the recovery window', () => {
 describe('phrh: a level only an attested hardware key (hwk) reaches', () => {
   const PHRH_LADDER = [...DEFAULT_LADDER, { acr: 'phrh', aliases: [], rank: 4, combinations: [['hwk']] as Factor[][], maxAge: 300 }];
   const HW = 'hw-key';
+  // prettier-ignore
   table([
     ['a passkey that is not a verified hardware key: unmet', { ladder: PHRH_LADDER, events: [ev('passkey', 10)], enrolled: E.pwdPasskey, req: { acrValues: 'phrh' } }, { outcome: 'unmet', coolOffUntil: undefined }],
     ['an attested hardware key: asks for it', { ladder: PHRH_LADDER, events: [ev('pwd', 10)], enrolled: new Set<Factor>(['pwd', 'passkey', 'hwk']), req: { acrValues: 'phrh' } }, { outcome: 'step_up', acr: 'phrh', factors: ['hwk'] }],

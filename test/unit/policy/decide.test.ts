@@ -2,20 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../../policy/decide.ts';
 import type { Decision, Factor } from '../../../policy/types.ts';
-import {
-  ALIAS_LADDER,
-  BOB,
-  DAY,
-  HOUR,
-  MIN,
-  NOW,
-  RESOURCE_RULES,
-  TRANSFERS,
-  enrolled as E,
-  ev,
-  input,
-  type Scenario,
-} from './fixtures.ts';
+import { ALIAS_LADDER, BOB, DAY, HOUR, MIN, NOW, RESOURCE_RULES, TRANSFERS, enrolled as E, ev, input, type Scenario } from './fixtures.ts';
 
 /** What a row expects; only the fields given are compared. authAgo = NOW - authTime. */
 interface Want {

@@ -1,14 +1,6 @@
 // Shared fixtures for the policy tests: a fixed clock, event builders and a DecisionInput builder.
 import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from '../../../config/ladder.ts';
-import type {
-  AuthEvent,
-  AuthRequest,
-  ClientPolicy,
-  DecisionInput,
-  Factor,
-  Ladder,
-  ScopeRule,
-} from '../../../policy/types.ts';
+import type { AuthEvent, AuthRequest, ClientPolicy, DecisionInput, Factor, Ladder, ScopeRule } from '../../../policy/types.ts';
 
 export const NOW = 1_750_000_000;
 export const MIN = 60;
@@ -69,10 +61,7 @@ export const ALIAS_LADDER: Ladder = DEFAULT_LADDER.map((level) => {
 });
 
 export const TRANSFERS = 'https://api.example.com/transfers';
-export const RESOURCE_RULES: ScopeRule[] = [
-  ...DEFAULT_SCOPE_RULES,
-  { resource: TRANSFERS, acr: 'aal2', maxAge: HOUR },
-];
+export const RESOURCE_RULES: ScopeRule[] = [...DEFAULT_SCOPE_RULES, { resource: TRANSFERS, acr: 'aal2', maxAge: HOUR }];
 
 /** One row of a decision table: everything but the expectation is optional. */
 export interface Scenario {
@@ -111,8 +100,6 @@ export function input(s: Scenario): DecisionInput {
     ...(s.coolingOff ? { coolingOff: s.coolingOff } : {}),
     now: s.now ?? NOW,
     ...(s.freshAgo === undefined ? {} : { freshAt: NOW - s.freshAgo }),
-    ...(s.interactionAgo === undefined
-      ? {}
-      : { interactionEvents: new Set((s.events ?? []).filter((event) => event.at >= NOW - s.interactionAgo!).map((event) => event.id)) }),
+    ...(s.interactionAgo === undefined ? {} : { interactionEvents: new Set((s.events ?? []).filter((event) => event.at >= NOW - s.interactionAgo!).map((event) => event.id)) }),
   };
 }

@@ -36,42 +36,14 @@ describe('parseAuthRequest: accepted input', () => {
     ['prompt=consent → neither flag', { prompt: 'consent' }, {}],
     ['scope words', { scope: 'openid payments' }, { scopes: ['openid', 'payments'] }],
     ['resource string', { resource: 'https://api.example.com/a' }, { resources: ['https://api.example.com/a'] }],
-    [
-      'resource array',
-      { resource: ['https://api.example.com/a', 'https://api.example.com/b'] },
-      { resources: ['https://api.example.com/a', 'https://api.example.com/b'] },
-    ],
-    [
-      'essential claim values take precedence over acr_values',
-      { acr_values: 'aal1', claims: acrClaim({ essential: true, values: ['phr', 'aal2'] }) },
-      { acrValues: ['phr', 'aal2'], essential: true },
-    ],
-    [
-      'essential claim with a single value',
-      { claims: acrClaim({ essential: true, value: 'aal2' }) },
-      { acrValues: ['aal2'], essential: true },
-    ],
-    [
-      'non-essential claim values ignored when acr_values is present',
-      { acr_values: 'aal1', claims: acrClaim({ values: ['aal2'] }) },
-      { acrValues: ['aal1'], essential: false },
-    ],
-    [
-      'non-essential claim values used when acr_values is absent',
-      { claims: acrClaim({ values: ['aal2', 'aal1'] }) },
-      { acrValues: ['aal2', 'aal1'], essential: false },
-    ],
-    [
-      'essential: false is a voluntary claim',
-      { claims: acrClaim({ essential: false, value: 'aal2' }) },
-      { acrValues: ['aal2'], essential: false },
-    ],
+    ['resource array', { resource: ['https://api.example.com/a', 'https://api.example.com/b'] }, { resources: ['https://api.example.com/a', 'https://api.example.com/b'] }],
+    ['essential claim values take precedence over acr_values', { acr_values: 'aal1', claims: acrClaim({ essential: true, values: ['phr', 'aal2'] }) }, { acrValues: ['phr', 'aal2'], essential: true }],
+    ['essential claim with a single value', { claims: acrClaim({ essential: true, value: 'aal2' }) }, { acrValues: ['aal2'], essential: true }],
+    ['non-essential claim values ignored when acr_values is present', { acr_values: 'aal1', claims: acrClaim({ values: ['aal2'] }) }, { acrValues: ['aal1'], essential: false }],
+    ['non-essential claim values used when acr_values is absent', { claims: acrClaim({ values: ['aal2', 'aal1'] }) }, { acrValues: ['aal2', 'aal1'], essential: false }],
+    ['essential: false is a voluntary claim', { claims: acrClaim({ essential: false, value: 'aal2' }) }, { acrValues: ['aal2'], essential: false }],
     ['claims without id_token.acr → ignored', { acr_values: 'aal1', claims: { id_token: {} } }, { acrValues: ['aal1'] }],
-    [
-      'claims.userinfo.acr is not an id_token request',
-      { claims: { userinfo: { acr: { essential: true, values: ['phr'] } } } },
-      { acrValues: [], essential: false },
-    ],
+    ['claims.userinfo.acr is not an id_token request', { claims: { userinfo: { acr: { essential: true, values: ['phr'] } } } }, { acrValues: [], essential: false }],
   ])('%s', (_name, raw, expected) => {
     expect(parseAuthRequest(raw)).toEqual({ ...DEFAULTS, ...expected });
   });
