@@ -11,7 +11,8 @@ export const oauthStepUpParams: Middleware = async (ctx, next) => {
   if (ctx.method === 'GET' && ctx.path === AUTHORIZATION_PATH) {
     const params = new URLSearchParams(ctx.querystring);
     const scope = params.getAll('scope');
-    const openid = scope.length !== 1 || scope[0]!.split(' ').includes('openid');
+    // No scope at all is an OAuth-only request too; a repeated scope is left for the endpoint to refuse.
+    const openid = scope.length > 1 || (scope.length === 1 && scope[0]!.split(' ').includes('openid'));
     let moved = false;
     for (const [name, alias] of Object.entries(OAUTH_STEP_UP_PARAMS)) {
       if (openid || !params.has(name)) continue;

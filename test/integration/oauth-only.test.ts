@@ -42,11 +42,12 @@ interface Flow {
   state: string;
 }
 
-async function authorize(browser: Browser, params: Record<string, string>): Promise<Flow> {
+/** `undefined` for a parameter leaves it out of the request altogether. */
+async function authorize(browser: Browser, params: Record<string, string | undefined>): Promise<Flow> {
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const url = new URL(as.authorization_endpoint!);
-  url.search = new URLSearchParams({
+  const all: Record<string, string | undefined> = {
     client_id: client.client_id,
     redirect_uri: CALLBACK,
     response_type: 'code',
@@ -56,7 +57,8 @@ async function authorize(browser: Browser, params: Record<string, string>): Prom
     code_challenge_method: 'S256',
     state,
     ...params,
-  }).toString();
+  };
+  url.search = new URLSearchParams(Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined)).toString();
   return { step: await browser.request(url.href), verifier, state };
 }
 
@@ -103,6 +105,14 @@ describe('an OAuth-only client (no openid scope)', () => {
     const before = provider.clock.now();
     const token = await exchange(flow, expectCallback(await browser.submit(flow.step, '/password', { password: account.password })));
     expect((await claims(token)).auth_time).toBeGreaterThanOrEqual(before);
+  });
+
+  it('steps up a request without any scope parameter, or with an empty one', async () => {
+    const account = await createAccount(provider, { totp: true });
+    const browser = new Browser(CALLBACK);
+    await signIn(browser, account);
+    expect(formOf((await authorize(browser, { acr_values: 'aal2', scope: undefined })).step)).toBe('otp');
+    expect(formOf((await authorize(browser, { acr_values: 'aal2', scope: '' })).step)).toBe('otp');
   });
 
   it('gets unmet_authentication_requirements for a level the account cannot reach, and invalid_request for both spellings at once', async () => {
