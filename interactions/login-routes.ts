@@ -307,8 +307,10 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-    // Keep the login and factors of the previous interaction: consent must not ask for them again.
-    await finish(ctx, { consent: { grantId: await grant.save() } }, { merge: true });
+    // Keep the login and factors of the previous interaction: consent must not ask for them again. The time the consent
+    // page was open counts against max_age at issuance, with no redirect grace.
+    const signedIn = (details.lastSubmission as { stepup?: StepUpResult } | undefined)?.stepup;
+    await finish(ctx, { consent: { grantId: await grant.save() }, ...(signedIn && { stepup: { ...signedIn, consentedAt: deps.now() } }) }, { merge: true });
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {

@@ -19,8 +19,10 @@ export interface StepUpResult {
   events: AuthEvent[];
   /** When our page first handled the interaction: marks that it ran, so a bare resume is not a new round. */
   startedAt?: number;
-  /** When the interaction finished satisfied: max_age is measured from here, not from the resume. */
+  /** When the interaction finished satisfied: max_age is measured from here across the redirect back (RESUME_GRACE_SECONDS). */
   finishedAt?: number;
+  /** When a consent page submitted after the sign-in: the time it was open ages the proof, with no redirect grace. */
+  consentedAt?: number;
   /** The passkey challenge issued on the current page: single-use, short-lived, bound to this interaction. */
   challenge?: { value: string; expiresAt: number };
 }
@@ -61,7 +63,8 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
       const at = now();
       // max_age is measured from when our pages finished only across the redirect back; a page held open longer (a
       // consent page, a tab left on the redirect) ages the proof like any other wait (OIDC Core 3.1.2.1).
-      const freshAt = finished?.finishedAt !== undefined && at - finished.finishedAt <= RESUME_GRACE_SECONDS ? finished.finishedAt : undefined;
+      const redirectOnly = finished?.finishedAt !== undefined && finished.consentedAt === undefined;
+      const freshAt = redirectOnly && at - finished.finishedAt! <= RESUME_GRACE_SECONDS ? finished.finishedAt : undefined;
       const proven = accountId ? (finished?.events ?? []).filter((event) => event.accountId === accountId) : [];
       let assessment;
       try {
