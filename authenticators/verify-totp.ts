@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthenticatorRecord, AuthenticatorStore } from '../adapters/types.ts';
 import { attemptKeys } from './attempt-limiter.ts';
+import { isCoolingOff } from '../policy/cool-off.ts';
 import { AuthError } from './errors.ts';
 import { reserveGuess, type Guess, type GuessLimits } from './guess.ts';
 import { decryptSecret, type SecretKeyring } from './secret-box.ts';
@@ -42,7 +43,7 @@ async function check(token: string, enrolled: AuthenticatorRecord[], guess: Gues
       throw new AuthError('replayed', 'this code has already been used; wait for the next one');
     }
     // An app still in cool-off was enrolled by a weaker proof: its right code must not reset the account's counter.
-    if (authenticator.coolOff && deps.now < authenticator.coolOff.until) await guess.rightButCoolingOff();
+    if (isCoolingOff(authenticator.coolOff, deps.now)) await guess.rightButCoolingOff();
     else await guess.right();
     return {
       authenticator,

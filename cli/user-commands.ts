@@ -1,7 +1,8 @@
 // `stepup user ...`: create and list accounts, enrol a TOTP authenticator, clear failed-attempt counters; registers the rest.
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { StoreError, type AuthenticatorKind, type Stores } from '../adapters/types.ts';
+import { StoreError, type Stores } from '../adapters/types.ts';
+import { FACTOR_OF } from '../server/assessment.ts';
 import { MAX_LABEL_LENGTH, MAX_TOTP_AUTHENTICATORS, MAX_USERNAME_LENGTH, clearAccountLimits, encryptSecret, hashPassword, newTotpEnrollment } from '../authenticators/index.ts';
 import type { AppConfig } from '../config/index.ts';
 import { totpKeyring } from '../config/keys.ts';
@@ -21,7 +22,6 @@ export { passwordFromOptions } from './password-input.ts';
 
 const OPERATOR_REASON = 'operator cli';
 const DEFAULT_TOTP_LABEL = 'Authenticator app';
-const FACTOR_OF: Record<AuthenticatorKind, string> = { totp: 'otp', passkey: 'passkey' };
 
 export async function addUser(stores: Stores, config: AppConfig, args: { username: string; password: string }, out: Out): Promise<void> {
   const username = checkUsername(args.username);
@@ -40,7 +40,7 @@ export async function addUser(stores: Stores, config: AppConfig, args: { usernam
 export async function listUsers(stores: Stores, _config: AppConfig, args: { json?: boolean }, out: Out): Promise<void> {
   const users = [];
   for (const account of await stores.accounts.list()) {
-    const kinds = new Set((await stores.authenticators.listByAccount(account.id)).map((a) => FACTOR_OF[a.kind] ?? a.kind));
+    const kinds = new Set((await stores.authenticators.listByAccount(account.id)).map((a): string => FACTOR_OF[a.kind]));
     const factors = ['pwd', ...['otp', 'passkey'].filter((factor) => kinds.has(factor))];
     users.push({ username: account.username, id: account.id, createdAt: isoTime(account.createdAt * 1000), factors });
   }

@@ -10,6 +10,7 @@ import { findAccount } from './find-account.ts';
 import { columns, isoTime, orDash } from './format.ts';
 import type { Out, StoreAction } from './run.ts';
 import { sessionRows, sessionView } from './session-commands.ts';
+import { isCoolingOff } from '../policy/cool-off.ts';
 
 const LIMITED = { password: attemptKeys.password, totp: attemptKeys.totp, recovery: attemptKeys.recovery } as const;
 const LIMITED_NAMES: Record<keyof typeof LIMITED, string> = { password: 'password', totp: 'code', recovery: 'recovery code' };
@@ -44,7 +45,7 @@ export async function showUser(stores: Stores, config: AppConfig, args: { userna
   field('user', `${view.username} (id ${view.id})`);
   field('created', orDash(view.createdAt));
   field('status', view.disabledAt ? `disabled since ${view.disabledAt}` : 'enabled');
-  field('highest level', `${orDash(view.highestLevel)}${authenticators.some((entry) => entry.coolOff && entry.coolOff.until > now) ? ' (counting authenticators in cool-off)' : ''}`);
+  field('highest level', `${orDash(view.highestLevel)}${authenticators.some((entry) => isCoolingOff(entry.coolOff, now)) ? ' (counting authenticators in cool-off)' : ''}`);
   field('password', view.password ? 'set' : 'none');
   field('authenticators', String(view.authenticators.length));
   columns(view.authenticators.map(authenticatorRow)).forEach((line) => out(`  ${line}`));
@@ -66,7 +67,7 @@ function authenticatorView(authenticator: AuthenticatorRecord, now: number) {
     label: authenticator.label,
     createdAt: time(authenticator.createdAt),
     lastUsedAt: time(authenticator.lastUsedAt),
-    coolOff: coolOff ? { until: time(coolOff.until), cap: coolOff.cap, origin: coolOff.origin, active: coolOff.until > now } : null,
+    coolOff: coolOff ? { until: time(coolOff.until), cap: coolOff.cap, origin: coolOff.origin, active: isCoolingOff(coolOff, now) } : null,
   };
 }
 

@@ -9,7 +9,7 @@ import { clientPolicy, type StepUpResult } from '../server/stepup-check.ts';
 import { factorsOf } from '../server/assessment.ts';
 import { factorRefused, factorVerified, passkeyUnlocked, suspectedClone } from '../server/audit.ts';
 import type { InteractionDeps } from './deps.ts';
-import { messageFor } from './messages.ts';
+import { coolingOffMessage, messageFor } from './messages.ts';
 import { pendingOf, savePending, type Details } from './pending.ts';
 import { consentPage, otpPage, passkeyPage, passwordPage, type PageContext } from './views/login-pages.ts';
 import { passkeyOnlyStepUp, whyText } from './why.ts';
@@ -17,6 +17,7 @@ import { requestedSubject } from '../server/requested-subject.ts';
 import { clientAddressKeys } from './client-address.ts';
 import { recoveryMode, recoverySignIn } from './recovery-sign-in.ts';
 import { recoverySignInPage } from './views/recovery-pages.ts';
+import { isCoolingOff } from '../policy/cool-off.ts';
 
 interface Loaded {
   details: Details;
@@ -183,7 +184,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
       ? {
           factor: event.factor,
           status: 403,
-          message: `${cooling.kind === 'totp' ? 'This authenticator app' : 'This passkey'} was added recently: until ${new Date(cooling.until * 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC it does not count for this. Use another sign-in method, or try again then.`,
+          message: coolingOffMessage(cooling.kind, cooling.until),
         }
       : undefined;
     await advance(ctx, loaded, notice);
@@ -192,7 +193,7 @@ export function loginRoutes(deps: InteractionDeps, ...guards: Middleware[]): Rou
   /** The cool-off still running for the authenticator that proved `event`, if any. */
   async function coolingOffNow(event: AuthEvent): Promise<{ kind: AuthenticatorRecord['kind']; until: number } | undefined> {
     const authenticator = event.authenticatorId ? await stores.authenticators.get(event.authenticatorId) : undefined;
-    return authenticator?.coolOff && deps.now() < authenticator.coolOff.until ? { kind: authenticator.kind, until: authenticator.coolOff.until } : undefined;
+    return authenticator && isCoolingOff(authenticator.coolOff, deps.now()) ? { kind: authenticator.kind, until: authenticator.coolOff.until } : undefined;
   }
 
   async function refused(ctx: Context, loaded: Loaded, factor: Factor, error: unknown, username?: string) {

@@ -1,6 +1,8 @@
 // What each authenticator error tells the person signing in, and the HTTP status of that page.
 import type { AuthError } from '../authenticators/index.ts';
 import type { Factor } from '../policy/types.ts';
+import type { AuthenticatorKind } from '../adapters/types.ts';
+import { utcText } from './views/time.ts';
 
 /** A refused passkey is not of this account, or its device did not check who was there (no user verification). */
 const PASSKEY_REFUSED =
@@ -44,6 +46,11 @@ export function messageFor(error: AuthError, factor: Factor): { status: number; 
     case 'disabled':
       return { status: 403, message: 'This account is disabled. Contact your administrator.' };
   }
+}
+
+/** A right code or passkey of an authenticator still in its cool-off: verified, but not enough for this request yet. */
+export function coolingOffMessage(kind: AuthenticatorKind, until: number): string {
+  return `${kind === 'totp' ? 'This authenticator app' : 'This passkey'} was added recently: until ${utcText(until)} it does not count for this. Use another sign-in method, or try again then.`;
 }
 
 function waitText(seconds: number): string {

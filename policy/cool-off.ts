@@ -2,9 +2,14 @@
 import { highestReachable, levelFor } from './ladder.ts';
 import type { AuthEvent, CoolingOff, Factor, Ladder, Level } from './types.ts';
 
-/** The cool-offs still running at `now`: one ends exactly at its `until`. */
+/** Whether a cool-off is still running at `now`: one ends exactly at its `until`. */
+export function isCoolingOff<T extends { until: number }>(coolOff: T | undefined, now: number): coolOff is T {
+  return coolOff !== undefined && now < coolOff.until;
+}
+
+/** The cool-offs still running at `now`. */
 function activeCoolOffs(coolingOff: readonly CoolingOff[] | undefined, now: number): CoolingOff[] {
-  return (coolingOff ?? []).filter((entry) => now < entry.until);
+  return (coolingOff ?? []).filter((entry) => isCoolingOff(entry, now));
 }
 
 /** The rank an authenticator may back during its cool-off (0: none, for a cap no longer on the ladder). */

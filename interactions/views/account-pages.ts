@@ -5,6 +5,7 @@ import { html, trusted, type SafeHtml } from './html.ts';
 import { errorBox, layout } from './layout.ts';
 import { passkeyForm, passkeyScripts } from './passkey-form.ts';
 import { moment } from './time.ts';
+import { isCoolingOff } from '../../policy/cool-off.ts';
 
 /** A level in words; its acr code is for tokens and the audit log, not for people. */
 export function levelWords(level: Level): string {
@@ -29,7 +30,7 @@ function kindName(authenticator: AuthenticatorRecord): string {
 
 /** One sign-in method; `ladder` names the level a method in its waiting period is held to (the account page has it). */
 function describe(authenticator: AuthenticatorRecord, now?: number, ladder?: Ladder): SafeHtml {
-  const coolOff = authenticator.coolOff && now !== undefined && now < authenticator.coolOff.until ? authenticator.coolOff : undefined;
+  const coolOff = now !== undefined && isCoolingOff(authenticator.coolOff, now) ? authenticator.coolOff : undefined;
   const cap = coolOff?.cap ? ladder?.find((level) => level.acr === coolOff.cap) : undefined;
   return html`${kindName(authenticator)}: <strong>${authenticator.label}</strong>
 <span class="hint">added ${moment(authenticator.createdAt)}${authenticator.coolOff?.origin === 'recovery' ? ' in a recovery session' : ''}, ${authenticator.lastUsedAt ? html`last used to sign in ${moment(authenticator.lastUsedAt)}` : 'not used to sign in yet'}</span>

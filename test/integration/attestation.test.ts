@@ -92,13 +92,9 @@ describe('with a trusted root and no allow-list', () => {
     const refused = await enrolAndAsk(setup, authn, 'phrh');
     expect(refused.record.data.attestation).toMatchObject(recorded);
     expect(refused.error).toBe('unmet_authentication_requirements');
-    const { rp, provider } = setup;
-    const account = await provider.stores.accounts.findById(refused.record.accountId);
-    expect(account).toBeDefined();
     const second = await enrolAndAsk(setup, device(attestation(), { aaguid: MODEL }), 'phr');
     expect(second.claims).toMatchObject({ acr: 'phr' });
     expect(second.claims!.amr).not.toContain('hwk');
-    expect(rp).toBeDefined();
   });
 
   it('says swk only for a passkey that reports being synced (backup-eligible), and neither when nothing is known', async () => {

@@ -225,11 +225,9 @@ describe('the recovery sign-in', () => {
   it('needs the right password too, and the recovery session cannot make new codes', async () => {
     const account = await createAccount(provider, { totp: true });
     const { codes } = await makeCodes(account);
-    const form = await new Browser(CALLBACK).request(`${provider.issuer}/account/recover`);
     const browser = new Browser(CALLBACK);
     const wrongPassword = await browser.submit(await browser.request(`${provider.issuer}/account/recover`), '/recovery', { username: account.username, password: 'not the password', code: codes[0]! });
     expect(page(wrongPassword).status).toBe(401);
-    expect(form).toBeDefined();
     // The code was not spent by the attempt with the wrong password.
     const device = new Browser(CALLBACK);
     expect(heading(await recover(device, account, codes[0]!))).toMatch(/^You are recovering/);
@@ -273,7 +271,6 @@ describe('guessing recovery codes', () => {
   it('is limited per client address across accounts', async () => {
     const limited = await startProvider({ env: { STEPUP_ADDRESS_MAX_FAILURES: '3' } });
     try {
-      const limitedRp = await relyingParty(limited);
       const accounts = await Promise.all([0, 1, 2, 3].map(() => createAccount(limited)));
       const statuses: number[] = [];
       for (const account of accounts) {
@@ -282,7 +279,6 @@ describe('guessing recovery codes', () => {
         statuses.push(page(await browser.submit(form, '/recovery', { username: account.username, password: account.password, code: 'aaaa-bbbb-cccc-d' })).status);
       }
       expect(statuses).toEqual([401, 401, 401, 429]);
-      expect(limitedRp).toBeDefined();
     } finally {
       await limited.close();
     }
