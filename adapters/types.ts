@@ -237,6 +237,38 @@ export interface ClientStore {
   remove(clientId: string): Promise<boolean>;
 }
 
+/**
+ * An API that receives JWT access tokens (RFC 9068) when a client names it as `resource` (RFC 8707): registered by
+ * operators (`cli resource add`), read by the provider on every token it issues for it.
+ */
+export interface ResourceRecord {
+  /** The resource indicator: an absolute URI, the `aud` of its access tokens; unique. */
+  indicator: string;
+  /** The scopes it accepts, space-separated. */
+  scope: string;
+  /** Seconds its access tokens live; absent: STEPUP_ACCESS_TOKEN_TTL. */
+  accessTokenTTL?: number;
+  /** Its access tokens must be DPoP-bound (RFC 9449): a token request for it without a DPoP proof is refused. */
+  dpop: boolean;
+  /** The lowest level (an acr of the ladder) a request naming it needs, like a policy scope rule with `resource`. */
+  minAcr?: string;
+  /** The JWS algorithm its access tokens are signed with (a key for it must be in STEPUP_JWKS). */
+  alg: string;
+  /** Epoch seconds. */
+  createdAt: number;
+}
+
+export interface ResourceStore {
+  /** Throws StoreError('conflict') when the indicator is registered already. */
+  add(resource: ResourceRecord): Promise<void>;
+  /** Replaces the registration with the same indicator; false when there is none. */
+  replace(resource: ResourceRecord): Promise<boolean>;
+  get(indicator: string): Promise<ResourceRecord | undefined>;
+  /** Every registered resource, by indicator. */
+  list(): Promise<ResourceRecord[]>;
+  remove(indicator: string): Promise<boolean>;
+}
+
 export interface Stores {
   accounts: AccountStore;
   authenticators: AuthenticatorStore;
@@ -246,6 +278,7 @@ export interface Stores {
   clients: ClientStore;
   recoverySecrets: RecoverySecretStore;
   sessions: AccountSessionStore;
+  resources: ResourceStore;
   /** The class oidc-provider instantiates once per model name. */
   OidcAdapter: new (name: string) => Adapter;
   close(): Promise<void>;

@@ -54,6 +54,7 @@ export function guardStores(stores: Stores, onFailure: (cause: unknown) => void)
     clients: guarded(stores.clients, convert),
     recoverySecrets: guarded(stores.recoverySecrets, convert),
     sessions: guarded(stores.sessions, convert),
+    resources: guarded(stores.resources, convert),
     OidcAdapter: guardedAdapterClass(stores.OidcAdapter, convert),
     close: () => stores.close(),
   };

@@ -13,6 +13,7 @@ export const COLLECTIONS = {
   recoverySecrets: 'recovery_secrets',
   recoverySecretUses: 'recovery_secret_uses',
   singleUse: 'single_use',
+  resources: 'resources',
 } as const;
 
 /** Indexes `db migrate` tried and the server refused (kept apart: the stores never read or clear it). */
@@ -141,6 +142,17 @@ export interface ClientDoc {
   _id: string;
   /** The metadata as JSON: client metadata may carry keys MongoDB treats specially (dots, `$`). */
   metadata: string;
+}
+
+/** A registered resource server (adapters/types.ts ResourceRecord): its indicator is the _id. */
+export interface ResourceDoc {
+  _id: string;
+  scope: string;
+  accessTokenTTL?: number;
+  dpop: boolean;
+  minAcr?: string;
+  alg: string;
+  createdAt: number;
 }
 
 export interface ModelDoc {

@@ -12,6 +12,7 @@ import { connectMongo } from './connect.ts';
 import { startExpiryPurge } from './expiry-purge.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
 import { createRecoverySecretStore } from './recovery-secrets.ts';
+import { createResourceStore } from './resources.ts';
 
 export { createMongoIndexes, mongoIndexStatus, type IndexRefusal } from './indexes.ts';
 export { serverIdentity, type ServerIdentity } from './server-identity.ts';
@@ -53,6 +54,7 @@ export async function openMongoStores(options: MongoStoresOptions): Promise<Mong
     clients,
     recoverySecrets: createRecoverySecretStore(db),
     sessions: createAccountSessionStore(db),
+    resources: createResourceStore(db),
     OidcAdapter: createOidcAdapterClass(db, clients, now),
     async close() {
       await purge.stop();

@@ -63,6 +63,8 @@ export const MONGO_INDEXES: ReadonlyMap<string, readonly IndexSpec[]> = new Map<
     ],
   ],
   [COLLECTIONS.clients, []],
+  // The resource indicator is the _id: unique without an index of ours.
+  [COLLECTIONS.resources, []],
   [
     COLLECTIONS.recoverySecrets,
     [

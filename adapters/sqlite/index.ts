@@ -11,6 +11,7 @@ import { openDatabase } from './database.ts';
 import { createExpiryPurge } from './expiry-purge.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
 import { createRecoverySecretStore } from './recovery-secrets.ts';
+import { createResourceStore } from './resources.ts';
 
 export interface SqliteStoresOptions {
   /** The database file (its directory is created if missing), or ':memory:'. */
@@ -33,6 +34,7 @@ export function openSqliteStores(options: SqliteStoresOptions): Stores {
     clients,
     recoverySecrets: createRecoverySecretStore(db),
     sessions: createAccountSessionStore(db),
+    resources: createResourceStore(db),
     OidcAdapter: createOidcAdapterClass(db, clients, now, purgeExpired),
     async close() {
       db.close();

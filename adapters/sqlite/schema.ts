@@ -118,4 +118,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX oidc_models_by_account ON oidc_models(account_id, model);
   UPDATE oidc_models SET account_id = COALESCE(json_extract(payload, '$.accountId'), json_extract(payload, '$.session.accountId'));
   `,
+  // The resource servers operators register (cli resource add), replacing the STEPUP_RESOURCE_SERVERS variable.
+  `
+  CREATE TABLE resources (
+    indicator TEXT PRIMARY KEY,
+    scope TEXT NOT NULL,
+    access_token_ttl INTEGER,
+    dpop INTEGER NOT NULL,
+    min_acr TEXT,
+    alg TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
 ];
