@@ -17,16 +17,32 @@ export type GuardErrorCode =
   | 'token_claims_invalid'
   | 'token_inactive'
   | 'token_sender_constrained'
+  | 'token_dpop_bound'
+  | 'token_not_dpop_bound'
+  | 'token_already_used'
+  | 'dpop_required'
+  | 'dpop_proof_missing'
+  | 'dpop_proof_invalid'
+  | 'dpop_proof_replayed'
+  | 'dpop_key_mismatch'
   | 'scope_insufficient'
+  | 'operation_missing'
+  | 'operation_mismatch'
   | 'acr_missing'
   | 'acr_unknown'
   | 'acr_too_low'
   | 'auth_time_missing'
   | 'auth_time_too_old'
-  | 'provider_unavailable';
+  | 'provider_unavailable'
+  | 'replay_store_unavailable';
 
-/** The `error` values of RFC 6750 §3.1 and RFC 9470 §3 (and RFC 6749's for an unavailable provider). */
-export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication' | 'temporarily_unavailable';
+/**
+ * The `error` values of RFC 6750 §3.1, RFC 9470 §3, RFC 9449 §7.1 (`invalid_dpop_proof`), RFC 6749's for an unavailable
+ * provider, and `insufficient_authorization_details` for a token whose RFC 9396 authorization details do not cover the
+ * operation (RFC 9396 defines no resource-server error; the code is the one draft-zehavi-oauth-rar-metadata proposes).
+ */
+export type BearerError =
+  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication' | 'insufficient_authorization_details' | 'invalid_dpop_proof' | 'temporarily_unavailable';
 
 /** Status and standard error per code; `undefined` error: RFC 6750 §3.1 says a request without credentials gets none. */
 export const ERROR_TABLE: Readonly<Record<GuardErrorCode, { status: 400 | 401 | 403 | 503; error?: BearerError }>> = {
@@ -44,13 +60,24 @@ export const ERROR_TABLE: Readonly<Record<GuardErrorCode, { status: 400 | 401 | 
   token_claims_invalid: { status: 401, error: 'invalid_token' },
   token_inactive: { status: 401, error: 'invalid_token' },
   token_sender_constrained: { status: 401, error: 'invalid_token' },
+  token_dpop_bound: { status: 401, error: 'invalid_token' },
+  token_not_dpop_bound: { status: 401, error: 'invalid_token' },
+  token_already_used: { status: 401, error: 'invalid_token' },
+  dpop_required: { status: 401, error: 'invalid_token' },
+  dpop_proof_missing: { status: 401, error: 'invalid_dpop_proof' },
+  dpop_proof_invalid: { status: 401, error: 'invalid_dpop_proof' },
+  dpop_proof_replayed: { status: 401, error: 'invalid_dpop_proof' },
+  dpop_key_mismatch: { status: 401, error: 'invalid_token' },
   scope_insufficient: { status: 403, error: 'insufficient_scope' },
+  operation_missing: { status: 403, error: 'insufficient_authorization_details' },
+  operation_mismatch: { status: 403, error: 'insufficient_authorization_details' },
   acr_missing: { status: 401, error: 'insufficient_user_authentication' },
   acr_unknown: { status: 401, error: 'insufficient_user_authentication' },
   acr_too_low: { status: 401, error: 'insufficient_user_authentication' },
   auth_time_missing: { status: 401, error: 'insufficient_user_authentication' },
   auth_time_too_old: { status: 401, error: 'insufficient_user_authentication' },
   provider_unavailable: { status: 503, error: 'temporarily_unavailable' },
+  replay_store_unavailable: { status: 503, error: 'temporarily_unavailable' },
 };
 
 /** A request the guard refuses; `message` is safe to send to the client as error_description. */

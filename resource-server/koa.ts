@@ -12,7 +12,15 @@ export function koaGuard(guard: Guard) {
   return function need(requirement?: Requirement): Middleware {
     const protect = guard.protect(requirement);
     return async function requireAuthentication(ctx, next) {
-      const result = await protect(ctx.get('authorization') || undefined);
+      const result = await protect({
+        authorization: ctx.get('authorization') || undefined,
+        dpop: ctx.headers.dpop,
+        method: ctx.method,
+        // ctx.href honours X-Forwarded-Proto/Host only with app.proxy; the guard's `origin` option overrides it.
+        url: ctx.href,
+        // Set by a body parser mounted before the guard (@koa/bodyparser), for operation matchers.
+        body: (ctx.request as { body?: unknown }).body,
+      });
       if (!result.ok) {
         ctx.status = result.status;
         ctx.set(result.headers);

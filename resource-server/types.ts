@@ -1,6 +1,39 @@
 // The guard's vocabulary: what a route requires, what a verified token tells, what a check answers.
 import type { GuardError } from './errors.ts';
 import type { RankedLadder } from './ladder.ts';
+import type { ReplayStore } from './replay-store.ts';
+
+/** One RFC 9396 authorization details object, as the token carries it: a `type` and the fields that type defines. */
+export interface AuthorizationDetail {
+  type: string;
+  [field: string]: unknown;
+}
+
+/** What the guard needs to know about an HTTP request; the koa and Node layers fill it in. */
+export interface GuardRequest {
+  /** The `Authorization` header. */
+  authorization?: string;
+  /** The `DPoP` header (RFC 9449 §4.1); several values (an array, or values joined with commas) are refused. */
+  dpop?: string | readonly string[];
+  /** The HTTP method, e.g. `POST`: a DPoP proof's `htm`. */
+  method?: string;
+  /** The request's URL, absolute (its origin is replaced by the guard's `origin` option when set): a DPoP proof's `htu`. */
+  url?: string;
+  /** The parsed request body (mount a body parser before the guard), for operation matchers. */
+  body?: unknown;
+}
+
+/**
+ * The RFC 9396 operation a route performs: the token must carry an authorization detail of this `type` that approves
+ * the request. `fields` (declarative) names values taken from the request that the detail must contain, e.g.
+ * `(request) => ({ instructedAmount: { amount: request.body.amount, currency: 'EUR' } })`; `match` decides in code.
+ * With both, both must hold; with neither, any detail of the type approves the request.
+ */
+export interface OperationRequirement {
+  type: string;
+  fields?: (request: GuardRequest) => Record<string, unknown>;
+  match?: (detail: AuthorizationDetail, request: GuardRequest) => boolean;
+}
 
 /** What a route needs. Every field is optional; `{}` accepts any valid token. */
 export interface Requirement {
@@ -10,6 +43,12 @@ export interface Requirement {
   maxAge?: number;
   /** Scopes the token must all carry. */
   scope?: string | readonly string[];
+  /** The RFC 9396 operation the route performs; a token that does not approve it gets 403 insufficient_authorization_details. */
+  operation?: OperationRequirement;
+  /** Accept each token once on this route (by its `jti`), until it expires; a second use gets 401 invalid_token. */
+  singleUse?: boolean;
+  /** Accept only DPoP-bound tokens (RFC 9449), with their proof. Tokens bound with `cnf.jkt` need their proof anyway. */
+  dpop?: boolean;
 }
 
 /** A valid access token, whichever way it was checked. Times are epoch seconds. */
@@ -22,6 +61,12 @@ export interface VerifiedToken {
   amr?: string[];
   authTime?: number;
   exp: number;
+  /** RFC 9396: the operations the token approves (`authorization_details`), as the provider issued them. */
+  authorizationDetails?: AuthorizationDetail[];
+  /** The one of them that approved this request, when the route declares an `operation`. */
+  operation?: AuthorizationDetail;
+  /** RFC 9449: the thumbprint (`cnf.jkt`) of the key the token is bound to; its proof was checked. */
+  jkt?: string;
   /** Every claim, as verified (JWT) or as the provider described it (introspection). */
   claims: Readonly<Record<string, unknown>>;
 }
@@ -32,7 +77,7 @@ export type GuardResult =
       ok: false;
       status: 400 | 401 | 403 | 503;
       error: GuardError;
-      /** `WWW-Authenticate` for 400/401/403, `Retry-After` for 503. */
+      /** `WWW-Authenticate` for 400/401/403, `Retry-After` for 503; both layers send them all. */
       headers: Record<string, string>;
       /** A JSON body for the response: the standard error and a description. */
       body: { error?: string; error_description: string };
@@ -50,6 +95,18 @@ export interface IntrospectionOptions {
   cacheSize?: number;
   /** Refuse tokens whose introspection carries no `aud` (this provider's opaque tokens have none). Default false. */
   requireAudience?: boolean;
+}
+
+/** RFC 9449 proofs of possession, for DPoP-bound tokens. */
+export interface DpopOptions {
+  /** JWS algorithms accepted for proofs (asymmetric only). Default ['ES256', 'EdDSA', 'PS256', 'RS256']. */
+  algorithms?: readonly string[];
+  /** Seconds a proof is accepted after its `iat`. Default 60. */
+  maxAge?: number;
+  /** Seconds a proof's `iat` may lie in the future (client clock ahead). Default 5. */
+  futureSkew?: number;
+  /** Require DPoP-bound tokens on every route. Default false (each route may ask with `dpop: true`). */
+  required?: boolean;
 }
 
 export interface GuardOptions {
@@ -75,4 +132,10 @@ export interface GuardOptions {
   timeout?: number;
   /** Milliseconds after a JWKS fetch during which an unknown `kid` does not refetch. Default 30000. */
   jwksCooldown?: number;
+  /** DPoP proof checks. */
+  dpop?: DpopOptions;
+  /** The API's external origin (`https://api.example.com`), what clients put in a DPoP proof's `htu`; set it behind a proxy. */
+  origin?: string;
+  /** Where single-use tokens and DPoP proof jtis are remembered. Default: in memory, 100 000 entries. */
+  replayStore?: ReplayStore;
 }

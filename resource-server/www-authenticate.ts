@@ -1,4 +1,4 @@
-// Builds `WWW-Authenticate: Bearer ...` values (RFC 6750 §3, RFC 9470 §3) with correct quoting.
+// Builds `WWW-Authenticate: Bearer ...` and `DPoP ...` values (RFC 6750 §3, RFC 9470 §3, RFC 9449 §7.1) with correct quoting.
 import { GuardConfigError, type BearerError } from './errors.ts';
 
 export interface ChallengeParams {
@@ -11,6 +11,8 @@ export interface ChallengeParams {
   acrValues?: readonly string[];
   /** RFC 9470 §3: the allowable elapsed time in seconds since the last active authentication. */
   maxAge?: number;
+  /** RFC 9449 §7.1 (DPoP challenges only): the JWS algorithms accepted for DPoP proofs. */
+  algs?: readonly string[];
 }
 
 /** RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E (no `"`, no `\`, no controls). */
@@ -41,11 +43,8 @@ export function descriptionText(text: string): string {
   return clean.length > MAX_DESCRIPTION ? `${clean.slice(0, MAX_DESCRIPTION - 3)}...` : clean;
 }
 
-/**
- * `Bearer` followed by the parameters that apply, in a fixed order. RFC 6750 §3 requires at
- * least one auth-param, so a challenge with nothing else to say must carry a realm.
- */
-export function bearerChallenge(params: ChallengeParams): string {
+/** The parameters that apply, in a fixed order: realm, error, error_description, scope, acr_values, max_age, algs. */
+function challenge(scheme: 'Bearer' | 'DPoP', params: ChallengeParams): string {
   const parts: string[] = [];
   if (params.realm !== undefined) parts.push(`realm=${quotedString(params.realm)}`);
   if (params.error !== undefined) parts.push(`error="${params.error}"`);
@@ -62,8 +61,24 @@ export function bearerChallenge(params: ChallengeParams): string {
   }
   if (params.maxAge !== undefined) {
     if (!Number.isSafeInteger(params.maxAge) || params.maxAge < 0) throw new GuardConfigError(`max_age must be a non-negative integer, got ${params.maxAge}`);
-    parts.push(`max_age=${params.maxAge}`);
+    // Quoted, as in RFC 9470 §3's own example (max_age="5"): some client parsers read only quoted values.
+    parts.push(`max_age="${params.maxAge}"`);
   }
-  if (parts.length === 0) throw new GuardConfigError('a Bearer challenge needs at least one parameter (RFC 6750 §3): give the guard a realm');
-  return `Bearer ${parts.join(', ')}`;
+  if (params.algs?.length) {
+    const bad = params.algs.find((alg) => !isVisibleToken(alg));
+    if (bad !== undefined) throw new GuardConfigError(`algorithm ${JSON.stringify(bad)} cannot be listed in algs`);
+    parts.push(`algs=${quotedString(params.algs.join(' '))}`);
+  }
+  if (parts.length === 0) throw new GuardConfigError(`a ${scheme} challenge needs at least one parameter (RFC 6750 §3): give the guard a realm`);
+  return `${scheme} ${parts.join(', ')}`;
+}
+
+/** `Bearer` and its parameters. RFC 6750 §3 requires at least one auth-param, so a challenge with nothing else to say must carry a realm. */
+export function bearerChallenge(params: ChallengeParams): string {
+  return challenge('Bearer', { ...params, algs: undefined });
+}
+
+/** `DPoP` and its parameters (RFC 9449 §7.1): the same error codes as Bearer, plus `invalid_dpop_proof`, and `algs`. */
+export function dpopChallenge(params: ChallengeParams): string {
+  return challenge('DPoP', params);
 }

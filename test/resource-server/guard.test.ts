@@ -70,7 +70,14 @@ describe('when the token is not a valid access token for this API', () => {
     ['without sub', () => token({ omit: ['sub'] }), 'token_claims_invalid'],
     ['with amr that is not an array', () => token({ claims: { amr: 'pwd' } }), 'token_claims_invalid'],
     ['authenticated in the future', () => token({ claims: { auth_time: NOW + 3600 } }), 'token_claims_invalid'],
-    ['sender-constrained (cnf)', () => token({ claims: { cnf: { jkt: 'abc' } } }), 'token_sender_constrained'],
+    [
+      'bound to a TLS client certificate (cnf x5t#S256), which this API cannot check',
+      () => token({ claims: { cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } } }),
+      'token_sender_constrained',
+    ],
+    ['with a cnf.jkt that is not a thumbprint', () => token({ claims: { cnf: { jkt: 'abc' } } }), 'token_claims_invalid'],
+    ['with authorization_details that is not an array of typed objects', () => token({ claims: { authorization_details: [{ amount: 5 }] } }), 'token_claims_invalid'],
+    ['with authorization_details that is an object', () => token({ claims: { authorization_details: { type: 'payment' } } }), 'token_claims_invalid'],
     ['signed with a kid the provider does not publish', async () => accessToken({ key: await testKey('unknown-kid'), issuer: provider.issuer, now: NOW }), 'token_key_unknown'],
     ['signed with an algorithm not allowed', async () => accessToken({ key: await testKey('key-1', 'PS256'), issuer: provider.issuer, now: NOW }), 'token_algorithm_invalid'],
     ['unsigned (alg none)', async () => new UnsecuredJWT({ iss: provider.issuer, aud: AUDIENCE, sub: 'x', exp: NOW + 60 }).encode(), 'token_algorithm_invalid'],
@@ -126,7 +133,7 @@ describe('when the token is valid but falls short of the route', () => {
 
   it('answers exactly the issue\'s challenge for "phr within 300 s" and an aal1 token', async () => {
     const result = refused(await check(`Bearer ${await token()}`, { acr: 'phr', maxAge: 300 }));
-    expect(result.headers['WWW-Authenticate']).toBe('Bearer error="insufficient_user_authentication", error_description="phr is required and the token is at aal1", acr_values="phr", max_age=300');
+    expect(result.headers['WWW-Authenticate']).toBe('Bearer error="insufficient_user_authentication", error_description="phr is required and the token is at aal1", acr_values="phr", max_age="300"');
   });
 
   it.each([
@@ -141,7 +148,7 @@ describe('when the token is valid but falls short of the route', () => {
   it('asks for max_age when the route needs freshness and the token has no auth_time', async () => {
     const result = refused(await check(`Bearer ${await token({ omit: ['auth_time'] })}`, { maxAge: 300 }));
     expect(result.error.code).toBe('auth_time_missing');
-    expect(result.headers['WWW-Authenticate']).toMatch(/^Bearer error="insufficient_user_authentication", error_description="[^"]+", max_age=300$/);
+    expect(result.headers['WWW-Authenticate']).toMatch(/^Bearer error="insufficient_user_authentication", error_description="[^"]+", max_age="300"$/);
   });
 
   it("asks for max_age (and the route's level) when the authentication is too old", async () => {
@@ -149,7 +156,7 @@ describe('when the token is valid but falls short of the route', () => {
     expect(result.error.code).toBe('auth_time_too_old');
     expect(result.error.message).toBe('an authentication within 300 seconds is required and this one is 306 seconds old');
     // acr_values too: a re-authentication that only honoured max_age could come back at a lower level.
-    expect(result.headers['WWW-Authenticate']).toMatch(/acr_values="aal2 phr", max_age=300$/);
+    expect(result.headers['WWW-Authenticate']).toMatch(/acr_values="aal2 phr", max_age="300"$/);
   });
 
   it('answers 403 insufficient_scope naming the scope the route needs', async () => {

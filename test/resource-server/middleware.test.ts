@@ -57,7 +57,7 @@ describe('koa middleware', () => {
     const response = await fetch(`${base}/transfer`, { method: 'POST', headers: await bearer({ acr: 'aal2' }) });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toBe(
-      'Bearer error="insufficient_user_authentication", error_description="phr is required and the token is at aal2", acr_values="phr", max_age=300',
+      'Bearer error="insufficient_user_authentication", error_description="phr is required and the token is at aal2", acr_values="phr", max_age="300"',
     );
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(await response.json()).toEqual({ error: 'insufficient_user_authentication', error_description: 'phr is required and the token is at aal2' });

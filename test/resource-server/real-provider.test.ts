@@ -26,7 +26,7 @@ describe('JWT access tokens from the provider', () => {
     const transfer = await guard.check(`Bearer ${first.access_token}`, { acr: 'aal2', maxAge: 300, scope: 'api:write' });
     expect(transfer.ok).toBe(false);
     const challenge = !transfer.ok ? transfer.headers['WWW-Authenticate']! : '';
-    expect(challenge).toMatch(/^Bearer error="insufficient_user_authentication", error_description="[^"]+", acr_values="aal2 phr", max_age=300$/);
+    expect(challenge).toMatch(/^Bearer error="insufficient_user_authentication", error_description="[^"]+", acr_values="aal2 phr", max_age="300"$/);
 
     provider.clock.advance(5);
     const flow = await rp.start(browser, { scope: 'openid api:read api:write', resource: api, acr_values: 'aal2 phr', max_age: '300' });

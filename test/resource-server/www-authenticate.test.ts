@@ -1,7 +1,7 @@
 // Challenge formatting against the RFC 6750 §3 and RFC 9470 §3 examples, and quoting that a standard parser reads back.
 import { describe, expect, it } from 'vitest';
 import { customFetch, protectedResourceRequest, WWWAuthenticateChallengeError, type WWWAuthenticateChallenge } from 'oauth4webapi';
-import { bearerChallenge, descriptionText, GuardConfigError, type ChallengeParams } from '../../resource-server/index.ts';
+import { bearerChallenge, descriptionText, dpopChallenge, GuardConfigError, type ChallengeParams } from '../../resource-server/index.ts';
 
 /** What an RP reads: oauth4webapi's RFC 9110 §11.6.1 parser (the one openid-client uses), fed a canned response. */
 async function parse(value: string): Promise<WWWAuthenticateChallenge> {
@@ -30,22 +30,53 @@ describe('the RFC examples', () => {
     [
       'issue 4, phr within 300 s',
       { error: 'insufficient_user_authentication', errorDescription: '...', acrValues: ['phr'], maxAge: 300 },
-      'Bearer error="insufficient_user_authentication", error_description="...", acr_values="phr", max_age=300',
+      'Bearer error="insufficient_user_authentication", error_description="...", acr_values="phr", max_age="300"',
+    ],
+    [
+      'RFC 9470 §3 figure 3, max_age quoted as the RFC writes it',
+      { error: 'insufficient_user_authentication', errorDescription: 'More recent authentication is required', maxAge: 5 },
+      'Bearer error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="5"',
     ],
   ])('%s', (_name, params, expected) => {
     expect(bearerChallenge(params)).toBe(expected);
   });
 
-  it('RFC 9470 §3 figure 3 writes max_age="5"; the token form max_age=5 reads the same to a parser', async () => {
-    const rfc = 'Bearer error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="5"';
-    const ours = bearerChallenge({ error: 'insufficient_user_authentication', errorDescription: 'More recent authentication is required', maxAge: 5 });
-    expect(ours).toBe('Bearer error="insufficient_user_authentication", error_description="More recent authentication is required", max_age=5');
-    expect(await parse(ours)).toEqual(await parse(rfc));
+  it('max_age reads back as the number of seconds with a standard parser', async () => {
+    const value = bearerChallenge({ error: 'insufficient_user_authentication', acrValues: ['aal2', 'phr'], maxAge: 300 });
+    expect((await parse(value)).parameters).toMatchObject({ acr_values: 'aal2 phr', max_age: '300' });
   });
 
   it('lists several acr values space-separated in one quoted value, scopes likewise', async () => {
     const value = bearerChallenge({ error: 'insufficient_scope', scope: ['api:read', 'api:write'], acrValues: ['aal2', 'phr'] });
     expect((await parse(value)).parameters).toMatchObject({ scope: 'api:read api:write', acr_values: 'aal2 phr' });
+  });
+});
+
+describe('the DPoP scheme (RFC 9449 §7.1)', () => {
+  it.each<[string, ChallengeParams, string]>([
+    ['figure 13, no token', { algs: ['ES256', 'PS256'] }, 'DPoP algs="ES256 PS256"'],
+    [
+      "a key that is not the token's",
+      { error: 'invalid_token', errorDescription: 'Invalid DPoP key binding', algs: ['ES256'] },
+      'DPoP error="invalid_token", error_description="Invalid DPoP key binding", algs="ES256"',
+    ],
+    [
+      'a step-up for a DPoP-bound token',
+      { error: 'insufficient_user_authentication', errorDescription: '...', acrValues: ['phr'], maxAge: 300, algs: ['ES256'] },
+      'DPoP error="insufficient_user_authentication", error_description="...", acr_values="phr", max_age="300", algs="ES256"',
+    ],
+  ])('%s', (_name, params, expected) => {
+    expect(dpopChallenge(params)).toBe(expected);
+  });
+
+  it('is read back by a standard parser as a dpop challenge with its parameters', async () => {
+    const parsed = await parse(dpopChallenge({ error: 'invalid_dpop_proof', errorDescription: 'the DPoP proof is for another URL', algs: ['ES256', 'EdDSA'] }));
+    expect(parsed.scheme).toBe('dpop');
+    expect(parsed.parameters).toMatchObject({ error: 'invalid_dpop_proof', algs: 'ES256 EdDSA' });
+  });
+
+  it('never puts algs in a Bearer challenge', () => {
+    expect(bearerChallenge({ realm: 'api', algs: ['ES256'] })).toBe('Bearer realm="api"');
   });
 });
 
