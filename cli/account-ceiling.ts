@@ -2,7 +2,7 @@
 import type { AccountRecord, AuthenticatorRecord } from '../adapters/types.ts';
 import { highestReachable } from '../policy/ladder.ts';
 import type { Ladder, Level } from '../policy/types.ts';
-import { enrolmentOf } from '../server/assessment.ts';
+import { enrolmentOf } from '../stepup/assessment.ts';
 
 export function accountCeiling(ladder: Ladder, account: AccountRecord, authenticators: readonly AuthenticatorRecord[]): Level | undefined {
   const { factors, coolingOff } = enrolmentOf(Boolean(account.passwordHash), authenticators);

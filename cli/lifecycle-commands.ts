@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { Stores } from '../adapters/types.ts';
 import { hashPassword } from '../authenticators/index.ts';
 import type { AppConfig } from '../config/index.ts';
-import { FACTOR_OF } from '../server/assessment.ts';
+import { FACTOR_OF } from '../stepup/assessment.ts';
 import { systemClock } from '../server/clock.ts';
 import { CliError } from './errors.ts';
 import { findAccount } from './find-account.ts';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { StoreError, type Stores } from '../adapters/types.ts';
-import { FACTOR_OF } from '../server/assessment.ts';
+import { FACTOR_OF } from '../stepup/assessment.ts';
 import { MAX_LABEL_LENGTH, MAX_TOTP_AUTHENTICATORS, MAX_USERNAME_LENGTH, clearAccountLimits, encryptSecret, hashPassword, newTotpEnrollment } from '../authenticators/index.ts';
 import type { AppConfig } from '../config/index.ts';
 import { totpKeyring } from '../config/keys.ts';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { AttemptStore, AuthenticatorRecord, Stores } from '../adapters/types.ts';
 import { attemptKeys, backoffDelay, type LimiterPolicy } from '../authenticators/index.ts';
 import type { AppConfig } from '../config/index.ts';
-import { FACTOR_OF } from '../server/assessment.ts';
+import { FACTOR_OF } from '../stepup/assessment.ts';
 import { accountCeiling } from './account-ceiling.ts';
 import { systemClock } from '../server/clock.ts';
 import { findAccount } from './find-account.ts';

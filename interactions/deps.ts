@@ -3,22 +3,21 @@ import type Provider from 'oidc-provider';
 import type { Stores } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
 import type { SecretKeyring } from '../authenticators/index.ts';
-import type { Assessor } from '../server/assessment.ts';
-import type { Metrics } from '../server/metrics.ts';
-import type { Logger } from '../server/logger.ts';
+import type { Assessor } from '../stepup/assessment.ts';
+import type { StepUpFlow } from '../stepup/flow.ts';
 
 export interface InteractionDeps {
   provider: Provider;
   config: AppConfig;
   stores: Stores;
   assess: Assessor;
+  /** The step-up flow the sign-in pages run. */
+  flow: StepUpFlow;
   /** The TOTP keyring: TOTP secrets and recovery-secret hashes at rest. */
   keyring: SecretKeyring;
   /** Seals the account pages' short-lived cookies; derived from the cookie keys, apart from the TOTP keyring. */
   cookieKeyring: SecretKeyring;
   /** Epoch seconds. */
   now: () => number;
-  /** Times factor verifications, when metrics are on. */
-  metrics?: Metrics;
-  logger?: Logger;
+  logger?: { warn(details: object, message: string): void };
 }

@@ -3,8 +3,8 @@ import type { Context, Next } from 'koa';
 import type { Logger } from '../server/logger.ts';
 import { RETRY_AFTER_SECONDS, StorageUnavailableError, isStorageFailure } from '../server/guarded-stores.ts';
 import { unavailablePage } from '../server/unavailable-page.ts';
-import { html } from './views/html.ts';
-import { layout } from './views/layout.ts';
+import { html } from '../views/html.ts';
+import { layout } from '../views/layout.ts';
 
 export function pageErrors(logger: Logger) {
   return async function handle(ctx: Context, next: Next) {

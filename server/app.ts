@@ -6,7 +6,11 @@ import { secureCookies } from '../config/cookies.ts';
 import { cookieSealKeyring, totpKeyring } from '../config/keys.ts';
 import { interactionMiddleware } from '../interactions/index.ts';
 import { pageErrors } from '../interactions/error-handler.ts';
-import { createAssessor } from './assessment.ts';
+import { createAssessor } from '../stepup/assessment.ts';
+import { stepUpFlow } from '../stepup/flow.ts';
+import { eventLifetime } from '../policy/ladder.ts';
+import { stepUpChecker } from '../stepup/check.ts';
+import { revokeAccountAccess } from './account-revocation.ts';
 import { systemClock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { buildProvider } from './provider.ts';
@@ -34,7 +38,8 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
   // Every store call of the provider and our routes: unreachable or unwritable storage answers 503, never 500.
   const stores = guardStores(given, (cause) => logger.warn({ err: cause }, 'storage unavailable: answering 503 temporarily_unavailable'));
   const assess = createAssessor(stores, config.policy);
-  const provider = buildProvider({ config, stores, now, assess });
+  const check = stepUpChecker({ assess, stores, eventTtl: eventLifetime(config.policy.ladder), now });
+  const provider = buildProvider({ config, stores, now, check });
   provider.on('server_error', (ctx, error) => logger.error({ err: error, path: ctx.path }, 'provider server error'));
   provider.use(requestLog(logger, { trustRequestId: config.proxyHops > 0 }));
   provider.use(securityHeaders);
@@ -60,7 +65,10 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
     }
     await next();
   });
-  const deps = { provider, config, stores, assess, keyring: totpKeyring(config.keys), cookieKeyring: cookieSealKeyring(config.keys), now, metrics, logger };
+  const keyring = totpKeyring(config.keys);
+  const revokeAccess = (accountId: string, keep?: string) => revokeAccountAccess({ provider, stores, now }, accountId, keep);
+  const flow = stepUpFlow({ config, stores, assess, keyring, now, revokeAccess, metrics, logger });
+  const deps = { provider, config, stores, assess, flow, keyring, cookieKeyring: cookieSealKeyring(config.keys), now, logger };
   for (const middleware of interactionMiddleware(deps)) provider.use(middleware);
   return provider;
 }

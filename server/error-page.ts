@@ -1,7 +1,7 @@
 // Errors shown to the user (not redirected to a client) as a page, without internal details.
 import type { KoaContextWithOIDC, ErrorOut } from 'oidc-provider';
-import { html } from '../interactions/views/html.ts';
-import { layout } from '../interactions/views/layout.ts';
+import { html } from '../views/html.ts';
+import { layout } from '../views/layout.ts';
 
 export async function renderError(ctx: KoaContextWithOIDC, out: ErrorOut, _error: Error): Promise<void> {
   ctx.type = 'html';

@@ -1,7 +1,7 @@
 // The sign-out confirmation and success pages, in the same frame as every other page.
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { html, trusted } from '../interactions/views/html.ts';
-import { layout } from '../interactions/views/layout.ts';
+import { html, trusted } from '../views/html.ts';
+import { layout } from '../views/layout.ts';
 
 /** `form` is oidc-provider's hidden form (action and anti-forgery secret), which the buttons submit. */
 export async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void> {

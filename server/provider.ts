@@ -4,7 +4,8 @@ import type { AppConfig } from '../config/index.ts';
 import { cookieOptions } from '../config/cookies.ts';
 import type { Stores } from '../adapters/types.ts';
 import { eventLifetime } from '../policy/ladder.ts';
-import { createAssessor, type Assessor } from './assessment.ts';
+import { createAssessor } from '../stepup/assessment.ts';
+import { stepUpChecker, type StepUpChecker } from '../stepup/check.ts';
 import { systemClock } from './clock.ts';
 import { stepUpCheck } from './stepup-check.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
@@ -41,12 +42,13 @@ export interface ProviderDeps {
   config: AppConfig;
   stores: Stores;
   now?: () => number;
-  assess?: Assessor;
+  /** The step-up service's check (tests may pass their own clock through it). */
+  check?: StepUpChecker;
 }
 
-export function buildProvider({ config, stores, now = systemClock, assess = createAssessor(stores, config.policy) }: ProviderDeps): Provider {
+export function buildProvider({ config, stores, now = systemClock, check: checker }: ProviderDeps): Provider {
   const { policy, ttl } = config;
-  const check = stepUpCheck({ assess, stores, eventTtl: eventLifetime(policy.ladder), now });
+  const check = stepUpCheck(checker ?? stepUpChecker({ assess: createAssessor(stores, policy), stores, eventTtl: eventLifetime(policy.ladder), now }));
   const cookie = cookieOptions(config);
 
   const configuration: Configuration = {

@@ -6,8 +6,8 @@
 // a 400 page, and whatever was issued for it expires unused. A `state` already too long in the query string is
 // refused before any page is shown, so nobody signs in only to be stopped at the end.
 import type { Context, Next } from 'koa';
-import { html } from '../interactions/views/html.ts';
-import { layout } from '../interactions/views/layout.ts';
+import { html } from '../views/html.ts';
+import { layout } from '../views/layout.ts';
 
 /** Bytes of Location a redirect may carry: a state of up to MAX_ENCODED_STATE, plus the code and issuer. */
 const MAX_LOCATION_BYTES = 8192;

@@ -1,44 +1,17 @@
-// The login prompt's step-up Check: asks the policy, reports a truthful acr/amr/auth_time, ends loops with an error.
+// The login prompt's step-up Check: a thin oidc-provider adapter over the step-up service's check (stepup/check.ts).
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import type { Stores } from '../adapters/types.ts';
-import { PolicyError } from '../policy/errors.ts';
-import type { AuthEvent, ClientPolicy, Decision } from '../policy/types.ts';
-import type { Assessor } from './assessment.ts';
-import { decisionEvent } from './audit.ts';
+import type { StepUpChecker } from '../stepup/check.ts';
+import { clientPolicy } from '../stepup/client-policy.ts';
+import type { HandedDecision, StepUpResult } from '../stepup/progress.ts';
+import type { Decision } from '../policy/types.ts';
 
 const { Check } = interactionPolicy;
 
-/** Seconds the redirect from our last page back to the authorization endpoint may take without ageing the proof. */
-const RESUME_GRACE_SECONDS = 10;
-
-/** What our interaction pages keep in the interaction result. */
-export interface StepUpResult {
-  /** The account being signed in: the session's, or the one the password identified. */
-  accountId?: string;
-  /** The factors proven in this interaction. */
-  events: AuthEvent[];
-  /** When our page first handled the interaction: marks that it ran, so a bare resume is not a new round. */
-  startedAt?: number;
-  /** When the interaction finished satisfied: max_age is measured from here across the redirect back (RESUME_GRACE_SECONDS). */
-  finishedAt?: number;
-  /** When a consent page submitted after the sign-in: the time it was open ages the proof, with no redirect grace. */
-  consentedAt?: number;
-  /** The passkey challenge issued on the current page: single-use, short-lived, bound to this interaction. */
-  challenge?: { value: string; expiresAt: number };
-}
-
-export interface StepUpCheckDeps {
-  assess: Assessor;
-  stores: Stores;
-  /** Seconds a stored event is kept (the ladder's longest maxAge). */
-  eventTtl: number;
-  now: () => number;
-}
-
-export function clientPolicy(client: { clientId: string; metadata(): Record<string, unknown> }): ClientPolicy {
-  const minAcr = client.metadata().stepup_min_acr;
-  return { clientId: client.clientId, minAcr: typeof minAcr === 'string' ? minAcr : undefined };
-}
+const REFUSALS = {
+  invalid_request: errors.InvalidRequest,
+  access_denied: errors.AccessDenied,
+  unmet_authentication_requirements: errors.UnmetAuthenticationRequirements,
+} as const;
 
 /**
  * Makes this request's code and tokens carry what the decision proved, without
@@ -50,7 +23,9 @@ function reportTruthfully(ctx: KoaContextWithOIDC, decision: Extract<Decision, {
   Object.defineProperty(ctx.oidc.session, 'authTime', { value: () => decision.authTime, configurable: true, enumerable: false });
 }
 
-export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) {
+export function stepUpCheck(check: StepUpChecker) {
+  // The decision of a check that asks for our pages, read by the details function oidc-provider calls right after it.
+  const handed = new WeakMap<KoaContextWithOIDC, HandedDecision>();
   return new Check(
     'step_up',
     'the requested authentication level has not been reached',
@@ -58,54 +33,23 @@ export function stepUpCheck({ assess, stores, eventTtl, now }: StepUpCheckDeps) 
     async (ctx: KoaContextWithOIDC) => {
       const { oidc } = ctx;
       const session = oidc.session!;
-      const accountId = session.accountId;
-      const finished = (oidc.result as { stepup?: StepUpResult } | undefined)?.stepup;
-      const at = now();
-      // max_age is measured from when our pages finished only across the redirect back; a page held open longer (a
-      // consent page, a tab left on the redirect) ages the proof like any other wait (OIDC Core 3.1.2.1).
-      const redirectOnly = finished?.finishedAt !== undefined && finished.consentedAt === undefined;
-      const freshAt = redirectOnly && at - finished.finishedAt! <= RESUME_GRACE_SECONDS ? finished.finishedAt : undefined;
-      const proven = accountId ? (finished?.events ?? []).filter((event) => event.accountId === accountId) : [];
-      let assessment;
-      try {
-        assessment = await assess({
-          params: oidc.params as Record<string, unknown>,
-          client: clientPolicy(oidc.client!),
-          accountId,
-          sessionUid: accountId ? session.uid : undefined,
-          pending: proven,
-          freshAt,
-          now: at,
-        });
-      } catch (error) {
-        if (error instanceof PolicyError) throw new errors.InvalidRequest(error.message);
-        throw error;
-      } finally {
-        // Stored after the assessment, which tells them apart from the session's earlier events.
-        if (proven.length) await stores.events.append(session.uid, proven, at + eventTtl);
-      }
-      const { decision, request, newlyProven, priorLevel, disabled } = assessment;
-      // An operator disabled the account: its sessions were ended, and none may be used or resumed.
-      if (disabled) throw new errors.AccessDenied('this account is disabled');
-      if (accountId) {
-        await stores.audit.append(decisionEvent(now, decision, request, { accountId, clientId: oidc.client!.clientId, sessionUid: session.uid }, { newlyProven, priorLevel }));
-      }
-
-      switch (decision.outcome) {
+      const outcome = await check({
+        params: oidc.params as Record<string, unknown>,
+        client: clientPolicy(oidc.client!),
+        session: { uid: session.uid, accountId: session.accountId },
+        finished: (oidc.result as { stepup?: StepUpResult } | undefined)?.stepup,
+      });
+      switch (outcome.kind) {
         case 'satisfied':
-          reportTruthfully(ctx, decision);
+          reportTruthfully(ctx, outcome.decision);
           return Check.NO_NEED_TO_PROMPT;
-        case 'unmet':
-          throw new errors.UnmetAuthenticationRequirements('the requested authentication level cannot be met for this account');
-        case 'step_up':
-        case 'login_required':
-          // Satisfied when our pages finished, short now only because time passed: prove the aged factors again.
-          if (finished?.finishedAt !== undefined && freshAt === undefined) return Check.REQUEST_PROMPT;
-          // Back from our interaction and still short: an error, never another round.
-          if (finished) throw new errors.UnmetAuthenticationRequirements('the requested authentication level was not reached');
+        case 'refused':
+          throw new REFUSALS[outcome.error](outcome.description);
+        case 'prompt':
+          if (outcome.handed) handed.set(ctx, outcome.handed);
           return Check.REQUEST_PROMPT;
       }
     },
-    (ctx: KoaContextWithOIDC) => ({ client_id: ctx.oidc.client?.clientId }),
+    (ctx: KoaContextWithOIDC) => ({ client_id: ctx.oidc.client?.clientId, stepup: handed.get(ctx) }),
   );
 }

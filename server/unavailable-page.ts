@@ -1,7 +1,7 @@
 // What a person sees while storage is unavailable: a plain page that says nothing was lost and that retrying works.
 import type { Configuration } from 'oidc-provider';
-import { html } from '../interactions/views/html.ts';
-import { layout } from '../interactions/views/layout.ts';
+import { html } from '../views/html.ts';
+import { layout } from '../views/layout.ts';
 
 type RenderError = NonNullable<Configuration['renderError']>;
 

@@ -2,7 +2,7 @@
 import { decide } from '../policy/decide.ts';
 import { parseAuthRequest, type RawRequest } from '../policy/request.ts';
 import { sensitiveActionRequest } from '../policy/sensitive-action.ts';
-import { stepUpParams } from './oauth-step-up-params.ts';
+import { stepUpParams } from '../server/oauth-step-up-params.ts';
 import { currentLevel } from '../policy/ladder.ts';
 import { eligibility } from '../policy/cool-off.ts';
 import { recoveryStanding, type RecoveryStanding } from '../policy/recovery.ts';
@@ -10,6 +10,7 @@ import type { AuthEvent, AuthRequest, ClientPolicy, CoolingOff, Decision, Factor
 import type { StepUpPolicy } from '../config/policy-schema.ts';
 import type { AuthenticatorKind, AuthenticatorRecord, Stores } from '../adapters/types.ts';
 import { isHardwareKey, passkeyData } from '../authenticators/index.ts';
+import { accountSnapshot, type AccountSnapshot } from './account-snapshot.ts';
 
 export interface AssessmentInput {
   /** The authorization request's parameters (acr_values, max_age, prompt, scope, resource, claims)... */
@@ -97,16 +98,19 @@ export function enrolmentOf(hasPassword: boolean, authenticators: readonly Authe
   return { factors, coolingOff, authenticatorIds, disabled: options.disabled ?? false };
 }
 
-async function enrolment(stores: Stores, accountId: string, allowedAaguids?: readonly string[]): Promise<Enrolment> {
-  const account = await stores.accounts.findById(accountId);
+async function enrolment(snapshot: AccountSnapshot, accountId: string, allowedAaguids?: readonly string[]): Promise<Enrolment> {
+  const [account, authenticators] = await Promise.all([snapshot.account(accountId), snapshot.authenticators(accountId)]);
   if (!account) return enrolmentOf(false, []);
-  return enrolmentOf(Boolean(account.passwordHash), await stores.authenticators.listByAccount(accountId), { disabled: account.disabledAt !== undefined, allowedAaguids });
+  return enrolmentOf(Boolean(account.passwordHash), authenticators, { disabled: account.disabledAt !== undefined, allowedAaguids });
 }
 
 export function createAssessor(stores: Stores, policy: StepUpPolicy) {
-  return async function assess(input: AssessmentInput): Promise<Assessment> {
-    const stored = input.sessionUid ? await stores.events.listBySession(input.sessionUid, input.now) : [];
-    const { factors: enrolled, coolingOff, authenticatorIds, disabled } = input.accountId ? await enrolment(stores, input.accountId, policy.attestation?.allowedAaguids) : enrolmentOf(false, []);
+  /** `snapshot`: the request's reads, shared by every assessment in it (a fresh one when not given). */
+  return async function assess(input: AssessmentInput, snapshot: AccountSnapshot = accountSnapshot(stores)): Promise<Assessment> {
+    const [stored, { factors: enrolled, coolingOff, authenticatorIds, disabled }] = await Promise.all([
+      input.sessionUid ? snapshot.sessionEvents(input.sessionUid, input.now) : [],
+      input.accountId ? enrolment(snapshot, input.accountId, policy.attestation?.allowedAaguids) : enrolmentOf(false, []),
+    ]);
     const events = [...new Map([...stored, ...(input.pending ?? [])].map((event) => [event.id, event])).values()].filter(
       (event) => event.authenticatorId === undefined || authenticatorIds.has(event.authenticatorId),
     );

@@ -2,7 +2,7 @@
 import type { AuthError } from '../authenticators/index.ts';
 import type { Factor } from '../policy/types.ts';
 import type { AuthenticatorKind } from '../adapters/types.ts';
-import { utcText } from './views/time.ts';
+import { utcText } from '../views/time.ts';
 
 /** A refused passkey is not of this account, or its device did not check who was there (no user verification). */
 const PASSKEY_REFUSED =

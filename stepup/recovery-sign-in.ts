@@ -1,15 +1,10 @@
 // The recovery sign-in: the password plus a recovery code (or an operator's recovery link) opens a recovery session,
 // after every other session of the account has been ended and its grants revoked.
-import type { Context } from 'koa';
 import { AuthError, verifyPassword, verifyRecoveryCode, verifyRecoveryLink, type GuessLimits } from '../authenticators/index.ts';
 import type { AuthEvent } from '../policy/types.ts';
 import { ACCOUNT_CLIENT_ID } from '../server/account-client.ts';
-import { revokeAccountAccess } from '../server/account-revocation.ts';
 import { recoveryOpened } from '../server/audit.ts';
-import type { InteractionDeps } from './deps.ts';
-
-/** The signed cookie carrying an operator's recovery link token from /account/recover to the sign-in page. */
-export const RECOVERY_LINK_COOKIE = 'stepup.recovery-link';
+import type { FlowDeps } from './flow-deps.ts';
 
 export type RecoveryMode = 'code' | 'link';
 
@@ -24,6 +19,10 @@ export interface RecoveryAttempt {
   username: string;
   password: string;
   code: string;
+  /** The operator's recovery link token, from the cookie /account/recover set (mode `link`). */
+  linkToken?: string;
+  /** Called once the link token is spent, so the caller can drop the cookie that carried it. */
+  linkSpent?: () => void;
   /** The session the interaction belongs to, if signed in: kept when it is the same account's. */
   session?: { uid: string; accountId?: string };
 }
@@ -32,7 +31,7 @@ export interface RecoveryAttempt {
  * Verifies the password, then the recovery secret (each against its guessing limits), then cuts off the account's
  * other sessions, grants and tokens and tells relying parties. Throws AuthError when anything is refused.
  */
-export async function recoverySignIn(ctx: Context, deps: InteractionDeps, limits: GuessLimits, attempt: RecoveryAttempt): Promise<AuthEvent[]> {
+export async function recoverySignIn(deps: FlowDeps, limits: GuessLimits, attempt: RecoveryAttempt): Promise<AuthEvent[]> {
   const { stores } = deps;
   const { event: password, account } = await verifyPassword({ username: attempt.username, password: attempt.password }, { ...limits, accounts: stores.accounts, passwordParams: deps.config.password });
   if (account.disabledAt !== undefined) throw new AuthError('disabled', 'the account is disabled');
@@ -40,11 +39,11 @@ export async function recoverySignIn(ctx: Context, deps: InteractionDeps, limits
   const { event: recovery } =
     attempt.mode === 'code'
       ? await verifyRecoveryCode({ accountId: account.id, code: attempt.code }, secretDeps)
-      : await verifyRecoveryLink({ accountId: account.id, token: ctx.cookies.get(RECOVERY_LINK_COOKIE, { signed: true }) }, secretDeps);
-  if (attempt.mode === 'link') ctx.cookies.set(RECOVERY_LINK_COOKIE, null, { signed: true, path: '/' });
+      : await verifyRecoveryLink({ accountId: account.id, token: attempt.linkToken }, secretDeps);
+  if (attempt.mode === 'link') attempt.linkSpent?.();
 
   const keep = attempt.session?.accountId === account.id ? attempt.session.uid : undefined;
-  const revoked = await revokeAccountAccess({ provider: deps.provider, stores, now: deps.now }, account.id, keep);
+  const revoked = await deps.revokeAccess(account.id, keep);
   for (const failure of revoked.failed) deps.logger?.warn({ clientId: failure.clientId, err: failure.error }, 'back-channel logout not accepted');
   await stores.audit.append(recoveryOpened(deps.now, attempt.mode, revoked, { accountId: account.id, clientId: ACCOUNT_CLIENT_ID, sessionUid: keep }));
   return [password, recovery];

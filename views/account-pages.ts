@@ -1,11 +1,11 @@
 // Account pages: what the session has proven, the enrolled authenticators, and TOTP enrolment.
-import type { AuthenticatorRecord, RecoverySecretSummary } from '../../adapters/types.ts';
-import type { Ladder, Level } from '../../policy/types.ts';
+import type { AuthenticatorRecord, RecoverySecretSummary } from '../adapters/types.ts';
+import type { Ladder, Level } from '../policy/types.ts';
 import { html, trusted, type SafeHtml } from './html.ts';
 import { errorBox, layout } from './layout.ts';
 import { passkeyForm, passkeyScripts } from './passkey-form.ts';
 import { moment } from './time.ts';
-import { isCoolingOff } from '../../policy/cool-off.ts';
+import { isCoolingOff } from '../policy/cool-off.ts';
 
 /** A level in words; its acr code is for tokens and the audit log, not for people. */
 export function levelWords(level: Level): string {

@@ -1,5 +1,5 @@
 // Recovery pages: signing in with a recovery code or an operator's link, the recovery session, and recovery codes.
-import type { RecoverySecretSummary } from '../../adapters/types.ts';
+import type { RecoverySecretSummary } from '../adapters/types.ts';
 import { html } from './html.ts';
 import { errorBox, layout } from './layout.ts';
 import type { PageContext } from './login-pages.ts';

@@ -1,5 +1,5 @@
 // The demo RP's pages: the tokens held, the actions, and the story of the last step-up. Escaped output, no script.
-import { html, type SafeHtml } from '../../interactions/views/html.ts';
+import { html, type SafeHtml } from '../../views/html.ts';
 import { describeMethods } from './story.ts';
 import type { Outcome, SignedIn, Story, TokenFacts } from './types.ts';
 

@@ -6,7 +6,7 @@ import { decryptSecret, encryptSecret } from '../../authenticators/index.ts';
 import type { AuditEvent, AuthenticatorRecord, CoolOff, CutOff } from '../../adapters/types.ts';
 import { enrolmentStanding, type EnrolmentStanding } from '../../policy/cool-off.ts';
 import type { Factor } from '../../policy/types.ts';
-import { FACTOR_OF, type Assessment } from '../../server/assessment.ts';
+import { FACTOR_OF, type Assessment } from '../../stepup/assessment.ts';
 import { ACCOUNT_CLIENT_ID, accountRedirectUri } from '../../server/account-client.ts';
 import { revokeAccountAccess } from '../../server/account-revocation.ts';
 import { authenticatorEnrolled, ceilingRaised, type OwnAccount } from '../../server/audit.ts';

@@ -4,9 +4,9 @@ import type { Context } from 'koa';
 import { currentLevel } from '../../policy/ladder.ts';
 import { eligibility } from '../../policy/cool-off.ts';
 import { recoveryStanding } from '../../policy/recovery.ts';
-import { enrolmentOf } from '../../server/assessment.ts';
+import { enrolmentOf } from '../../stepup/assessment.ts';
 import type { InteractionDeps } from '../deps.ts';
-import { accountPage, levelWords, signedOutPage } from '../views/account-pages.ts';
+import { accountPage, levelWords, signedOutPage } from '../../views/account-pages.ts';
 import type { Factor, Ladder } from '../../policy/types.ts';
 import { RETURN_PATHS, STEP_UP_COOKIE, type AccountContext, type SignedIn } from './context.ts';
 

@@ -5,8 +5,8 @@ import { AuthError, CHALLENGE_TTL, registerPasskey, registrationOptions } from '
 import { StoreError } from '../../adapters/types.ts';
 import { enrolmentRefused } from '../../server/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
-import { messageFor } from '../messages.ts';
-import { passkeyEnrolPage } from '../views/account-pages.ts';
+import { messageFor } from '../../stepup/messages.ts';
+import { passkeyEnrolPage } from '../../views/account-pages.ts';
 import type { AccountContext, SignedIn } from './context.ts';
 
 const CHALLENGE_COOKIE = 'stepup.passkey';

@@ -4,14 +4,16 @@ import { cookieOptions } from '../../config/cookies.ts';
 import { issueRecoveryCodes, normalizeLinkToken } from '../../authenticators/index.ts';
 import { recoveryCodesGenerated } from '../../server/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
-import { RECOVERY_LINK_COOKIE } from '../recovery-sign-in.ts';
-import { recoveryCodesPage, recoveryCodesShownPage, recoverySessionPage } from '../views/recovery-pages.ts';
-import { utcText } from '../views/time.ts';
+import { recoveryCodesPage, recoveryCodesShownPage, recoverySessionPage } from '../../views/recovery-pages.ts';
+import { utcText } from '../../views/time.ts';
 import type { AccountContext, Fresh } from './context.ts';
 import { codesRenewableAt } from '../../policy/recovery.ts';
 
 const CODES_PATH = '/account/recovery-codes';
 const LINK_COOKIE_TTL = 600;
+
+/** The signed cookie carrying an operator's recovery link token from /account/recover to the sign-in page. */
+export const RECOVERY_LINK_COOKIE = 'stepup.recovery-link';
 
 export function recoveryRoutes(deps: InteractionDeps, account: AccountContext, router: Router): void {
   const { stores, config } = deps;

@@ -4,8 +4,8 @@ import type { Context } from 'koa';
 import { AuthError, MAX_TOTP_AUTHENTICATORS, confirmTotpEnrollment, decryptSecret, generateTotpSecret, qrSvg, totpUri } from '../../authenticators/index.ts';
 import { enrolmentRefused } from '../../server/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
-import { messageFor } from '../messages.ts';
-import { totpEnrolPage } from '../views/account-pages.ts';
+import { messageFor } from '../../stepup/messages.ts';
+import { totpEnrolPage } from '../../views/account-pages.ts';
 import type { AccountContext, SignedIn } from './context.ts';
 
 const CANDIDATE_COOKIE = 'stepup.totp';

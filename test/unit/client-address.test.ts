@@ -1,6 +1,6 @@
 // Which client address a guess counts against: IPv4 as is, IPv6 by /64 inside its /56 and /48, ports dropped.
 import { describe, expect, it } from 'vitest';
-import { clientAddressKeys } from '../../interactions/client-address.ts';
+import { clientAddressKeys } from '../../stepup/client-address.ts';
 
 describe('clientAddressKeys', () => {
   it.each([

@@ -1,0 +1,76 @@
+// The step-up decision at the authorization endpoint, framework-free: the oidc-provider Check (server/stepup-check.ts)
+// only translates its outcome.
+import type { Stores } from '../adapters/types.ts';
+import { decisionEvent } from '../server/audit.ts';
+import { PolicyError } from '../policy/errors.ts';
+import type { ClientPolicy, Decision } from '../policy/types.ts';
+import { accountSnapshot } from './account-snapshot.ts';
+import type { Assessor } from './assessment.ts';
+import { RESUME_GRACE_SECONDS, type HandedDecision, type StepUpResult } from './progress.ts';
+
+export interface CheckDeps {
+  assess: Assessor;
+  stores: Stores;
+  /** Seconds a stored event is kept (the ladder's longest maxAge). */
+  eventTtl: number;
+  now: () => number;
+}
+
+export interface CheckInput {
+  params: Record<string, unknown>;
+  client: ClientPolicy;
+  session: { uid: string; accountId?: string };
+  /** What our pages left in the interaction result, when this is the resume after them. */
+  finished?: StepUpResult;
+}
+
+export type CheckOutcome =
+  | { kind: 'satisfied'; decision: Extract<Decision, { outcome: 'satisfied' }> }
+  /** Our pages must run; `handed` goes to the first of them. */
+  | { kind: 'prompt'; handed?: HandedDecision }
+  | { kind: 'refused'; error: 'invalid_request' | 'access_denied' | 'unmet_authentication_requirements'; description: string };
+
+export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
+  return async function check({ params, client, session, finished }: CheckInput): Promise<CheckOutcome> {
+    const { accountId } = session;
+    const at = now();
+    // max_age is measured from when our pages finished only across the redirect back; a page held open longer (a
+    // consent page, a tab left on the redirect) ages the proof like any other wait (OIDC Core 3.1.2.1).
+    const redirectOnly = finished?.finishedAt !== undefined && finished.consentedAt === undefined;
+    const freshAt = redirectOnly && at - finished.finishedAt! <= RESUME_GRACE_SECONDS ? finished.finishedAt : undefined;
+    const proven = accountId ? (finished?.events ?? []).filter((event) => event.accountId === accountId) : [];
+    const snapshot = accountSnapshot(stores);
+    let assessment;
+    try {
+      assessment = await assess({ params, client, accountId, sessionUid: accountId ? session.uid : undefined, pending: proven, freshAt, now: at }, snapshot);
+    } catch (error) {
+      if (error instanceof PolicyError) return { kind: 'refused', error: 'invalid_request', description: error.message };
+      throw error;
+    } finally {
+      // Stored after the assessment, which tells them apart from the session's earlier events.
+      if (proven.length) await stores.events.append(session.uid, proven, at + eventTtl);
+    }
+    const { decision, request, newlyProven, priorLevel, disabled } = assessment;
+    // An operator disabled the account: its sessions were ended, and none may be used or resumed.
+    if (disabled) return { kind: 'refused', error: 'access_denied', description: 'this account is disabled' };
+    if (accountId) {
+      await stores.audit.append(decisionEvent(now, decision, request, { accountId, clientId: client.clientId, sessionUid: session.uid }, { newlyProven, priorLevel }));
+    }
+
+    switch (decision.outcome) {
+      case 'satisfied':
+        return { kind: 'satisfied', decision };
+      case 'unmet':
+        return { kind: 'refused', error: 'unmet_authentication_requirements', description: 'the requested authentication level cannot be met for this account' };
+      case 'step_up':
+      case 'login_required':
+        // Satisfied when our pages finished, short now only because time passed: prove the aged factors again.
+        if (finished?.finishedAt !== undefined && freshAt === undefined) return { kind: 'prompt' };
+        // Back from our interaction and still short: an error, never another round.
+        if (finished) return { kind: 'refused', error: 'unmet_authentication_requirements', description: 'the requested authentication level was not reached' };
+        return { kind: 'prompt', handed: { decision, accountId } };
+    }
+  };
+}
+
+export type StepUpChecker = ReturnType<typeof stepUpChecker>;
