@@ -185,7 +185,27 @@ export interface AttemptStore {
   /** Atomically takes one back from the count (never below zero; nothing when the key is absent), keeping lastFailureAt. */
   release(key: string): Promise<void>;
   reset(key: string): Promise<void>;
+  /**
+   * Runs `work` (adapters/attempt-work.ts) as one unit and returns what it returns: the limiters' read-check-reserve
+   * steps in one call. SQLite runs it in one IMMEDIATE transaction (one commit, serialised against every other writer
+   * of the file, other processes included); MongoDB issues each yielded list's operations together, each atomic on its
+   * own, with no transaction around them (FerretDB 1.x has none), which is why the limiters check again after they
+   * reserve. Durable once the returned promise resolves. A failure rejects it (SQLite: nothing of the work is kept).
+   */
+  transact<T>(work: AttemptWork<T>): Promise<T>;
 }
+
+/** One operation on the attempt counters, as AttemptStore's method of the same name. */
+export type AttemptOp = { op: 'get'; key: string } | { op: 'recordFailure'; key: string; at: number; expiresAt?: number } | { op: 'release'; key: string } | { op: 'reset'; key: string };
+
+/** Per operation: the state for get (undefined when absent) and recordFailure, undefined for release and reset. */
+export type AttemptResult = AttemptState | undefined;
+
+/**
+ * Work on the attempt counters: yields lists of operations on distinct keys (they may run concurrently) and receives
+ * their results in the same order; returns its outcome. Refusals are returned, not thrown: what was written stays.
+ */
+export type AttemptWork<T> = Generator<readonly AttemptOp[], T, AttemptResult[]>;
 
 export type { AuditEvent, AuditOutcome, CutOff, StoredAuditEvent } from './audit-event.ts';
 

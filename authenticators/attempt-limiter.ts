@@ -10,7 +10,10 @@
 // others) stays counted on the guess counter only: it lengthens the back-off, which maxDelaySeconds caps, but
 // never brings the lock closer, so a burst of parallel requests cannot lock an account out; only real wrong
 // guesses can. The AttemptStore interface has no decrement or conditional increment, hence the second counter.
-import type { AttemptState, AttemptStore } from '../adapters/types.ts';
+// The steps are AttemptWork (adapters/attempt-work.ts), so a store runs a reservation as one unit: on SQLite one
+// transaction with no other writer in between (the re-check below never fires there), elsewhere step by step.
+import { attemptOp, recorded } from '../adapters/attempt-work.ts';
+import type { AttemptState, AttemptStore, AttemptWork } from '../adapters/types.ts';
 import { usernameKey } from '../adapters/username-key.ts';
 import { AuthError } from './errors.ts';
 
@@ -55,37 +58,49 @@ function throttled(retryAfter: number): AuthError {
 }
 
 export function createAttemptLimiter(store: AttemptStore, policy: LimiterPolicy): AttemptLimiter {
-  /** Seconds until a guess is allowed after `count` guesses, the last of them at `lastAt`; 0 or less: now. */
-  const waitAfter = (count: number, lastAt: number, now: number): number => lastAt + backoffDelay(count, policy) - now;
-
   return {
     async reserve(key, now) {
-      const failures = await store.get(key);
-      if (failures && failures.failures >= policy.lockAfter) {
-        throw new AuthError('locked', 'too many failed attempts; locked until reset');
-      }
-      const guessKey = attemptKeys.guesses(key);
-      // Read-only pre-check: a guess refused here is not counted, so waiting out the delay always works.
-      const seen = await store.get(guessKey);
-      if (seen) {
-        const wait = waitAfter(seen.failures, seen.lastFailureAt, now);
-        if (wait > 0) throw throttled(wait);
-      }
-      // The reservation: atomic, so every concurrent guess gets its own place in the count.
-      const mine = await store.recordFailure(guessKey, now);
-      const before = mine.failures - 1;
-      // If nobody reserved between our read and our write, the guess before ours is the one we saw; otherwise it
-      // is a concurrent one, made just now. (After a reset in between, the count can match by chance; that takes
-      // a right guess, and lets at most one extra guess through.)
-      const previousAt = seen && seen.failures === before ? seen.lastFailureAt : now;
-      if (waitAfter(before, previousAt, now) > 0) throw throttled(backoffDelay(mine.failures, policy));
+      const refusal = await store.transact(reserveAccountGuess(key, now, policy));
+      if (refusal) throw refusal;
     },
     fail: (key, now) => store.recordFailure(key, now),
-    async succeed(key) {
-      await store.reset(key);
-      await store.reset(attemptKeys.guesses(key));
-    },
+    succeed: (key) => store.transact(clearCounters([key])),
   };
+}
+
+/**
+ * The reservation of one guess on the account's key, as counter work: undefined when the guess may be verified, or
+ * the refusal (returned, not thrown, so that the reservation a raced guess made stays counted).
+ */
+export function* reserveAccountGuess(key: string, now: number, policy: LimiterPolicy): AttemptWork<AuthError | undefined> {
+  /** Seconds until a guess is allowed after `count` guesses, the last of them at `lastAt`; 0 or less: now. */
+  const waitAfter = (count: number, lastAt: number): number => lastAt + backoffDelay(count, policy) - now;
+  const guessKey = attemptKeys.guesses(key);
+  const [failures, seen] = yield [attemptOp.get(key), attemptOp.get(guessKey)];
+  if (failures && failures.failures >= policy.lockAfter) {
+    return new AuthError('locked', 'too many failed attempts; locked until reset');
+  }
+  // Read-only pre-check: a guess refused here is not counted, so waiting out the delay always works.
+  if (seen) {
+    const wait = waitAfter(seen.failures, seen.lastFailureAt);
+    if (wait > 0) return throttled(wait);
+  }
+  // The reservation: atomic, so every concurrent guess gets its own place in the count.
+  const [result] = yield [attemptOp.recordFailure(guessKey, now)];
+  const mine = recorded(result);
+  const before = mine.failures - 1;
+  // If nobody reserved between our read and our write, the guess before ours is the one we saw; otherwise it
+  // is a concurrent one, made just now. (After a reset in between, the count can match by chance; that takes
+  // a right guess, and lets at most one extra guess through.)
+  const previousAt = seen && seen.failures === before ? seen.lastFailureAt : now;
+  if (waitAfter(before, previousAt) > 0) return throttled(backoffDelay(mine.failures, policy));
+  return undefined;
+}
+
+/** Clears both counters of each key (after a right guess, or to unlock), handing back `released` reservations too. */
+export function* clearCounters(keys: readonly string[], released: readonly string[] = []): AttemptWork<void> {
+  const ops = [...keys.flatMap((key) => [attemptOp.reset(key), attemptOp.reset(attemptKeys.guesses(key))]), ...released.map(attemptOp.release)];
+  if (ops.length > 0) yield ops;
 }
 
 /**
@@ -93,19 +108,15 @@ export function createAttemptLimiter(store: AttemptStore, policy: LimiterPolicy)
  * nothing to guess, so the legitimate user gets out of a lock an attacker caused) or by an operator.
  * Returns the consecutive failures it cleared per factor.
  */
-export async function clearAccountLimits(store: AttemptStore, accountId: string): Promise<{ pwd: number; otp: number; recovery: number }> {
-  const cleared = { pwd: 0, otp: 0, recovery: 0 };
-  const keys = [
-    ['pwd', attemptKeys.password(accountId)],
-    ['otp', attemptKeys.totp(accountId)],
-    ['recovery', attemptKeys.recovery(accountId)],
-  ] as const;
-  for (const [factor, key] of keys) {
-    cleared[factor] = (await store.get(key))?.failures ?? 0;
-    await store.reset(key);
-    await store.reset(attemptKeys.guesses(key));
-  }
-  return cleared;
+export async function clearAccountLimits(store: AttemptStore, accountId: string): Promise<Record<'pwd' | 'otp' | 'recovery', number>> {
+  return store.transact(clearAccount(accountId));
+}
+
+function* clearAccount(accountId: string): AttemptWork<Record<'pwd' | 'otp' | 'recovery', number>> {
+  const keys = [attemptKeys.password(accountId), attemptKeys.totp(accountId), attemptKeys.recovery(accountId)];
+  const [pwd, otp, recovery] = yield keys.map(attemptOp.get);
+  yield* clearCounters(keys);
+  return { pwd: pwd?.failures ?? 0, otp: otp?.failures ?? 0, recovery: recovery?.failures ?? 0 };
 }
 
 export const attemptKeys = {

@@ -4,8 +4,11 @@
 // MongoDB, but FerretDB 1.x applies an update as a read then a whole-document write (FerretDB/FerretDB#3040) and
 // loses concurrent increments; the primary key is atomic on both. Superseded versions are deleted only once no change
 // can still be based on the one before them: deleting one sooner would let a late change write its `_id` again.
+// A limiter's work (transact) runs stepwise: each yielded list's operations are issued together, each atomic on its
+// own, with no transaction around them (FerretDB 1.x has none); the limiters re-check after reserving for that reason.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from 'mongodb';
+import { runAttemptWorkStepwise } from '../attempt-work.ts';
 import { StoreError, type AttemptState, type AttemptStore } from '../types.ts';
 import { COLLECTIONS, dateOf, type AttemptDoc } from './collections.ts';
 import { isDuplicateKey } from './errors.ts';
@@ -46,7 +49,7 @@ export function createAttemptStore(db: Db): AttemptStore {
     }
   };
 
-  return {
+  const store: AttemptStore = {
     async get(key) {
       return toState(await latest(key));
     },
@@ -68,7 +71,9 @@ export function createAttemptStore(db: Db): AttemptStore {
     async reset(key) {
       await change(key, (current) => (toState(current) ? { failures: 0, lastFailureAt: current!.lastFailureAt, reset: true, expiresAt: new Date(Date.now() + RESET_KEPT_MS) } : undefined));
     },
+    transact: (work) => runAttemptWorkStepwise(store, work),
   };
+  return store;
 }
 
 function toState(doc: Version | null | undefined): AttemptState | undefined {

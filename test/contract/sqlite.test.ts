@@ -263,7 +263,10 @@ describe('a SQLite database from before sessions were indexed by account', () =>
     mkdirSync(dirname(file), { recursive: true });
     const old = new Database(file);
     old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    MIGRATIONS.slice(0, -1).forEach((sql, index) => {
+    MIGRATIONS.slice(
+      0,
+      MIGRATIONS.findIndex((sql) => sql.includes('oidc_models_by_account')),
+    ).forEach((sql, index) => {
       old.exec(sql);
       old.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, 0)').run(index + 1);
     });

@@ -5,6 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuthEvent } from '../../policy/types.ts';
 import type { AccountRecord, AuditEvent, AuditQuery, AuthenticatorRecord, RecoverySecretKind, RecoverySecretRecord, Stores } from '../../adapters/types.ts';
 import { CHAIN_VERSION, GENESIS_HASH, chainHash } from '../../adapters/audit-chain.ts';
+import { attemptOp } from '../../adapters/attempt-work.ts';
+import type { AttemptWork } from '../../adapters/types.ts';
+import { releaseAll } from '../../authenticators/address-limiter.ts';
+import { DEFAULT_LIMITER_POLICY, attemptKeys } from '../../authenticators/attempt-limiter.ts';
+import { reserveGuess } from '../../authenticators/guess.ts';
 
 /** The contract drives expiry with this clock (epoch seconds) instead of sleeping. */
 export interface ContractClock {
@@ -555,6 +560,48 @@ export function describeStoresContract(name: string, open: (clock: ContractClock
         await Promise.all(Array.from({ length: 10 }, () => stores.attempts.recordFailure('addr:2:x', T0)));
         await Promise.all([...Array.from({ length: 6 }, () => stores.attempts.release('addr:2:x')), ...Array.from({ length: 3 }, () => stores.attempts.recordFailure('addr:2:x', T0))]);
         expect((await stores.attempts.get('addr:2:x'))?.failures).toBe(7);
+      });
+
+      it('runs work as one call: each list applied in order, its results handed back, the outcome returned', async () => {
+        await stores.attempts.recordFailure('pwd:acc-1', T0);
+        const seen: unknown[] = [];
+        const outcome = await stores.attempts.transact(
+          (function* (): AttemptWork<string> {
+            seen.push(yield [attemptOp.get('pwd:acc-1'), attemptOp.get('pwd:absent')]);
+            seen.push(yield [attemptOp.recordFailure('pwd:acc-1', T0 + 2), attemptOp.recordFailure('addr:3:x', T0 + 2, T0 + 7200), attemptOp.reset('otp:acc-1')]);
+            seen.push(yield [attemptOp.release('addr:3:x'), attemptOp.reset('pwd:acc-1')]);
+            return 'done';
+          })(),
+        );
+        expect(outcome).toBe('done');
+        expect(seen).toEqual([
+          [{ failures: 1, lastFailureAt: T0 }, undefined],
+          [{ failures: 2, lastFailureAt: T0 + 2 }, { failures: 1, lastFailureAt: T0 + 2 }, undefined],
+          [undefined, undefined],
+        ]);
+        expect(await stores.attempts.get('pwd:acc-1')).toBeUndefined();
+        expect(await stores.attempts.get('addr:3:x')).toEqual({ failures: 0, lastFailureAt: T0 + 2 });
+        // Nothing to hand back (a guess without an address limit): nothing to run.
+        expect(await stores.attempts.transact(releaseAll([]))).toBeUndefined();
+      });
+
+      it('holds the limiters under 40 concurrent guesses: the free attempts + 1 reach the check, the address budget is never exceeded', async () => {
+        const limits = {
+          attempts: stores.attempts,
+          limiterPolicy: DEFAULT_LIMITER_POLICY,
+          clientAddress: [{ key: '192.0.2.9', scale: 1 }],
+          addressLimit: { maxFailures: 4, windowSeconds: 3600 },
+          now: T0,
+        };
+        const outcomes = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => reserveGuess(attemptKeys.totp(`acc-${i % 2}`), limits)));
+        const allowed = outcomes.filter((outcome) => outcome.status === 'fulfilled').length;
+        expect(allowed).toBe(4);
+        expect(outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => (outcome as PromiseRejectedResult).reason.code)).toEqual(Array(36).fill('throttled'));
+        expect((await stores.attempts.get(`addr:${Math.floor(T0 / 3600)}:192.0.2.9`))?.failures).toBe(4);
+
+        const alone = { ...limits, clientAddress: undefined };
+        const burst = await Promise.allSettled(Array.from({ length: 30 }, () => reserveGuess(attemptKeys.totp('acc-3'), alone)));
+        expect(burst.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(DEFAULT_LIMITER_POLICY.freeAttempts + 1);
       });
     });
 

@@ -1,5 +1,15 @@
 // In-memory fakes of the account, authenticator and attempt stores, honouring the interface contracts.
-import { StoreError, type AccountRecord, type AccountStore, type AttemptState, type AttemptStore, type AuthenticatorRecord, type AuthenticatorStore } from '../../../adapters/types.ts';
+import { runAttemptWorkStepwise } from '../../../adapters/attempt-work.ts';
+import {
+  StoreError,
+  type AttemptWork,
+  type AccountRecord,
+  type AccountStore,
+  type AttemptState,
+  type AttemptStore,
+  type AuthenticatorRecord,
+  type AuthenticatorStore,
+} from '../../../adapters/types.ts';
 
 export class FakeAccountStore implements AccountStore {
   readonly rows = new Map<string, AccountRecord>();
@@ -131,6 +141,10 @@ export class FakeAttemptStore implements AttemptStore {
   async reset(key: string): Promise<void> {
     await this.pause();
     this.rows.delete(key);
+  }
+  /** Step by step, as on MongoDB: no transaction, each operation atomic on its own. */
+  transact<T>(work: AttemptWork<T>): Promise<T> {
+    return runAttemptWorkStepwise(this, work);
   }
 }
 
