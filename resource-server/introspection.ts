@@ -72,10 +72,11 @@ export function introspector(options: IntrospectorOptions) {
 /** RFC 7662 §2.2 answer checks: active, a bearer access token, from our issuer, for us. */
 export function checkIntrospection(answer: Answer, expected: { issuer: string; audience: string; requireAudience: boolean }): void {
   if (answer.active !== true) throw new GuardError('token_inactive', 'the access token is not active (expired, revoked or unknown)');
-  // oidc-provider gives refresh tokens no token_type: only a bearer access token is accepted.
-  if (typeof answer.token_type !== 'string' || answer.token_type.toLowerCase() !== 'bearer') {
-    throw new GuardError('token_type_invalid', 'the token is not a bearer access token');
-  }
+  // oidc-provider gives refresh tokens no token_type: only an access token, Bearer or DPoP-bound (RFC 9449 §6.2), is accepted.
+  const type = typeof answer.token_type === 'string' ? answer.token_type.toLowerCase() : undefined;
+  if (type !== 'bearer' && type !== 'dpop') throw new GuardError('token_type_invalid', 'the token is not an access token');
+  const cnf = answer.cnf as { jkt?: unknown } | undefined;
+  if (type === 'dpop' && typeof cnf?.jkt !== 'string') throw new GuardError('token_claims_invalid', 'the token is of type DPoP and names no key (cnf.jkt)');
   if (answer.iss !== undefined && answer.iss !== expected.issuer) throw new GuardError('token_issuer_invalid', 'the token was issued by another authorization server');
   const aud = answer.aud;
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];

@@ -1,7 +1,8 @@
 // Test keys, tokens and a loopback "provider" (discovery, JWKS, introspection) whose requests are counted.
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 
 export const AUDIENCE = 'https://api.example';
 const LADDER = ['aal1', 'aal2', 'phr'];
@@ -105,3 +106,51 @@ export async function fakeProvider(keys: TestKey[]): Promise<FakeProvider> {
   });
   return provider;
 }
+
+/** A client's DPoP key pair (RFC 9449), its public JWK and RFC 7638 thumbprint: what the provider puts in cnf.jkt. */
+export interface DpopKey {
+  alg: string;
+  privateKey: CryptoKey;
+  jwk: JWK;
+  jkt: string;
+}
+
+export async function dpopKey(alg = 'ES256'): Promise<DpopKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  return { alg, privateKey, jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
+}
+
+export interface ProofSpec {
+  key: DpopKey;
+  htm: string;
+  htu: string;
+  /** The access token the proof is for (its hash becomes ath); omit with `omit: ['ath']`. */
+  accessToken?: string;
+  iat: number;
+  claims?: Record<string, unknown>;
+  header?: Record<string, unknown>;
+  omit?: string[];
+}
+
+/** A DPoP proof JWT as RFC 9449 §4.2 describes it, made with jose, overridable claim by claim. */
+export async function dpopProof({ key, htm, htu, accessToken, iat, claims = {}, header = {}, omit = [] }: ProofSpec): Promise<string> {
+  const payload: Record<string, unknown> = {
+    jti: `proof-${Math.random().toString(36).slice(2)}`,
+    htm,
+    htu,
+    iat,
+    ...(accessToken === undefined ? {} : { ath: createHash('sha256').update(accessToken).digest('base64url') }),
+    ...claims,
+  };
+  for (const name of omit) delete payload[name];
+  return new SignJWT(payload).setProtectedHeader({ alg: key.alg, typ: 'dpop+jwt', jwk: key.jwk, ...header }).sign(key.privateKey);
+}
+
+/** The approved transfer of issue 12, as the provider puts it in authorization_details. */
+export const PAYMENT = {
+  type: 'payment',
+  instructedAmount: { currency: 'EUR', amount: '500.00' },
+  creditorName: 'ACME Ltd',
+  creditorAccount: { iban: 'DE89370400440532013000' },
+};

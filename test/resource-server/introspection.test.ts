@@ -55,6 +55,24 @@ beforeEach(() => {
 });
 
 describe('an opaque token', () => {
+  it('exposes the authorization_details and the DPoP binding (token_type DPoP, cnf.jkt) of the answer (RFC 9396 §9.2, RFC 9449 §6.2)', async () => {
+    const payment = { type: 'payment', instructedAmount: { currency: 'EUR', amount: '500.00' }, creditorName: 'ACME Ltd' };
+    const jkt = '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I';
+    answers.set('opaque-rar', active({ token_type: 'DPoP', cnf: { jkt }, authorization_details: [payment] }));
+    const result = await guardWith().check('Bearer opaque-rar');
+    // Bound to a key: sent as Bearer it is refused, and the answer was read all the same.
+    expect(refused(result).error.code).toBe('token_dpop_bound');
+    answers.set('opaque-rar-2', active({ authorization_details: [payment] }));
+    const plain = await guardWith().check('Bearer opaque-rar-2', { operation: { type: 'payment', fields: () => ({ creditorName: 'ACME Ltd' }) } });
+    expect(plain.ok && plain.token.authorizationDetails).toEqual([payment]);
+    expect(plain.ok && plain.token.operation).toEqual(payment);
+  });
+
+  it('refuses an answer of token_type DPoP without cnf.jkt', async () => {
+    answers.set('opaque-dpop', active({ token_type: 'DPoP' }));
+    expect(refused(await guardWith().check('DPoP opaque-dpop')).error.code).toBe('token_claims_invalid');
+  });
+
   it('passes when the provider says it is an active bearer token, with acr, amr and auth_time from the answer', async () => {
     answers.set('opaque-1', active());
     const result = await guardWith().check('Bearer opaque-1', { acr: 'aal2', maxAge: 300, scope: 'api:read' });
@@ -66,7 +84,8 @@ describe('an opaque token', () => {
   it.each<[string, Record<string, unknown> | undefined, string]>([
     ['inactive', undefined, 'token_inactive'],
     ['a refresh token (no token_type)', { token_type: undefined }, 'token_type_invalid'],
-    ['DPoP-bound', { token_type: 'DPoP', cnf: { jkt: 'x' } }, 'token_type_invalid'],
+    ['DPoP-bound with a cnf.jkt that is not a thumbprint', { token_type: 'DPoP', cnf: { jkt: 'x' } }, 'token_claims_invalid'],
+    ['bound to a TLS client certificate', { cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' } }, 'token_sender_constrained'],
     ['from another issuer', { iss: 'https://other.example' }, 'token_issuer_invalid'],
     ['for another audience', { aud: 'https://other.example' }, 'token_audience_invalid'],
     ['expired (a stale answer)', { exp: now - 60 }, 'token_expired'],
