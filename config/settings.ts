@@ -47,6 +47,9 @@ const flag = z.enum(['0', '1']);
 /** Refresh tokens last this long unless the session (their grant) is shorter: loadConfig applies it. */
 export const DEFAULT_REFRESH_TOKEN_TTL = 14 * DAY;
 
+/** The most worker processes STEPUP_WORKERS may ask for (`auto` is capped to it too). */
+export const MAX_WORKERS = 64;
+
 /** The database MONGODB_URI uses when MONGODB_DB is unset (loadConfig applies it: MONGODB_DB alone is an error). */
 export const DEFAULT_MONGODB_DB = 'stepup';
 
@@ -85,6 +88,20 @@ export const SETTINGS = [
     description: 'pino log level; JSON lines on stdout',
     details:
       'one `request` line per request (method, path without query string, status, ms) and every line tagged with `requestId` (a sane `X-Request-Id` from a trusted proxy, else a new UUID; echoed in the response)',
+  }),
+  setting({
+    env: 'STEPUP_WORKERS',
+    group: 'server',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^(auto|\d{1,3})$/, `must be a number of processes from 1 to ${MAX_WORKERS}, or auto`)
+      .transform((value) => (value === 'auto' ? value : Number(value)))
+      .pipe(z.union([z.literal('auto'), z.number().int().min(1, 'must be at least 1').max(MAX_WORKERS, `must be at most ${MAX_WORKERS}`)])),
+    default: 1,
+    emptyIsUnset: true,
+    description: `processes serving \`PORT\` (node:cluster), 1 to ${MAX_WORKERS}, or \`auto\`: one per core the process may use; \`1\` is a single process without a cluster primary`,
+    details: 'see [Workers](#workers)',
   }),
   setting({
     env: 'METRICS_PORT',
@@ -268,7 +285,7 @@ export const SETTINGS = [
     schema: seconds(60, DAY),
     default: 600,
     seconds: true,
-    description: 'seconds an access token is valid, unless its resource server sets its own `accessTokenTTL`',
+    description: 'seconds an access token is valid, unless its resource server sets its own (`cli resource add --ttl`) or the policy a shorter one',
   }),
   setting({
     env: 'STEPUP_REFRESH_TOKEN_TTL',
@@ -277,14 +294,6 @@ export const SETTINGS = [
     seconds: true,
     unset: `\`${DEFAULT_REFRESH_TOKEN_TTL}\` (${DEFAULT_REFRESH_TOKEN_TTL / DAY} days), or \`STEPUP_SESSION_TTL\` if shorter`,
     description: 'seconds a refresh token is valid, at most `STEPUP_SESSION_TTL`',
-  }),
-  setting({
-    env: 'STEPUP_RESOURCE_SERVERS',
-    group: 'tokens',
-    schema: z.string(),
-    unset: '`[{"indicator": "$ISSUER/api", "scope": "api:read api:write payments"}]`',
-    description: 'JSON list of the APIs that receive JWT access tokens (RFC 9068) when named as `resource`',
-    details: 'each `{ "indicator": URL, "scope": "...", "accessTokenTTL": seconds }`; `accessTokenTTL` defaults to `STEPUP_ACCESS_TOKEN_TTL`',
   }),
 ];
 

@@ -1,4 +1,6 @@
-// The structured JSON logger (pino), each line tagged with its request id; request secrets (passwords, codes, tokens, cookies) are redacted if they ever reach it.
+// The structured JSON logger (pino), each line tagged with its request id (and its worker, when clustered); request secrets (passwords, codes, tokens, cookies) are redacted if they ever reach it.
+import cluster from 'node:cluster';
+import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import { currentRequestId } from './request-log.ts';
@@ -17,6 +19,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return pino(
     {
       level,
+      // With STEPUP_WORKERS above 1, a worker's lines name it (node:cluster's id: a replacement gets a new one).
+      base: { pid: process.pid, hostname: hostname(), ...(cluster.worker && { worker: cluster.worker.id }) },
       // Every line written while a request runs names it (server/request-log.ts).
       mixin: () => {
         const requestId = currentRequestId();

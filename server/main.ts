@@ -1,24 +1,48 @@
-// Entry point: validate configuration and runtime, open storage, seed the demo in development, listen.
-import { loadConfig, ConfigError } from '../config/index.ts';
+// Entry point: validate configuration and runtime, open storage (migrations run here, once), seed the demo in
+// development, then serve: in this process (STEPUP_WORKERS=1), or in worker processes under a cluster primary.
+import cluster from 'node:cluster';
+import { loadConfig, ConfigError, type AppConfig } from '../config/index.ts';
 import { totpKeyring } from '../config/keys.ts';
 import { checkRuntime } from '../config/runtime.ts';
+import { envSchema } from '../config/settings.ts';
+import type { Stores } from '../adapters/types.ts';
 import { createApp } from './app.ts';
+import { drainOnStop } from './cluster-drain.ts';
+import { answerPrimaryMetrics } from './cluster-metrics.ts';
+import { runPrimary, workerCount } from './cluster-primary.ts';
+import { openPreparedStores } from './cluster-stores.ts';
 import { createMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { systemClock } from './clock.ts';
 import { hasDemoData, seedDemo } from './demo.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { openStores } from './storage.ts';
 
 async function main() {
   const config = await loadConfig();
   const logger = createLogger(config.logLevel);
+  // A worker: the primary validated everything, ran the migrations and seeded the demo before forking it.
+  if (cluster.isWorker) return serve(config, logger, await openPreparedStores(config.storage));
+
   const runtime = checkRuntime(process.version, config.production);
   if (runtime.warning) logger.warn(runtime.warning);
   if (!runtime.ok) process.exit(1);
+  const workers = workerCount(envSchema.parse(process.env).STEPUP_WORKERS);
+  const stores = await prepareStores(config, logger);
+  if (workers === 1) return serve(config, logger, stores);
 
+  // The primary holds no store while it supervises: only the workers read and write.
+  await stores.close();
+  logger.info({ workers }, 'starting the workers');
+  runPrimary({ workers, logger, metrics: config.metricsPort ? { port: config.metricsPort, host: config.host } : undefined, onListening: () => announce(config, logger) });
+  if (config.metricsPort) logger.info({ metrics: `http://${config.host}:${config.metricsPort}/metrics` }, 'metrics of all workers listening');
+}
+
+/** Opens the storage (applying SQLite migrations, or creating MongoDB indexes in development) and seeds the demo. */
+async function prepareStores(config: AppConfig, logger: Logger): Promise<Stores> {
   const stores = await openStores(config);
   if (config.production && (await hasDemoData(stores))) {
+    await stores.close();
     throw new ConfigError('the store holds the demo account or client, whose credentials are published; remove them before running in production');
   }
   if (config.keys.generated) logger.warn({ dataDir: config.dataDir }, 'using development keys generated in the data directory');
@@ -29,23 +53,36 @@ async function main() {
       `demo seeded: sign in as "${demo.username}" / "${demo.password}"; client "${demo.clientId}" / "${demo.clientSecret}"; TOTP secret ${demo.totpSecret}`,
     );
   }
+  return stores;
+}
 
+/** Serves the provider on PORT in this process, until SIGTERM or SIGINT (or the primary's request) drains it. */
+function serve(config: AppConfig, logger: Logger, stores: Stores): void {
   const metrics = createMetrics();
-  const provider = createApp({ config, stores, logger, metrics });
-  const metricsServer = config.metricsPort ? startMetricsServer(metrics, config.metricsPort, config.host) : undefined;
+  // In a worker the primary serves METRICS_PORT, summing what each worker answers.
+  if (cluster.isWorker) answerPrimaryMetrics(metrics.registry);
+  const metricsServer = config.metricsPort && !cluster.isWorker ? startMetricsServer(metrics.registry, config.metricsPort, config.host) : undefined;
   if (metricsServer) logger.info({ metrics: `http://${config.host}:${config.metricsPort}/metrics` }, 'metrics listening');
+  const provider = createApp({ config, stores, logger, metrics });
   const server = provider.listen(config.port, config.host, () => {
-    logger.info({ issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration` }, 'step-up provider listening');
+    if (!cluster.isWorker) announce(config, logger);
   });
-  const stop = () => {
-    logger.info('shutting down');
-    metricsServer?.close();
-    // In-flight requests finish; the process exits when they have, or after 5 s.
-    server.close(() => void stores.close().then(() => process.exit(0)));
-    setTimeout(() => process.exit(1), 5000).unref();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  server.on('error', (error) => {
+    logger.fatal({ err: error, port: config.port, host: config.host }, 'cannot listen');
+    process.exit(1);
+  });
+  drainOnStop({
+    server,
+    logger,
+    close: async () => {
+      metricsServer?.close();
+      await stores.close();
+    },
+  });
+}
+
+function announce(config: AppConfig, logger: Logger): void {
+  logger.info({ issuer: config.issuer, discovery: `${config.issuer}/.well-known/openid-configuration` }, 'step-up provider listening');
 }
 
 main().catch((error) => {
