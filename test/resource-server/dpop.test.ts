@@ -1,4 +1,5 @@
 // DPoP at the guard (RFC 9449 §4.3, §7): real proofs made with jose, each check broken one field at a time.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base64url, exportJWK, generateSecret, SignJWT } from 'jose';
 import { createGuard, type Guard, type GuardRequest, type GuardResult, type Requirement } from '../../resource-server/index.ts';
@@ -119,15 +120,18 @@ describe('a DPoP-bound token whose proof is missing or wrong', () => {
     ['ath not base64url of the SHA-256', (token) => proof(token, { claims: { ath: base64url.encode(token) } }), 'dpop_proof_invalid'],
   ];
 
+  /** Everything right but the signature scheme: only the algorithm can make these fail. */
+  const ath = (token: string) => createHash('sha256').update(token).digest('base64url');
+
   async function unsigned(token: string) {
     const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'dpop+jwt', jwk: client.jwk }));
-    const payload = base64url.encode(JSON.stringify({ jti: 'x', htm: 'POST', htu: URL_, iat: NOW, ath: (await proof(token)).split('.')[1] }));
+    const payload = base64url.encode(JSON.stringify({ jti: 'none', htm: 'POST', htu: URL_, iat: NOW, ath: ath(token) }));
     return `${header}.${payload}.`;
   }
 
   async function hmacProof(token: string) {
     const secret = await generateSecret('HS256', { extractable: true });
-    return new SignJWT({ jti: 'hs', htm: 'POST', htu: URL_, iat: NOW, ath: 'x' }).setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: await exportJWK(secret) }).sign(secret);
+    return new SignJWT({ jti: 'hs', htm: 'POST', htu: URL_, iat: NOW, ath: ath(token) }).setProtectedHeader({ alg: 'HS256', typ: 'dpop+jwt', jwk: await exportJWK(secret) }).sign(secret);
   }
 
   it.each(cases)('answers 401 with a DPoP challenge: %s', async (_name, make, code) => {
