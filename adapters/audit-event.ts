@@ -1,4 +1,4 @@
-// The audit log's events as a tagged union on `type`, each with the fields it carries; built by server/audit.ts.
+// The audit log's events as a tagged union on `type`, each with the fields it carries; built by stepup/audit.ts.
 import type { Factor } from '../policy/types.ts';
 import type { RevokedForAccount } from './types.ts';
 
@@ -14,10 +14,10 @@ interface Base {
   sessionUid?: string;
 }
 
-/** How a met requirement was met: see server/audit.ts. */
+/** How a met requirement was met: see stepup/audit.ts. */
 export type Satisfaction = 'previously_satisfied' | 'authenticated' | 'stepped_up';
 
-/** Why a factor was refused: the authenticators' AuthError code (server/audit.ts assigns it, so the two stay in step). */
+/** Why a factor was refused: the authenticators' AuthError code (stepup/audit.ts assigns it, so the two stay in step). */
 type Refusal = 'invalid_credentials' | 'throttled' | 'locked' | 'replayed' | 'cloned' | 'invalid_input' | 'not_enrolled' | 'disabled';
 
 /** Whose guessing limit refused a guess: the account's, or the client address's. */

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Stores } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
-import { ACCOUNT_CLIENT_ID } from '../server/account-client.ts';
+import { ACCOUNT_CLIENT_ID } from '../config/account-client.ts';
 import { CliError } from './errors.ts';
 import { columns, orDash } from './format.ts';
 import type { Out, StoreAction } from './run.ts';

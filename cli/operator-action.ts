@@ -3,8 +3,9 @@
 import { userInfo } from 'node:os';
 import type { Stores } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
-import { revokeAccountAccess, type Revocation } from '../server/account-revocation.ts';
-import { operatorEvent, type OperatorAction } from '../server/audit.ts';
+import { revokeAccountAccess } from '../server/account-revocation.ts';
+import type { Revocation } from '../stepup/revocation.ts';
+import { operatorEvent, type OperatorAction } from '../stepup/audit.ts';
 import { systemClock } from '../server/clock.ts';
 import { CliError } from './errors.ts';
 import { count } from './format.ts';

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/index.ts';
 import type { SecretKeyring } from '../authenticators/index.ts';
 import type { Assessor } from '../stepup/assessment.ts';
 import type { StepUpFlow } from '../stepup/flow.ts';
+import type { Revocation } from '../stepup/revocation.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -17,6 +18,8 @@ export interface InteractionDeps {
   keyring: SecretKeyring;
   /** Seals the account pages' short-lived cookies; derived from the cookie keys, apart from the TOTP keyring. */
   cookieKeyring: SecretKeyring;
+  /** Ends the account's other sessions, revokes its grants and tokens, tells relying parties (a credential change). */
+  revokeAccess: (accountId: string, keepSessionUid?: string) => Promise<Revocation>;
   /** Epoch seconds. */
   now: () => number;
   logger?: { warn(details: object, message: string): void };

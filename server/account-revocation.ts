@@ -1,14 +1,8 @@
 // Cutting off what an attacker may hold after a credential change: the account's other sessions end, every grant and
 // token of it is revoked, and relying parties with a back-channel logout URI are told (OIDC Back-Channel Logout 1.0).
 import type Provider from 'oidc-provider';
-import type { RevokedForAccount, Stores } from '../adapters/types.ts';
-
-export interface Revocation extends RevokedForAccount {
-  /** Back-channel logout tokens relying parties accepted. */
-  notified: number;
-  /** Those they refused or did not answer in time (logged by the caller; the sessions are ended anyway). */
-  failed: Array<{ clientId: string; error: string }>;
-}
+import type { Stores } from '../adapters/types.ts';
+import type { Revocation } from '../stepup/revocation.ts';
 
 export interface RevocationDeps {
   provider: Provider;

@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/index.ts';
 import { secureCookies } from '../config/cookies.ts';
 import { cookieSealKeyring, totpKeyring } from '../config/keys.ts';
 import { interactionMiddleware } from '../interactions/index.ts';
-import { pageErrors } from '../interactions/error-handler.ts';
+import { pageErrors } from './page-errors.ts';
 import { createAssessor } from '../stepup/assessment.ts';
 import { stepUpFlow } from '../stepup/flow.ts';
 import { eventLifetime } from '../policy/ladder.ts';
@@ -68,7 +68,7 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
   const keyring = totpKeyring(config.keys);
   const revokeAccess = (accountId: string, keep?: string) => revokeAccountAccess({ provider, stores, now }, accountId, keep);
   const flow = stepUpFlow({ config, stores, assess, keyring, now, revokeAccess, metrics, logger });
-  const deps = { provider, config, stores, assess, flow, keyring, cookieKeyring: cookieSealKeyring(config.keys), now, logger };
+  const deps = { provider, config, stores, assess, flow, revokeAccess, keyring, cookieKeyring: cookieSealKeyring(config.keys), now, logger };
   for (const middleware of interactionMiddleware(deps)) provider.use(middleware);
   return provider;
 }

@@ -2,8 +2,7 @@
 // access token and no ID token. oidc-provider accepts them only with the openid scope (actions/authorization/
 // scopes.js), so a request without openid carries them under our own names, which the step-up policy reads instead.
 import type { Middleware } from 'koa';
-
-export const OAUTH_STEP_UP_PARAMS = { acr_values: 'stepup_acr_values', max_age: 'stepup_max_age' } as const;
+import { OAUTH_STEP_UP_PARAMS } from '../stepup/oauth-params.ts';
 
 const AUTHORIZATION_PATH = '/auth';
 
@@ -25,14 +24,3 @@ export const oauthStepUpParams: Middleware = async (ctx, next) => {
   }
   await next();
 };
-
-/** The step-up parameters of an authorization request, from either spelling (the OAuth-only one when openid is absent). */
-export function stepUpParams(params: Record<string, unknown>): Record<string, unknown> {
-  const openid = typeof params.scope === 'string' && params.scope.split(' ').includes('openid');
-  if (openid) return params;
-  return {
-    ...params,
-    acr_values: params.acr_values ?? params[OAUTH_STEP_UP_PARAMS.acr_values],
-    max_age: params.max_age ?? params[OAUTH_STEP_UP_PARAMS.max_age],
-  };
-}

@@ -11,11 +11,10 @@ import { stepUpCheck } from './stepup-check.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { introspectionAllowed, revocationAllowed } from './token-endpoint-policy.ts';
-import { renderError } from './error-page.ts';
-import { withUnavailablePage } from './unavailable-page.ts';
+import { renderError, withUnavailablePage } from './error-page.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
-import { ACCOUNT_CLIENT_ID, accountClient } from './account-client.ts';
-import { OAUTH_STEP_UP_PARAMS } from './oauth-step-up-params.ts';
+import { ACCOUNT_CLIENT_ID, accountClient } from '../config/account-client.ts';
+import { OAUTH_STEP_UP_PARAMS } from '../stepup/oauth-params.ts';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 

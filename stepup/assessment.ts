@@ -2,7 +2,7 @@
 import { decide } from '../policy/decide.ts';
 import { parseAuthRequest, type RawRequest } from '../policy/request.ts';
 import { sensitiveActionRequest } from '../policy/sensitive-action.ts';
-import { stepUpParams } from '../server/oauth-step-up-params.ts';
+import { stepUpParams } from './oauth-params.ts';
 import { currentLevel } from '../policy/ladder.ts';
 import { eligibility } from '../policy/cool-off.ts';
 import { recoveryStanding, type RecoveryStanding } from '../policy/recovery.ts';

@@ -1,7 +1,7 @@
 // The step-up decision at the authorization endpoint, framework-free: the oidc-provider Check (server/stepup-check.ts)
 // only translates its outcome.
 import type { Stores } from '../adapters/types.ts';
-import { decisionEvent } from '../server/audit.ts';
+import { decisionEvent } from './audit.ts';
 import { PolicyError } from '../policy/errors.ts';
 import type { ClientPolicy, Decision } from '../policy/types.ts';
 import { accountSnapshot } from './account-snapshot.ts';

@@ -2,7 +2,7 @@
 import type { Stores } from '../adapters/types.ts';
 import type { SecretKeyring } from '../authenticators/index.ts';
 import type { AppConfig } from '../config/index.ts';
-import type { Revocation } from '../server/account-revocation.ts';
+import type { Revocation } from './revocation.ts';
 import type { Assessor } from './assessment.ts';
 
 export interface FlowDeps {

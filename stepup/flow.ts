@@ -6,7 +6,7 @@ import type { AuthenticatorRecord } from '../adapters/types.ts';
 import { isCoolingOff } from '../policy/cool-off.ts';
 import { PolicyError } from '../policy/errors.ts';
 import type { AuthEvent, ClientPolicy, Decision, Factor } from '../policy/types.ts';
-import { factorRefused, factorVerified, passkeyUnlocked, suspectedClone } from '../server/audit.ts';
+import { factorRefused, factorVerified, passkeyUnlocked, suspectedClone } from './audit.ts';
 import { clientAddressKeys } from './client-address.ts';
 import { accountSnapshot, type AccountSnapshot } from './account-snapshot.ts';
 import { factorsOf } from './assessment.ts';

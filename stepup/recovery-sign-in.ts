@@ -2,8 +2,8 @@
 // after every other session of the account has been ended and its grants revoked.
 import { AuthError, verifyPassword, verifyRecoveryCode, verifyRecoveryLink, type GuessLimits } from '../authenticators/index.ts';
 import type { AuthEvent } from '../policy/types.ts';
-import { ACCOUNT_CLIENT_ID } from '../server/account-client.ts';
-import { recoveryOpened } from '../server/audit.ts';
+import { ACCOUNT_CLIENT_ID } from '../config/account-client.ts';
+import { recoveryOpened } from './audit.ts';
 import type { FlowDeps } from './flow-deps.ts';
 
 export type RecoveryMode = 'code' | 'link';

@@ -7,9 +7,8 @@ import type { AuditEvent, AuthenticatorRecord, CoolOff, CutOff } from '../../ada
 import { enrolmentStanding, type EnrolmentStanding } from '../../policy/cool-off.ts';
 import type { Factor } from '../../policy/types.ts';
 import { FACTOR_OF, type Assessment } from '../../stepup/assessment.ts';
-import { ACCOUNT_CLIENT_ID, accountRedirectUri } from '../../server/account-client.ts';
-import { revokeAccountAccess } from '../../server/account-revocation.ts';
-import { authenticatorEnrolled, ceilingRaised, type OwnAccount } from '../../server/audit.ts';
+import { ACCOUNT_CLIENT_ID, accountRedirectUri } from '../../config/account-client.ts';
+import { authenticatorEnrolled, ceilingRaised, type OwnAccount } from '../../stepup/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 
 export const STEP_UP_COOKIE = 'stepup.account';
@@ -97,7 +96,7 @@ export function createAccountContext(deps: InteractionDeps) {
    * relying parties are told; the audit event says what was changed and what was cut off.
    */
   async function credentialChanged(user: SignedIn, event: (revoked: CutOff) => AuditEvent): Promise<void> {
-    const revoked = await revokeAccountAccess({ provider, stores, now: deps.now }, user.accountId, user.sessionUid);
+    const revoked = await deps.revokeAccess(user.accountId, user.sessionUid);
     await stores.audit.append(event(revoked));
     for (const failure of revoked.failed) deps.logger?.warn({ clientId: failure.clientId, err: failure.error }, 'back-channel logout not accepted');
   }

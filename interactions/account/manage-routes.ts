@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { removalImpact } from '../../policy/removal.ts';
 import { FACTOR_OF, enrolmentOf } from '../../stepup/assessment.ts';
-import { authenticatorRemoved, authenticatorRenamed } from '../../server/audit.ts';
+import { authenticatorRemoved, authenticatorRenamed } from '../../stepup/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { manageCheckRemovalPage, managePage } from '../../views/account-pages.ts';
 import type { AccountContext, SignedIn } from './context.ts';

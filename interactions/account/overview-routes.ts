@@ -38,7 +38,7 @@ export function overviewRoutes(deps: InteractionDeps, account: AccountContext, r
     const now = deps.now();
     const events = (await stores.events.listBySession(user.sessionUid, now)).filter((event) => event.accountId === user.accountId);
     const authenticators = await stores.authenticators.listByAccount(user.accountId);
-    // The events the policy counts: those of methods since removed prove nothing any more (server/assessment.ts).
+    // The events the policy counts: those of methods since removed prove nothing any more (stepup/assessment.ts).
     const { coolingOff, authenticatorIds } = enrolmentOf(true, authenticators, { allowedAaguids: config.policy.attestation?.allowedAaguids });
     const counted = events.filter((event) => event.authenticatorId === undefined || authenticatorIds.has(event.authenticatorId));
     const proven = currentLevel(config.policy.ladder, counted, now, eligibility(config.policy.ladder, coolingOff, now));

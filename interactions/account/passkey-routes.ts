@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { AuthError, CHALLENGE_TTL, registerPasskey, registrationOptions } from '../../authenticators/index.ts';
 import { StoreError } from '../../adapters/types.ts';
-import { enrolmentRefused } from '../../server/audit.ts';
+import { enrolmentRefused } from '../../stepup/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { messageFor } from '../../stepup/messages.ts';
 import { passkeyEnrolPage } from '../../views/account-pages.ts';

@@ -2,7 +2,7 @@
 import Router from '@koa/router';
 import { cookieOptions } from '../../config/cookies.ts';
 import { issueRecoveryCodes, normalizeLinkToken } from '../../authenticators/index.ts';
-import { recoveryCodesGenerated } from '../../server/audit.ts';
+import { recoveryCodesGenerated } from '../../stepup/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { recoveryCodesPage, recoveryCodesShownPage, recoverySessionPage } from '../../views/recovery-pages.ts';
 import { utcText } from '../../views/time.ts';

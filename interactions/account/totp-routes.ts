@@ -2,7 +2,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { AuthError, MAX_TOTP_AUTHENTICATORS, confirmTotpEnrollment, decryptSecret, generateTotpSecret, qrSvg, totpUri } from '../../authenticators/index.ts';
-import { enrolmentRefused } from '../../server/audit.ts';
+import { enrolmentRefused } from '../../stepup/audit.ts';
 import type { InteractionDeps } from '../deps.ts';
 import { messageFor } from '../../stepup/messages.ts';
 import { totpEnrolPage } from '../../views/account-pages.ts';

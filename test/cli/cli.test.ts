@@ -12,7 +12,7 @@ import { AuthError, attemptKeys, decryptSecret, verifyPasswordHash } from '../..
 import { DEFAULT_LADDER } from '../../config/ladder.ts';
 import { parseAuthRequest } from '../../policy/request.ts';
 import type { Decision } from '../../policy/types.ts';
-import { decisionEvent, factorRefused, factorVerified } from '../../server/audit.ts';
+import { decisionEvent, factorRefused, factorVerified } from '../../stepup/audit.ts';
 import { loadConfig, type AppConfig } from '../../config/index.ts';
 import { totpKeyring } from '../../config/keys.ts';
 import { buildProvider } from '../../server/provider.ts';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError } from '../../authenticators/index.ts';
 import type { AuditEvent } from '../../adapters/types.ts';
-import { auditTime, factorRefused, factorVerified, operatorEvent, recoveryOpened } from '../../server/audit.ts';
+import { auditTime, factorRefused, factorVerified, operatorEvent, recoveryOpened } from '../../stepup/audit.ts';
 import { createMetrics } from '../../server/metrics.ts';
 
 const now = () => 1_767_323_045;

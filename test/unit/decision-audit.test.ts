@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LADDER } from '../../config/ladder.ts';
 import { parseAuthRequest } from '../../policy/request.ts';
 import type { AuthEvent, Decision, Level } from '../../policy/types.ts';
-import { decisionEvent, howMet } from '../../server/audit.ts';
+import { decisionEvent, howMet } from '../../stepup/audit.ts';
 
 const level = (acr: string): Level => DEFAULT_LADDER.find((each) => each.acr === acr)!;
 const pwd: AuthEvent = { id: 'e-pwd', accountId: 'a', factor: 'pwd', amr: ['pwd'], at: 1000 };

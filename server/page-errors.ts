@@ -1,8 +1,8 @@
 // Turns errors in our routes into a page: 4xx with a clear message, 5xx without internals (logged instead), 503 while storage is down.
 import type { Context, Next } from 'koa';
-import type { Logger } from '../server/logger.ts';
-import { RETRY_AFTER_SECONDS, StorageUnavailableError, isStorageFailure } from '../server/guarded-stores.ts';
-import { unavailablePage } from '../server/unavailable-page.ts';
+import type { Logger } from './logger.ts';
+import { RETRY_AFTER_SECONDS, StorageUnavailableError, isStorageFailure } from './guarded-stores.ts';
+import { unavailablePage } from '../views/unavailable-page.ts';
 import { html } from '../views/html.ts';
 import { layout } from '../views/layout.ts';
 
