@@ -13,7 +13,7 @@ export const attemptOp = {
 export type AttemptOperations = Pick<AttemptStore, 'get' | 'recordFailure' | 'release' | 'reset'>;
 
 /** Runs one operation through the store's own call. */
-export async function applyAttemptOp(store: AttemptOperations, op: AttemptOp): Promise<AttemptResult> {
+async function applyAttemptOp(store: AttemptOperations, op: AttemptOp): Promise<AttemptResult> {
   switch (op.op) {
     case 'get':
       return store.get(op.key);

@@ -1,15 +1,15 @@
 // `stepup db ...`: bring the storage's schema (SQLite migrations, MongoDB indexes) up to date, or show how far it is.
 import type { Command } from 'commander';
-import type { IndexRefusal } from '../adapters/mongodb/index.ts';
+import { storageEngine } from '../adapters/engines.ts';
+import type { SchemaRefusal } from '../adapters/storage-engine.ts';
 import type { AppConfig } from '../config/index.ts';
 import { loadConfig } from '../config/index.ts';
-import { migrateStorage, storageStatus } from '../server/migrate.ts';
 import { CliError } from './errors.ts';
 import type { Out } from './run.ts';
 
 /** Creates what is missing and reports it; safe to run again, and while instances are running. */
 export async function migrateDatabase(config: AppConfig, out: Out): Promise<void> {
-  const { where, applied, present, refused } = await migrateStorage(config.storage);
+  const { where, applied, present, refused } = await storageEngine(config.storage).migrate();
   out(`${where}: ${applied.length} applied, ${present.length} already present${refusedCount(refused)}`);
   for (const name of applied) out(`  + ${name}`);
   printRefused(refused, out);
@@ -17,7 +17,7 @@ export async function migrateDatabase(config: AppConfig, out: Out): Promise<void
 
 /** Prints what `db migrate` would do; fails (exit 1) unless the storage is up to date, so scripts can check. */
 export async function databaseStatus(config: AppConfig, out: Out): Promise<void> {
-  const { where, pending, present, conflicting, refused } = await storageStatus(config.storage);
+  const { where, pending, present, conflicting, refused } = await storageEngine(config.storage).status();
   out(`${where}: ${present.length} present, ${pending.length} pending, ${conflicting.length} conflicting${refusedCount(refused)}`);
   for (const name of pending) out(`  missing     ${name}`);
   for (const name of conflicting) out(`  conflicting ${name} (exists with other keys or options: drop it, then run db migrate)`);
@@ -27,12 +27,12 @@ export async function databaseStatus(config: AppConfig, out: Out): Promise<void>
   }
 }
 
-function refusedCount(refused: IndexRefusal[]): string {
+function refusedCount(refused: SchemaRefusal[]): string {
   return refused.length > 0 ? `, ${refused.length} refused by the server` : '';
 }
 
 /** Each refused index with the server's reason, then what holds without them (once per kind of index). */
-function printRefused(refused: IndexRefusal[], out: Out): void {
+function printRefused(refused: SchemaRefusal[], out: Out): void {
   for (const { name, reason } of refused) out(`  refused     ${name} (${reason})`);
   for (const fallback of new Set(refused.map((refusal) => refusal.fallback))) out(`  instead:    ${fallback}`);
 }

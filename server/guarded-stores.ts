@@ -1,15 +1,12 @@
-// The stores at the provider's edge: storage that cannot be reached or written answers 503 temporarily_unavailable (the one
-// place that recognises it), and a one-time code consumed twice answers invalid_grant.
-import Database from 'better-sqlite3';
-import { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
-import { isMongoUnavailable } from '../adapters/mongodb/index.ts';
+// The stores at the provider's edge: a StoreError('unavailable') from an engine (each engine maps its own driver's errors,
+// adapters/*/errors.ts) answers 503 temporarily_unavailable, and a one-time code consumed twice answers invalid_grant.
+import { errors } from 'oidc-provider';
+import { forwardingAdapterClass } from '../adapters/adapter-forwarder.ts';
+import { wrapStoreCalls, type AroundStoreCall } from '../adapters/store-calls.ts';
 import { StoreError, type Stores } from '../adapters/types.ts';
 
 /** What a client is told to wait before retrying (the Retry-After header). */
 export const RETRY_AFTER_SECONDS = 5;
-
-/** SQLite result codes of a database that is locked, read-only, out of space or failing underneath: all pass. */
-const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|IOERR|FULL|CANTOPEN|PROTOCOL|NOLFS)(_|$)/;
 
 /**
  * OAuth's own error for this case (RFC 6749 4.1.2.1), with the 503 status: oidc-provider's handlers answer it as
@@ -28,9 +25,7 @@ export class StorageUnavailableError extends errors.OIDCProviderError {
 /** True for failures that pass by themselves when the database is back: never for bugs or bad data. */
 export function isStorageFailure(error: unknown): boolean {
   if (error instanceof StorageUnavailableError) return true;
-  if (error instanceof StoreError) return error.code === 'unavailable';
-  if (error instanceof Database.SqliteError) return SQLITE_UNAVAILABLE.test(error.code);
-  return isMongoUnavailable(error);
+  return error instanceof StoreError && error.code === 'unavailable';
 }
 
 type Convert = (error: unknown) => unknown;
@@ -45,17 +40,13 @@ export function guardStores(stores: Stores, onFailure: (cause: unknown) => void)
     onFailure(error);
     return new StorageUnavailableError(error);
   };
+  const guarded: AroundStoreCall = (call) => run(call, convert);
   return {
-    accounts: guarded(stores.accounts, convert),
-    authenticators: guarded(stores.authenticators, convert),
-    events: guarded(stores.events, convert),
-    attempts: guarded(stores.attempts, convert),
-    audit: guarded(stores.audit, convert),
-    clients: guarded(stores.clients, convert),
-    recoverySecrets: guarded(stores.recoverySecrets, convert),
-    sessions: guarded(stores.sessions, convert),
-    resources: guarded(stores.resources, convert),
-    OidcAdapter: guardedAdapterClass(stores.OidcAdapter, convert),
+    ...wrapStoreCalls(stores, guarded),
+    OidcAdapter: forwardingAdapterClass(
+      (model) => new stores.OidcAdapter(model),
+      (model, method, call) => run(call, method === 'consume' ? (error) => replayError(model, error) ?? convert(error) : convert),
+    ),
     close: () => stores.close(),
   };
 }
@@ -66,53 +57,6 @@ async function run<T>(operation: () => Promise<T>, convert: Convert): Promise<T>
   } catch (error) {
     throw convert(error);
   }
-}
-
-function guarded<T extends object>(store: T, convert: Convert): T {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => run(async () => value.apply(target, args) as unknown, convert);
-    },
-  });
-}
-
-function guardedAdapterClass(Inner: AdapterConstructor, convert: Convert): AdapterConstructor {
-  return class GuardedAdapter implements Adapter {
-    readonly #inner: Adapter;
-    readonly #model: string;
-
-    constructor(model: string) {
-      this.#inner = new Inner(model);
-      this.#model = model;
-    }
-
-    upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
-      return run(() => this.#inner.upsert(id, payload, expiresIn), convert);
-    }
-    find(id: string) {
-      return run(() => this.#inner.find(id), convert);
-    }
-    findByUid(uid: string) {
-      return run(() => this.#inner.findByUid(uid), convert);
-    }
-    findByUserCode(userCode: string) {
-      return run(() => this.#inner.findByUserCode(userCode), convert);
-    }
-    consume(id: string) {
-      return run(
-        () => this.#inner.consume(id),
-        (error) => replayError(this.#model, error) ?? convert(error),
-      );
-    }
-    destroy(id: string) {
-      return run(() => this.#inner.destroy(id), convert);
-    }
-    revokeByGrantId(grantId: string) {
-      return run(() => this.#inner.revokeByGrantId(grantId), convert);
-    }
-  };
 }
 
 /** A consume() that lost (adapters/consume-once.ts): what oidc-provider itself answers when it sees the replay. */

@@ -1,5 +1,6 @@
 // Classifies MongoDB driver errors: duplicate keys (a conflict) and failures that pass when the server is back (unavailable).
 import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { StoreError } from '../types.ts';
 
 const DUPLICATE_KEY = 11000;
 
@@ -38,13 +39,19 @@ export function isDuplicateKey(error: unknown): error is MongoServerError {
 }
 
 /** True for errors that mean the database cannot be reached or cannot take writes right now. */
-export function isMongoUnavailable(error: unknown): boolean {
+function isMongoUnavailable(error: unknown): boolean {
   if (!(error instanceof MongoError)) return false;
   if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
   if (UNAVAILABLE_NAMES.has(error.name)) return true;
   if (error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError')) return true;
   if (error.hasErrorLabel('SystemOverloadedError')) return true;
   return typeof error.code === 'number' && TRANSIENT_CODES.has(error.code);
+}
+
+/** Maps a driver error to StoreError('unavailable') when it will pass by itself; every other error stays as it is. */
+export function mongoStoreError(error: unknown): unknown {
+  if (!isMongoUnavailable(error)) return error;
+  return new StoreError('unavailable', `MongoDB unavailable (${(error as MongoError).name}): ${(error as MongoError).message}`, { cause: error });
 }
 
 /**

@@ -1,5 +1,6 @@
 // Opens every store on one MongoDB database: the production storage, shared by every provider instance.
 import type { Db } from 'mongodb';
+import { mappingErrors, wrapStoreCalls } from '../store-calls.ts';
 import type { Stores } from '../types.ts';
 import { createAccountSessionStore } from './account-sessions.ts';
 import { createAccountStore } from './accounts.ts';
@@ -9,15 +10,14 @@ import { createAuthEventStore } from './auth-events.ts';
 import { createAuthenticatorStore } from './authenticators.ts';
 import { createClientStore } from './clients.ts';
 import { connectMongo } from './connect.ts';
+import { mongoStoreError } from './errors.ts';
 import { startExpiryPurge } from './expiry-purge.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
 import { createRecoverySecretStore } from './recovery-secrets.ts';
 import { createResourceStore } from './resources.ts';
 
-export { createMongoIndexes, mongoIndexStatus, type IndexRefusal } from './indexes.ts';
+export { createMongoIndexes, mongoIndexStatus } from './indexes.ts';
 export { serverIdentity, type ServerIdentity } from './server-identity.ts';
-export { isMongoUnavailable } from './errors.ts';
-export { redactMongoUri } from './connect.ts';
 
 export interface MongoStoresOptions {
   /** mongodb:// or mongodb+srv:// connection string. */
@@ -36,16 +36,18 @@ export interface MongoStores extends Stores {
   purgeExpired(): Promise<string[]>;
 }
 
-/** Connects (failing with StoreError 'unavailable' if the server cannot be reached) and returns the stores. */
+/**
+ * Connects (failing with StoreError 'unavailable' if the server cannot be reached) and returns the stores, whose errors
+ * come out as StoreError where they are the server's (errors.ts).
+ */
 export async function openMongoStores(options: MongoStoresOptions): Promise<MongoStores> {
   const client = await connectMongo(options.uri);
   const db = client.db(options.dbName);
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const clients = createClientStore(db);
   const purge = startExpiryPurge(db, options.expiryPurgeIntervalMs);
-  return {
-    db,
-    purgeExpired: purge.runOnce,
+  const around = mappingErrors(mongoStoreError);
+  const stores: Stores = {
     accounts: createAccountStore(db),
     authenticators: createAuthenticatorStore(db),
     events: createAuthEventStore(db),
@@ -55,10 +57,11 @@ export async function openMongoStores(options: MongoStoresOptions): Promise<Mong
     recoverySecrets: createRecoverySecretStore(db),
     sessions: createAccountSessionStore(db),
     resources: createResourceStore(db),
-    OidcAdapter: createOidcAdapterClass(db, clients, now),
+    OidcAdapter: createOidcAdapterClass(db, clients, now, around.adapter),
     async close() {
       await purge.stop();
       await client.close();
     },
   };
+  return { ...wrapStoreCalls(stores, around.store), db, purgeExpired: purge.runOnce };
 }

@@ -4,6 +4,7 @@
 import { MongoServerError, type Db, type Document, type IndexDescription } from 'mongodb';
 import { ACCOUNT_MODELS } from '../account-models.ts';
 import { GRANT_REVOKED_MODELS } from '../consume-once.ts';
+import type { SchemaRefusal } from '../storage-engine.ts';
 import { StoreError } from '../types.ts';
 import { credentialKeyOf } from './authenticators.ts';
 import { retryOnDuplicateKey } from './errors.ts';
@@ -77,18 +78,11 @@ export const MONGO_INDEXES: ReadonlyMap<string, readonly IndexSpec[]> = new Map<
   ...OIDC_MODELS.map((model): [string, IndexSpec[]] => [modelCollection(model), modelIndexes(model)]),
 ]);
 
-/** An index the server refused, why (the server and its message), and what holds without it. */
-export interface IndexRefusal {
-  name: string;
-  reason: string;
-  fallback: string;
-}
-
 export interface MigrationReport {
   created: string[];
   existing: string[];
   /** Refused by the server, with a fallback: the migration still succeeds. */
-  refused: IndexRefusal[];
+  refused: SchemaRefusal[];
 }
 
 export interface IndexStatus {
@@ -97,7 +91,7 @@ export interface IndexStatus {
   /** Names that exist with another key or options: migrate refuses to touch them. */
   different: string[];
   /** Names that `db migrate` asked this server for and it refused, with a fallback: nothing to do. */
-  refused: IndexRefusal[];
+  refused: SchemaRefusal[];
 }
 
 /** Creates the collections and every missing index; idempotent, and safe to run from several places at once. */

@@ -5,6 +5,7 @@ import type { Collection, Db } from 'mongodb';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import { accountOf } from '../account-models.ts';
 import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../consume-once.ts';
+import type { AroundAdapterCall } from '../adapter-forwarder.ts';
 import { oidcAdapterClass } from '../client-adapter.ts';
 import type { ClientStore } from '../types.ts';
 import { dateOf, liveAt, modelCollection, type ModelDoc } from './collections.ts';
@@ -14,9 +15,9 @@ import { createSingleUse, type SingleUse } from './single-use.ts';
 /** The models oidc-provider consumes (lib/models: those with a `consume()`); only their reads look for a use. */
 const CONSUMABLE_MODELS = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode']);
 
-export function createOidcAdapterClass(db: Db, clients: ClientStore, now: () => number): AdapterConstructor {
+export function createOidcAdapterClass(db: Db, clients: ClientStore, now: () => number, around?: AroundAdapterCall): AdapterConstructor {
   const uses = createSingleUse(db);
-  return oidcAdapterClass(clients, (model) => new ModelAdapter(db, uses, model, now));
+  return oidcAdapterClass(clients, (model) => new ModelAdapter(db, uses, model, now), around);
 }
 
 class ModelAdapter implements Adapter {

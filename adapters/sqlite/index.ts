@@ -1,4 +1,5 @@
 // Opens every store on one embedded SQLite database.
+import { mappingErrors, wrapStoreCalls } from '../store-calls.ts';
 import type { Stores } from '../types.ts';
 import { createAccountSessionStore } from './account-sessions.ts';
 import { createAccountStore } from './accounts.ts';
@@ -8,6 +9,7 @@ import { createAuthEventStore } from './auth-events.ts';
 import { createAuthenticatorStore } from './authenticators.ts';
 import { createClientStore } from './clients.ts';
 import { openDatabase } from './database.ts';
+import { sqliteStoreError } from './errors.ts';
 import { createExpiryPurge } from './expiry-purge.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
 import { createRecoverySecretStore } from './recovery-secrets.ts';
@@ -20,12 +22,14 @@ export interface SqliteStoresOptions {
   now?: () => number;
 }
 
+/** Every store's errors come out as StoreError where they are the database's (errors.ts). */
 export function openSqliteStores(options: SqliteStoresOptions): Stores {
   const db = openDatabase(options.file);
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const purgeExpired = createExpiryPurge(db, now);
   const clients = createClientStore(db);
-  return {
+  const around = mappingErrors(sqliteStoreError);
+  const stores: Stores = {
     accounts: createAccountStore(db),
     authenticators: createAuthenticatorStore(db),
     events: createAuthEventStore(db, purgeExpired),
@@ -35,9 +39,10 @@ export function openSqliteStores(options: SqliteStoresOptions): Stores {
     recoverySecrets: createRecoverySecretStore(db),
     sessions: createAccountSessionStore(db),
     resources: createResourceStore(db),
-    OidcAdapter: createOidcAdapterClass(db, clients, now, purgeExpired),
+    OidcAdapter: createOidcAdapterClass(db, clients, now, purgeExpired, around.adapter),
     async close() {
       db.close();
     },
   };
+  return wrapStoreCalls(stores, around.store);
 }

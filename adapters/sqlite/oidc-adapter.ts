@@ -2,6 +2,7 @@
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
 import { accountOf } from '../account-models.ts';
 import { GRANT_REVOKED_MODELS, alreadyConsumed, revokesGrantOnReplay } from '../consume-once.ts';
+import type { AroundAdapterCall } from '../adapter-forwarder.ts';
 import { oidcAdapterClass } from '../client-adapter.ts';
 import type { ClientStore } from '../types.ts';
 import type { SqliteDatabase } from './database.ts';
@@ -14,10 +15,10 @@ interface ModelRow {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-export function createOidcAdapterClass(db: SqliteDatabase, clients: ClientStore, now: () => number, purgeExpired: () => void): AdapterConstructor {
+export function createOidcAdapterClass(db: SqliteDatabase, clients: ClientStore, now: () => number, purgeExpired: () => void, around?: AroundAdapterCall): AdapterConstructor {
   const statements = prepareStatements(db);
 
-  return oidcAdapterClass(clients, (model) => new ModelAdapter(model, statements, now, purgeExpired));
+  return oidcAdapterClass(clients, (model) => new ModelAdapter(model, statements, now, purgeExpired), around);
 }
 
 class ModelAdapter implements Adapter {

@@ -1,11 +1,14 @@
-// The stores at the provider's edge: which failures mean "storage unavailable" (real driver errors), and what they become.
+// The stores at the provider's edge: which failures mean "storage unavailable" (real driver errors, as each engine maps
+// them to StoreError), and what they become.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { mongoStoreError } from '../../adapters/mongodb/errors.ts';
 import { openMongoStores } from '../../adapters/mongodb/index.ts';
+import { sqliteStoreError } from '../../adapters/sqlite/errors.ts';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
 import { StoreError, type Stores } from '../../adapters/types.ts';
 import { StorageUnavailableError, guardStores, isStorageFailure } from '../../server/guarded-stores.ts';
@@ -41,7 +44,7 @@ function sqliteFile(name: string): string {
   return file;
 }
 
-describe('isStorageFailure', () => {
+describe("isStorageFailure, of what the engines make of their drivers' errors", () => {
   it('recognises a locked SQLite database (SQLITE_BUSY) and a read-only one (SQLITE_READONLY)', () => {
     const file = sqliteFile('locked');
     const holder = new Database(file);
@@ -50,12 +53,15 @@ describe('isStorageFailure', () => {
     const busy = thrownBy(() => writer.prepare("INSERT INTO t VALUES ('a')").run());
     holder.exec('ROLLBACK');
     expect(busy).toMatchObject({ code: 'SQLITE_BUSY' });
-    expect(isStorageFailure(busy)).toBe(true);
+    expect(sqliteStoreError(busy)).toMatchObject({ name: 'StoreError', code: 'unavailable', cause: busy });
+    expect(isStorageFailure(sqliteStoreError(busy))).toBe(true);
 
     const reader = new Database(file, { readonly: true });
     const readonly = thrownBy(() => reader.prepare("INSERT INTO t VALUES ('b')").run());
     expect(readonly).toMatchObject({ code: 'SQLITE_READONLY' });
-    expect(isStorageFailure(readonly)).toBe(true);
+    expect(isStorageFailure(sqliteStoreError(readonly))).toBe(true);
+    // server/ knows no driver: a raw driver error (one no engine mapped) is not recognised.
+    expect(isStorageFailure(readonly)).toBe(false);
     for (const db of [holder, writer, reader]) db.close();
   });
 
@@ -65,7 +71,8 @@ describe('isStorageFailure', () => {
     const duplicate = thrownBy(() => db.prepare("INSERT INTO t VALUES ('x')").run());
     db.close();
     expect(duplicate).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
-    expect(isStorageFailure(duplicate)).toBe(false);
+    expect(sqliteStoreError(duplicate)).toBe(duplicate);
+    expect(isStorageFailure(sqliteStoreError(duplicate))).toBe(false);
     expect(isStorageFailure(new TypeError('x is undefined'))).toBe(false);
     expect(isStorageFailure(new StoreError('conflict', 'taken'))).toBe(false);
     expect(isStorageFailure(new StoreError('unavailable', 'down'))).toBe(true);
@@ -77,7 +84,10 @@ describe('isStorageFailure', () => {
     const selection = await rejectionOf(client.connect());
     await client.close();
     expect(selection).toMatchObject({ name: 'MongoServerSelectionError' });
-    expect(isStorageFailure(selection)).toBe(true);
+    expect(mongoStoreError(selection)).toMatchObject({ name: 'StoreError', code: 'unavailable', cause: selection });
+    expect(isStorageFailure(mongoStoreError(selection))).toBe(true);
+    const bug = new TypeError('x is undefined');
+    expect(mongoStoreError(bug)).toBe(bug);
 
     const opening = await rejectionOf(openMongoStores({ uri: uri.replace('127.0.0.1', 'user:secret@127.0.0.1'), dbName: 'x' }));
     expect(opening).toMatchObject({ name: 'StoreError', code: 'unavailable' });
@@ -105,7 +115,7 @@ describe('guardStores', () => {
     return stores;
   }
 
-  it('turns a storage failure into 503 temporarily_unavailable, and reports its cause once', async () => {
+  it('turns a storage failure (a real SQLite error, mapped by the engine) into 503 temporarily_unavailable, and reports its cause once', async () => {
     const onFailure = vi.fn();
     const guarded = guardStores(failing(), onFailure);
     const error = await rejectionOf(guarded.attempts.recordFailure('k', 1));
@@ -113,7 +123,7 @@ describe('guardStores', () => {
     expect(error).toMatchObject({ status: 503, statusCode: 503, expose: true, error: 'temporarily_unavailable', message: 'temporarily_unavailable' });
     expect((error as StorageUnavailableError).error_description).not.toMatch(/SQLITE|readonly/i);
     expect(onFailure).toHaveBeenCalledOnce();
-    expect(onFailure).toHaveBeenCalledWith(readonlyError);
+    expect(onFailure).toHaveBeenCalledWith(expect.objectContaining({ name: 'StoreError', code: 'unavailable', cause: readonlyError }));
     await guarded.close();
   });
 
