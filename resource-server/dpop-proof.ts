@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
 import { GuardError } from './errors.ts';
 import type { ReplayStore } from './replay-store.ts';
+import type { dpopNonces } from './dpop-nonce.ts';
 
 export interface DpopCheck {
   /** The `DPoP` header as received; several values are refused (§4.3 check 1). */
@@ -25,6 +26,8 @@ export interface DpopVerifierOptions {
   /** Seconds a proof's iat may be ahead of our clock. */
   futureSkew: number;
   replayStore: ReplayStore;
+  /** When set, every proof must carry a nonce this API handed out (RFC 9449 §9). */
+  nonces?: ReturnType<typeof dpopNonces>;
 }
 
 const MAX_PROOF_LENGTH = 8192;
@@ -96,6 +99,14 @@ export function dpopVerifier(options: DpopVerifierOptions) {
     if (iat > now + options.futureSkew) throw invalid('the DPoP proof was issued in the future (iat)');
     if (iat < now - options.maxAge) throw invalid(`the DPoP proof is older than ${options.maxAge} seconds (iat)`);
     if (typeof ath !== 'string' || ath !== accessTokenHash(accessToken)) throw invalid('the DPoP proof is for another access token (ath)');
+
+    // After the proof's own checks, so that a client told to fetch a nonce (RFC 9449 §9) has nothing else to mend.
+    if (options.nonces && !options.nonces.accepts(payload.nonce, now)) {
+      throw new GuardError(
+        'dpop_nonce_required',
+        payload.nonce === undefined ? 'this API requires a nonce in DPoP proofs: use the DPoP-Nonce header' : 'the DPoP proof nonce is stale or unknown: use the DPoP-Nonce header',
+      );
+    }
 
     const thumbprint = await calculateJwkThumbprint(jwk, 'sha256');
     // RFC 9449 §7.1's own example answers a key that is not the token's with invalid_token ("Invalid DPoP key binding").

@@ -24,6 +24,7 @@ export type GuardErrorCode =
   | 'dpop_proof_missing'
   | 'dpop_proof_invalid'
   | 'dpop_proof_replayed'
+  | 'dpop_nonce_required'
   | 'dpop_key_mismatch'
   | 'scope_insufficient'
   | 'operation_missing'
@@ -37,12 +38,19 @@ export type GuardErrorCode =
   | 'replay_store_unavailable';
 
 /**
- * The `error` values of RFC 6750 §3.1, RFC 9470 §3, RFC 9449 §7.1 (`invalid_dpop_proof`), RFC 6749's for an unavailable
+ * The `error` values of RFC 6750 §3.1, RFC 9470 §3, RFC 9449 §7.1 and §9 (`invalid_dpop_proof`, `use_dpop_nonce`), RFC 6749's for an unavailable
  * provider, and `insufficient_authorization_details` for a token whose RFC 9396 authorization details do not cover the
  * operation (RFC 9396 defines no resource-server error; the code is the one draft-zehavi-oauth-rar-metadata proposes).
  */
 export type BearerError =
-  'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'insufficient_user_authentication' | 'insufficient_authorization_details' | 'invalid_dpop_proof' | 'temporarily_unavailable';
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'insufficient_user_authentication'
+  | 'insufficient_authorization_details'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
+  | 'temporarily_unavailable';
 
 /** Status and standard error per code; `undefined` error: RFC 6750 §3.1 says a request without credentials gets none. */
 export const ERROR_TABLE: Readonly<Record<GuardErrorCode, { status: 400 | 401 | 403 | 503; error?: BearerError }>> = {
@@ -67,6 +75,7 @@ export const ERROR_TABLE: Readonly<Record<GuardErrorCode, { status: 400 | 401 | 
   dpop_proof_missing: { status: 401, error: 'invalid_dpop_proof' },
   dpop_proof_invalid: { status: 401, error: 'invalid_dpop_proof' },
   dpop_proof_replayed: { status: 401, error: 'invalid_dpop_proof' },
+  dpop_nonce_required: { status: 401, error: 'use_dpop_nonce' },
   dpop_key_mismatch: { status: 401, error: 'invalid_token' },
   scope_insufficient: { status: 403, error: 'insufficient_scope' },
   operation_missing: { status: 403, error: 'insufficient_authorization_details' },

@@ -2,6 +2,7 @@
 // consume a single-use token, answer with a result or a challenge.
 import { approvedOperation } from './authorization-details.ts';
 import { credentials } from './authorization-header.ts';
+import { dpopNonces, nonceSecret } from './dpop-nonce.ts';
 import { checkRequirement } from './check-requirement.ts';
 import { GuardConfigError, GuardError } from './errors.ts';
 import { checkIntrospection, introspector } from './introspection.ts';
@@ -116,7 +117,11 @@ export function createGuard(options: GuardOptions): Guard {
   const replayStore = options.replayStore ?? memoryReplayStore({ now });
   const dpopAlgorithms = options.dpop?.algorithms ?? DEFAULTS.dpopAlgorithms;
   const dpopEverywhere = options.dpop?.required ?? false;
+  const nonces = options.dpop?.nonceSecret === undefined ? undefined : dpopNonces(nonceSecret(options.dpop.nonceSecret));
+  /** RFC 9449 §9: with nonces, every DPoP answer names the nonce to use next. */
+  const nonceHeader = (dpop: boolean, at: number): Record<string, string> => (nonces && dpop ? { 'DPoP-Nonce': nonces.current(at) } : {});
   const checkBinding = senderBinding({
+    nonces,
     algorithms: dpopAlgorithms,
     maxAge: options.dpop?.maxAge ?? DEFAULTS.dpopMaxAge,
     futureSkew: options.dpop?.futureSkew ?? DEFAULTS.dpopFutureSkew,
@@ -138,7 +143,7 @@ export function createGuard(options: GuardOptions): Guard {
    * The challenge carries only what applies: acr_values and max_age when the route requires them, scope for scope. Its
    * scheme is DPoP (with algs, RFC 9449 §7.1) when the client used DPoP, the token is DPoP-bound or the route needs DPoP.
    */
-  function refusal(error: GuardError, route: RouteRequirement, known: RankedLadder | undefined, dpop: boolean): GuardResult {
+  function refusal(error: GuardError, route: RouteRequirement, known: RankedLadder | undefined, dpop: boolean, at: number): GuardResult {
     if (error.status === 503) {
       return { ok: false, status: 503, error, headers: { 'Retry-After': String(RETRY_AFTER) }, body: { error: error.error, error_description: error.message } };
     }
@@ -155,7 +160,7 @@ export function createGuard(options: GuardOptions): Guard {
       maxAge: stepUp ? route.maxAge : undefined,
     });
     const body = error.error === undefined ? { error_description: error.message } : { error: error.error, error_description: error.message };
-    return { ok: false, status: error.status, error, headers: { 'WWW-Authenticate': challenge }, body };
+    return { ok: false, status: error.status, error, headers: { 'WWW-Authenticate': challenge, ...nonceHeader(dpop, at) }, body };
   }
 
   function protect(requirement?: Requirement) {
@@ -176,13 +181,13 @@ export function createGuard(options: GuardOptions): Guard {
         await checkBinding(presented, token, request, at, route.dpop || dpopEverywhere);
         if (route.acr !== undefined) known = await loadLadder();
         const shortfall = checkRequirement(token, route, { ladder: known ?? [], now: at, tolerance });
-        if (shortfall) return refusal(shortfall, route, known, dpop);
+        if (shortfall) return refusal(shortfall, route, known, dpop, at);
         if (route.operation) token = { ...token, operation: approvedOperation(token.authorizationDetails, route.operation, request) };
         // Last, so that a refused request never uses the token up.
         if (route.singleUse) await consumeToken(replayStore, presented.token, token, tolerance);
-        return { ok: true, token };
+        return { ok: true, token, headers: nonceHeader(token.jkt !== undefined, at) };
       } catch (error) {
-        if (error instanceof GuardError) return refusal(error, route, known, dpop);
+        if (error instanceof GuardError) return refusal(error, route, known, dpop, at);
         throw error;
       }
     };

@@ -28,6 +28,7 @@ export function koaGuard(guard: Guard) {
         ctx.body = result.body;
         return;
       }
+      ctx.set(result.headers);
       (ctx.state as GuardState).auth = result.token;
       await next();
     };

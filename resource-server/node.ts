@@ -30,13 +30,13 @@ export function nodeGuard(guard: Guard) {
         body: (req as AuthenticatedRequest).body,
       }).then(
         (result) => {
+          for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
           if (result.ok) {
             (req as AuthenticatedRequest).auth = result.token;
             next();
             return;
           }
           res.statusCode = result.status;
-          for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
           res.setHeader('Cache-Control', 'no-store');
           res.setHeader('Content-Type', 'application/json; charset=utf-8');
           res.end(JSON.stringify(result.body));

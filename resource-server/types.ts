@@ -72,12 +72,17 @@ export interface VerifiedToken {
 }
 
 export type GuardResult =
-  | { ok: true; token: VerifiedToken }
+  | {
+      ok: true;
+      token: VerifiedToken;
+      /** Response headers to send with the API's answer: `DPoP-Nonce` when the guard hands out nonces; usually none. */
+      headers: Record<string, string>;
+    }
   | {
       ok: false;
       status: 400 | 401 | 403 | 503;
       error: GuardError;
-      /** `WWW-Authenticate` for 400/401/403, `Retry-After` for 503; both layers send them all. */
+      /** `WWW-Authenticate` for 400/401/403 (and `DPoP-Nonce` with nonces), `Retry-After` for 503; both layers send them all. */
       headers: Record<string, string>;
       /** A JSON body for the response: the standard error and a description. */
       body: { error?: string; error_description: string };
@@ -107,6 +112,11 @@ export interface DpopOptions {
   futureSkew?: number;
   /** Require DPoP-bound tokens on every route. Default false (each route may ask with `dpop: true`). */
   required?: boolean;
+  /**
+   * Require server-provided nonces (RFC 9449 §9), derived from this secret (at least 32 bytes; the same on every instance
+   * of the API). A proof without a current nonce gets 401 `use_dpop_nonce` and a `DPoP-Nonce` header. Default: no nonces.
+   */
+  nonceSecret?: string | Uint8Array;
 }
 
 export interface GuardOptions {

@@ -264,3 +264,65 @@ describe('DPoP options', () => {
     expect((await call({ authorization: `DPoP ${token}`, dpop: await proof(token, { iat: NOW - 10 }) }, {}, tight)).ok).toBe(true);
   });
 });
+
+describe('server-provided nonces (RFC 9449 §9)', () => {
+  const SECRET = 'a nonce secret of at least thirty-two bytes';
+  let clock = NOW;
+  const withNonces = (secret = SECRET) => createGuard({ issuer: provider.issuer, audience: AUDIENCE, now: () => clock, dpop: { nonceSecret: secret } });
+
+  it('asks for a nonce with 401 use_dpop_nonce and a DPoP-Nonce header, then accepts the proof that carries it', async () => {
+    clock = NOW;
+    const nonceGuard = withNonces();
+    const token = await boundToken();
+    const first = refused(await call({ authorization: `DPoP ${token}`, dpop: await proof(token) }, {}, nonceGuard));
+    expect(first.status).toBe(401);
+    expect(first.error.code).toBe('dpop_nonce_required');
+    expect(first.headers['WWW-Authenticate']).toMatch(/^DPoP error="use_dpop_nonce", error_description="this API requires a nonce in DPoP proofs: use the DPoP-Nonce header", algs="/);
+    const nonce = first.headers['DPoP-Nonce']!;
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const second = await call({ authorization: `DPoP ${token}`, dpop: await proof(token, { claims: { nonce } }) }, {}, nonceGuard);
+    expect(second.ok && second.headers).toEqual({ 'DPoP-Nonce': nonce });
+  });
+
+  it('accepts a nonce for four minutes, refuses it after five, and names the new one', async () => {
+    clock = NOW;
+    const nonceGuard = withNonces();
+    const token = await boundToken();
+    const nonce = refused(await call({ authorization: `DPoP ${token}`, dpop: await proof(token) }, {}, nonceGuard)).headers['DPoP-Nonce']!;
+    clock = NOW + 240;
+    const later = await call({ authorization: `DPoP ${token}`, dpop: await proof(token, { iat: clock, claims: { nonce } }) }, {}, nonceGuard);
+    expect(later.ok).toBe(true);
+    expect(later.ok && later.headers['DPoP-Nonce']).not.toBe(nonce);
+    clock = NOW + 300;
+    const stale = refused(await call({ authorization: `DPoP ${token}`, dpop: await proof(token, { iat: clock, claims: { nonce } }) }, {}, nonceGuard));
+    expect(stale.error.code).toBe('dpop_nonce_required');
+    expect(stale.error.message).toBe('the DPoP proof nonce is stale or unknown: use the DPoP-Nonce header');
+    expect(stale.headers['DPoP-Nonce']).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    clock = NOW;
+  });
+
+  it('agrees across instances with the same secret, and refuses the nonce of another secret or a made-up one', async () => {
+    clock = NOW;
+    const token = await boundToken();
+    const nonce = refused(await call({ authorization: `DPoP ${token}`, dpop: await proof(token) }, {}, withNonces())).headers['DPoP-Nonce']!;
+    expect((await call({ authorization: `DPoP ${token}`, dpop: await proof(token, { claims: { nonce } }) }, {}, withNonces())).ok).toBe(true);
+    const other = withNonces('another secret, also thirty-two bytes or more');
+    expect(refused(await call({ authorization: `DPoP ${token}`, dpop: await proof(token, { claims: { nonce } }) }, {}, other)).error.code).toBe('dpop_nonce_required');
+    for (const forged of ['x', 'A'.repeat(43), 42]) {
+      expect(refused(await call({ authorization: `DPoP ${token}`, dpop: await proof(token, { claims: { nonce: forged } }) }, {}, withNonces())).error.code).toBe('dpop_nonce_required');
+    }
+  });
+
+  it('reports a broken proof as such before asking for a nonce, and does not hand out nonces to bearer requests', async () => {
+    clock = NOW;
+    const nonceGuard = withNonces();
+    const token = await boundToken();
+    expect(refused(await call({ authorization: `DPoP ${token}`, dpop: await proof(token, { htm: 'GET' }) }, {}, nonceGuard)).error.code).toBe('dpop_proof_invalid');
+    const bearer = await call({ authorization: `Bearer ${await accessToken({ key, issuer: provider.issuer, now: NOW })}` }, {}, nonceGuard);
+    expect(bearer.ok && bearer.headers).toEqual({});
+  });
+
+  it('refuses a secret shorter than 32 bytes when the guard is created', () => {
+    expect(() => withNonces('short')).toThrow(/at least 32 bytes/);
+  });
+});

@@ -53,11 +53,11 @@ function paymentToken(claims: Record<string, unknown> = {}) {
 }
 
 /** A call as a client library makes it: Authorization: DPoP and a fresh proof for this method, URL and token. */
-async function call(url: string, token: string, body: unknown = TRANSFER, method = 'POST'): Promise<Response> {
+async function call(url: string, token: string, body: unknown = TRANSFER, method = 'POST', handle = oauth.DPoP({}, keyPair)): Promise<Response> {
   const headers = new Headers({ 'content-type': 'application/json' });
   try {
     return await oauth.protectedResourceRequest(token, method, new URL(url), headers, method === 'POST' ? JSON.stringify(body) : null, {
-      DPoP: oauth.DPoP({ client_id: 'demo-rp' }, keyPair),
+      DPoP: handle,
       [oauth.allowInsecureRequests]: true,
     });
   } catch (error) {
@@ -190,4 +190,34 @@ describeLayer('Node (req, res, next)', async () => {
     });
   };
   return listen(createServer(handle));
+});
+
+describe('koa with server-provided nonces: a client library follows use_dpop_nonce', () => {
+  let base: string;
+  beforeAll(async () => {
+    const guard = createGuard({ issuer: provider.issuer, audience: AUDIENCE, dpop: { algorithms: ['ES256'], nonceSecret: 'thirty-two bytes of nonce secret, at least' } });
+    const router = new Router<GuardState>();
+    router.post('/transfer', koaGuard(guard)({ operation: PAY, dpop: true }), (ctx) => {
+      ctx.body = { paid: ctx.state.auth.operation?.instructedAmount };
+    });
+    const app = new Koa();
+    app.use(bodyParser({ enableTypes: ['json'] }));
+    app.use(router.routes());
+    base = await listen(createServer(app.callback()));
+  });
+
+  it('answers the first proof with 401 use_dpop_nonce and DPoP-Nonce; the retry with the nonce passes', async () => {
+    const handle = oauth.DPoP({}, keyPair);
+    const token = await paymentToken();
+    const first = await call(`${base}/transfer`, token, TRANSFER, 'POST', handle);
+    expect(first.status).toBe(401);
+    expect(first.headers.get('www-authenticate')).toMatch(/^DPoP error="use_dpop_nonce", /);
+    expect(first.headers.get('dpop-nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // oauth4webapi keeps the nonce from the response in the handle, as openid-client does before its one retry.
+    const retried = await call(`${base}/transfer`, token, TRANSFER, 'POST', handle);
+    expect(retried.status).toBe(200);
+    // The nonce to use next (a new one once the minute turns).
+    expect(retried.headers.get('dpop-nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(await retried.json()).toEqual({ paid: PAYMENT.instructedAmount });
+  });
 });

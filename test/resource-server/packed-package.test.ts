@@ -60,7 +60,7 @@ beforeAll(async () => {
 
   provider = await startProvider();
   rp = await relyingParty(provider);
-  api = provider.config.resourceServers[0]!.indicator;
+  api = provider.api;
   const server = spawn(process.execPath, ['server.mjs', provider.issuer, api], { cwd: projectDir, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   child = server;
   apiUrl = await new Promise<string>((resolve, reject) => {

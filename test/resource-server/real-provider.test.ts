@@ -11,7 +11,7 @@ let api: string;
 let guard: Guard;
 
 beforeAll(async () => {
-  api = provider.config.resourceServers[0]!.indicator;
+  api = provider.api;
   guard = createGuard({ issuer: provider.issuer, audience: api, now: provider.clock.now });
 });
 
