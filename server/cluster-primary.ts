@@ -26,6 +26,7 @@ export function workerCount(setting: number | 'auto', available: number = availa
 
 export interface PrimaryOptions {
   workers: number;
+  /** The primary's logger (its lines carry `role: "primary"`). */
   logger: Logger;
   /** Serve the workers' summed metrics at http://host:port/metrics (METRICS_PORT). */
   metrics?: { port: number; host: string };
@@ -33,8 +34,7 @@ export interface PrimaryOptions {
   onListening(): void;
 }
 
-export function runPrimary({ workers, logger, metrics: metricsAt, onListening }: PrimaryOptions): void {
-  const log = logger.child({ role: 'primary' });
+export function runPrimary({ workers, logger: log, metrics: metricsAt, onListening }: PrimaryOptions): void {
   const metrics = metricsAt && clusterMetrics();
   const metricsServer = metrics && metricsAt && startMetricsServer(metrics, metricsAt.port, metricsAt.host);
   const crashLimit = Math.max(MIN_CRASH_LIMIT, workers);
@@ -119,6 +119,11 @@ export function runPrimary({ workers, logger, metrics: metricsAt, onListening }:
     restarts.add(timer);
   });
 
+  metricsServer?.on('error', (error) => {
+    log.fatal({ err: error, port: metricsAt?.port, host: metricsAt?.host }, 'cannot serve metrics');
+    failed = true;
+    stop('cannot serve metrics');
+  });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   for (let index = 0; index < workers; index += 1) fork();

@@ -24,18 +24,20 @@ async function main() {
   // A worker: the primary validated everything, ran the migrations and seeded the demo before forking it.
   if (cluster.isWorker) return serve(config, logger, await openPreparedStores(config.storage));
 
-  const runtime = checkRuntime(process.version, config.production);
-  if (runtime.warning) logger.warn(runtime.warning);
-  if (!runtime.ok) process.exit(1);
   const workers = workerCount(envSchema.parse(process.env).STEPUP_WORKERS);
-  const stores = await prepareStores(config, logger);
-  if (workers === 1) return serve(config, logger, stores);
+  // With workers, every line of this process says it is the primary.
+  const log = workers > 1 ? logger.child({ role: 'primary' }) : logger;
+  const runtime = checkRuntime(process.version, config.production);
+  if (runtime.warning) log.warn(runtime.warning);
+  if (!runtime.ok) process.exit(1);
+  const stores = await prepareStores(config, log);
+  if (workers === 1) return serve(config, log, stores);
 
   // The primary holds no store while it supervises: only the workers read and write.
   await stores.close();
-  logger.info({ workers }, 'starting the workers');
-  runPrimary({ workers, logger, metrics: config.metricsPort ? { port: config.metricsPort, host: config.host } : undefined, onListening: () => announce(config, logger) });
-  if (config.metricsPort) logger.info({ metrics: `http://${config.host}:${config.metricsPort}/metrics` }, 'metrics of all workers listening');
+  log.info({ workers }, 'starting the workers');
+  runPrimary({ workers, logger: log, metrics: config.metricsPort ? { port: config.metricsPort, host: config.host } : undefined, onListening: () => announce(config, log) });
+  if (config.metricsPort) log.info({ metrics: `http://${config.host}:${config.metricsPort}/metrics` }, 'metrics of all workers listening');
 }
 
 /** Opens the storage (applying SQLite migrations, or creating MongoDB indexes in development) and seeds the demo. */
@@ -62,7 +64,13 @@ function serve(config: AppConfig, logger: Logger, stores: Stores): void {
   // In a worker the primary serves METRICS_PORT, summing what each worker answers.
   if (cluster.isWorker) answerPrimaryMetrics(metrics.registry);
   const metricsServer = config.metricsPort && !cluster.isWorker ? startMetricsServer(metrics.registry, config.metricsPort, config.host) : undefined;
-  if (metricsServer) logger.info({ metrics: `http://${config.host}:${config.metricsPort}/metrics` }, 'metrics listening');
+  if (metricsServer) {
+    logger.info({ metrics: `http://${config.host}:${config.metricsPort}/metrics` }, 'metrics listening');
+    metricsServer.on('error', (error) => {
+      logger.fatal({ err: error, port: config.metricsPort, host: config.host }, 'cannot serve metrics');
+      process.exit(1);
+    });
+  }
   const provider = createApp({ config, stores, logger, metrics });
   const server = provider.listen(config.port, config.host, () => {
     if (!cluster.isWorker) announce(config, logger);

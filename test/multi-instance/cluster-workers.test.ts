@@ -4,12 +4,13 @@
 import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
 import type { Stores } from '../../adapters/types.ts';
 import { loadConfig } from '../../config/index.ts';
+import { workerCount } from '../../server/cluster-primary.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { createAccount } from '../integration/harness/accounts.ts';
 import { Browser, expectCallback, formOf } from '../integration/harness/browser.ts';
@@ -62,7 +63,9 @@ describe('STEPUP_WORKERS=2 on one SQLite file', () => {
     proxy.setBackends([server.port]);
     const config = await loadConfig({ ...env, PORT: String(server.port) });
     stores = openSqliteStores({ file: config.storage.kind === 'sqlite' ? config.storage.file : '' });
-    provider = { issuer: proxy.url, config, stores, clock: { offset: 0, now: () => Math.floor(Date.now() / 1000), advance: () => undefined }, close: async () => undefined };
+    // The processes run on the wall clock; `api` is the resource server the harness's providers register by default.
+    const api = { api: `${proxy.url}/api` };
+    provider = { issuer: proxy.url, config, stores, clock: { offset: 0, now: () => Math.floor(Date.now() / 1000), advance: () => undefined }, close: async () => undefined, ...api };
     rp = await relyingParty(provider);
   }, 120_000);
 
@@ -235,7 +238,7 @@ describe('STEPUP_WORKERS=2 on one SQLite file', () => {
   );
 });
 
-describe('STEPUP_WORKERS refused or giving up', () => {
+describe('STEPUP_WORKERS values', () => {
   const dataDirs: string[] = [];
   const tempDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'stepup-workers-bad-'));
@@ -245,6 +248,48 @@ describe('STEPUP_WORKERS refused or giving up', () => {
   afterAll(() => {
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
+
+  it('resolves auto to one worker per core this process may use, at most 64', () => {
+    expect(workerCount('auto')).toBe(Math.min(availableParallelism(), 64));
+    expect([1, 2, 16, 64, 65, 512].map((cores) => workerCount('auto', cores))).toEqual([1, 2, 16, 64, 64, 64]);
+    expect(workerCount(3, 16)).toBe(3);
+  });
+
+  it(
+    'runs one process without a primary by default: its lines name no worker, and SIGTERM drains it to exit 0',
+    async () => {
+      const started = await startClustered(testEnv(tempDir()), { ready: true });
+      try {
+        expect(started.lines.filter((line) => line.role === 'primary' || line.msg === 'worker listening')).toEqual([]);
+        const from = started.mark();
+        expect((await fetch(`http://127.0.0.1:${started.port}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) })).status).toBe(200);
+        const served = await started.waitForLine((line) => line.msg === 'request', 10_000, from);
+        expect(served.pid).toBe(started.pid);
+        expect(served).not.toHaveProperty('worker');
+        process.kill(started.pid, 'SIGTERM');
+        expect(await started.exited).toEqual({ code: 0, signal: null });
+      } finally {
+        await started.stop();
+      }
+    },
+    TEST_TIMEOUT,
+  );
+
+  // Started only where auto means a few processes: on a large machine it would start dozens.
+  it.runIf(availableParallelism() >= 2 && availableParallelism() <= 4)(
+    'starts one worker per core with auto',
+    async () => {
+      const started = await startClustered(testEnv(tempDir(), { STEPUP_WORKERS: 'auto' }), { ready: true });
+      try {
+        expect(listeningWorkers(started).size).toBe(availableParallelism());
+        expect(started.lines.find((line) => line.msg === 'starting the workers')).toMatchObject({ role: 'primary', workers: availableParallelism() });
+      } finally {
+        await started.stop();
+      }
+      expect((await started.exited).code).toBe(0);
+    },
+    TEST_TIMEOUT,
+  );
 
   it.each(['0', '65', 'many', '1.5', '-2'])(
     'refuses STEPUP_WORKERS=%s at start-up, naming the setting',
