@@ -25,6 +25,8 @@ const [issuer, audience] = process.argv.slice(2);
 const need = nodeGuard(createGuard({ issuer, audience }));
 const app = express();
 app.get('/secret', need({ acr: 'aal2' }), (req, res) => res.json({ sub: req.auth.sub, acr: req.auth.acr }));
+const payment = { type: 'payment', fields: ({ body }) => ({ instructedAmount: { amount: body.amount, currency: 'EUR' } }) };
+app.post('/pay', express.json(), need({ operation: payment, singleUse: true }), (req, res) => res.json({ paid: req.auth.operation.instructedAmount }));
 const server = app.listen(0, '127.0.0.1', () => console.log('listening on ' + server.address().port));
 `;
 
@@ -103,7 +105,7 @@ describe('the packed package', () => {
     const installed = join(projectDir, 'node_modules', ...PACKAGE_NAME.split('/'));
     expect(readdirSync(installed).sort()).toEqual(['README.md', 'dist', 'package.json']);
     const dist = readdirSync(join(installed, 'dist'));
-    expect(dist).toEqual(expect.arrayContaining(['index.js', 'index.d.ts', 'node.js', 'koa.js']));
+    expect(dist).toEqual(expect.arrayContaining(['index.js', 'index.d.ts', 'node.js', 'koa.js', 'dpop-proof.js', 'replay-store.d.ts']));
     expect(dist.filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))).toEqual([]);
     for (const tool of ['typescript', 'tsx']) expect(existsSync(join(projectDir, 'node_modules', tool))).toBe(false);
   });
@@ -131,5 +133,15 @@ describe('an Express route protected with nodeGuard({ acr: "aal2" }), run with p
     const allowed = await secret(stepped.access_token);
     expect(allowed.status).toBe(200);
     expect(await allowed.json()).toEqual({ sub: account.id, acr: 'aal2' });
+
+    // A route that performs a payment refuses a token that approves none (RFC 9396): 403, not a step-up.
+    const pay = await fetch(`${apiUrl}/pay`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stepped.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: '500.00' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(pay.status).toBe(403);
+    expect(pay.headers.get('www-authenticate')).toBe('Bearer error="insufficient_authorization_details", error_description="the token does not approve any payment operation (authorization_details)"');
   });
 });
