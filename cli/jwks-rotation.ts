@@ -1,6 +1,7 @@
 // Signing-key rotation as pure steps on a JWKS: oidc-provider signs with the first key of each algorithm and publishes them all.
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { ResourceRecord } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
 import { CliError } from './errors.ts';
 
@@ -47,7 +48,10 @@ export function retireSigningKeys(jwks: Jwks): { jwks: Jwks; retired: JWK[] } {
   return { jwks: { keys: signing }, retired: jwks.keys.filter((key) => !signing.includes(key)) };
 }
 
-/** Seconds a token signed with a key stays valid: ID tokens and JWT access tokens (refresh tokens are opaque). */
-export function longestSignedTokenLifetime(config: Pick<AppConfig, 'ttl' | 'resourceServers'>): number {
-  return Math.max(config.ttl.idToken, config.ttl.accessToken, ...config.resourceServers.map((server) => server.accessTokenTTL));
+/**
+ * Seconds a token signed with a key stays valid: ID tokens and JWT access tokens, whose lifetime is the default or a
+ * registered resource's own (policy levels and operation types only shorten it); refresh tokens are opaque.
+ */
+export function longestSignedTokenLifetime(config: Pick<AppConfig, 'ttl'>, resources: ReadonlyArray<Pick<ResourceRecord, 'accessTokenTTL'>> = []): number {
+  return Math.max(config.ttl.idToken, config.ttl.accessToken, ...resources.map((resource) => resource.accessTokenTTL ?? 0));
 }

@@ -1,11 +1,12 @@
 // `stepup keys ...`: fresh key material for production, and signing-key rotation, printed as shell `export` lines.
 import type { Command } from 'commander';
-import { loadConfig, type AppConfig } from '../config/index.ts';
+import type { ResourceRecord } from '../adapters/types.ts';
+import type { AppConfig } from '../config/index.ts';
 import { generateKeyMaterial, parseJwks, serializeKeys } from '../config/keys.ts';
 import { CliError } from './errors.ts';
 import { shellQuote } from './format.ts';
 import { addSigningKeys, longestSignedTokenLifetime, promoteSigningKeys, retireSigningKeys, type Jwks } from './jwks-rotation.ts';
-import type { Out } from './run.ts';
+import { withStores, type Out } from './run.ts';
 
 /** Needs neither configuration nor stores: it must work before a production configuration exists. */
 export async function generateKeys(out: Out): Promise<void> {
@@ -21,6 +22,8 @@ export async function generateKeys(out: Out): Promise<void> {
 /** The current signing keys, as every instance has them in STEPUP_JWKS. */
 export interface CurrentKeys {
   jwks: string | undefined;
+  /** The registered resource servers: one with a longer access-token lifetime makes old keys wait longer. */
+  resources?: ReadonlyArray<Pick<ResourceRecord, 'accessTokenTTL'>>;
 }
 
 function currentJwks({ jwks }: CurrentKeys): Jwks {
@@ -43,7 +46,7 @@ function printJwks(jwks: Jwks, out: Out): void {
 export async function rotateKeys(config: AppConfig, args: CurrentKeys & { stage?: boolean }, out: Out): Promise<void> {
   const { jwks, added } = await addSigningKeys(currentJwks(args), args.stage ? 'last' : 'first');
   const old = jwks.keys.filter((key) => !added.includes(key));
-  const lifetime = longestSignedTokenLifetime(config);
+  const lifetime = longestSignedTokenLifetime(config, args.resources);
   if (args.stage) {
     out(`# Staged signing keys ${kids(added)}: published, not signing yet. Give every instance this STEPUP_JWKS, then run \`keys promote\` with it.`);
   } else {
@@ -60,7 +63,7 @@ export async function rotateKeys(config: AppConfig, args: CurrentKeys & { stage?
 export async function promoteKeys(config: AppConfig, args: CurrentKeys, out: Out): Promise<void> {
   const { jwks, promoted } = promoteSigningKeys(currentJwks(args));
   out(`# Signing keys ${kids(promoted)} sign from the next start; the others stay published. Give every instance this STEPUP_JWKS.`);
-  out(`# Drop the old keys (\`keys retire\`) no sooner than ${longestSignedTokenLifetime(config)} s after every instance signs with the new ones.`);
+  out(`# Drop the old keys (\`keys retire\`) no sooner than ${longestSignedTokenLifetime(config, args.resources)} s after every instance signs with the new ones.`);
   printJwks(jwks, out);
 }
 
@@ -69,15 +72,15 @@ export async function retireKeys(config: AppConfig, args: CurrentKeys, out: Out)
   const { jwks, retired } = retireSigningKeys(currentJwks(args));
   if (retired.length === 0) throw new CliError('invalid_input', 'STEPUP_JWKS has one key per algorithm: there is nothing to retire');
   out(`# Retired ${kids(retired)}: tokens they signed no longer verify. Deploy this only once every such token has expired`);
-  out(`# (${longestSignedTokenLifetime(config)} s after every instance started signing with ${kids(jwks.keys)}).`);
+  out(`# (${longestSignedTokenLifetime(config, args.resources)} s after every instance started signing with ${kids(jwks.keys)}).`);
   printJwks(jwks, out);
 }
 
 /** Rotation commands read STEPUP_JWKS before the configuration, so an unset value is reported as such. */
 async function withCurrentKeys(action: (config: AppConfig, args: CurrentKeys) => Promise<void>): Promise<void> {
-  const args = { jwks: process.env.STEPUP_JWKS };
-  currentJwks(args);
-  await action(await loadConfig(), args);
+  const jwks = process.env.STEPUP_JWKS;
+  currentJwks({ jwks });
+  await withStores(async (stores, config) => action(config, { jwks, resources: await stores.resources.list() }));
 }
 
 export function registerKeysCommands(program: Command, out: Out): void {

@@ -5,6 +5,7 @@ import { registerAuditCommands } from './audit-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerDbCommands } from './db-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
+import { registerResourceCommands } from './resource-commands.ts';
 import { reportError, withStores, type Out } from './run.ts';
 import { registerUserCommands } from './user-commands.ts';
 
@@ -28,6 +29,7 @@ export function buildProgram(out: Out): Command {
     .addHelpText('after', ENVIRONMENT_HELP);
   registerUserCommands(program, withStores, out);
   registerClientCommands(program, withStores, out);
+  registerResourceCommands(program, withStores, out);
   registerKeysCommands(program, out);
   registerAuditCommands(program, withStores, out);
   registerDbCommands(program, out);

@@ -16,13 +16,6 @@ export { ConfigError } from './errors.ts';
 
 export type { PasswordParams } from '../authenticators/index.ts';
 
-/** An API that receives JWT access tokens (RFC 9068) when a client names it as `resource`. */
-interface ResourceServer {
-  indicator: string;
-  scope: string;
-  accessTokenTTL: number;
-}
-
 /** Where everything is kept: the embedded SQLite file, or MongoDB (shared by several instances). */
 export type StorageConfig = { kind: 'sqlite'; file: string } | { kind: 'mongodb'; uri: string; dbName: string };
 
@@ -52,7 +45,6 @@ export interface AppConfig {
   sensitiveActionMaxAge: number;
   /** A sign-out also revokes the grants (and refresh tokens) of clients given offline_access. */
   signoutRevokesOffline: boolean;
-  resourceServers: ResourceServer[];
   /**
    * Passkeys: the relying-party id (a registrable domain of the issuer), the origins pages are served from, and the
    * attestation trust anchors when the policy asks for attestation.
@@ -124,19 +116,36 @@ function readPolicyFile(file: string): unknown {
   }
 }
 
-/** Without their own accessTokenTTL, resource servers get STEPUP_ACCESS_TOKEN_TTL. */
-function parseResourceServers(text: string | undefined, issuer: string, accessTokenTTL: number): ResourceServer[] {
-  if (!text) return [{ indicator: new URL('/api', issuer).href.replace(/\/$/, ''), scope: 'api:read api:write payments', accessTokenTTL }];
-  const schema = z.array(z.object({ indicator: z.string().url(), scope: z.string().min(1), accessTokenTTL: z.number().int().positive().default(accessTokenTTL) }));
+/**
+ * Resource servers are registered by operators (`cli resource add`, server/resource-registry.ts), no longer from the
+ * environment: a STEPUP_RESOURCE_SERVERS left set is refused rather than silently ignored, with the commands that
+ * register what it lists (each entry once; the registry then outlives the variable).
+ */
+function refuseResourceServersVariable(text: string | undefined): void {
+  if (text === undefined || text.trim() === '') return;
+  const commands = resourceAddCommands(text);
+  throw new ConfigError(
+    `STEPUP_RESOURCE_SERVERS is no longer read: resource servers are registered with \`npm run cli -- resource add --indicator <uri> --scope "<scopes>"\` (see docs/operations.md). Unset it${
+      commands.length > 0 ? `, after registering what it lists: ${commands.join('; ')}` : ''
+    }`,
+  );
+}
+
+/** `resource add` commands for the entries of an old STEPUP_RESOURCE_SERVERS value (none when it cannot be read). */
+function resourceAddCommands(text: string): string[] {
+  const entry = z.object({ indicator: z.string(), scope: z.string(), accessTokenTTL: z.number().int().optional() });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ConfigError('STEPUP_RESOURCE_SERVERS is not valid JSON');
+    return [];
   }
-  const result = schema.safeParse(parsed);
-  if (!result.success) throw new ConfigError(`STEPUP_RESOURCE_SERVERS is invalid: ${issues(result.error)}`);
-  return result.data;
+  const result = z.array(entry).safeParse(parsed);
+  if (!result.success) return [];
+  const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+  return result.data.map(
+    (server) => `npm run cli -- resource add --indicator ${quote(server.indicator)} --scope ${quote(server.scope)}${server.accessTokenTTL !== undefined ? ` --ttl ${server.accessTokenTTL}` : ''}`,
+  );
 }
 
 /** The RP id must be the issuer's host or a registrable suffix of it, or browsers refuse every passkey. */
@@ -223,6 +232,7 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     }
   }
 
+  refuseResourceServersVariable(source.STEPUP_RESOURCE_SERVERS);
   const policy = withCoolOff(loadPolicy(vars.STEPUP_POLICY_FILE), vars.STEPUP_RECOVERY_COOL_OFF);
   const attestation = loadAttestationTrust(policy, vars.STEPUP_POLICY_FILE);
   return {
@@ -242,7 +252,6 @@ export async function loadConfig(source: NodeJS.ProcessEnv = process.env): Promi
     ttl: lifetimes(vars),
     sensitiveActionMaxAge: vars.STEPUP_SENSITIVE_ACTION_MAX_AGE,
     signoutRevokesOffline: vars.STEPUP_SIGNOUT_REVOKES_OFFLINE === '1',
-    resourceServers: parseResourceServers(vars.STEPUP_RESOURCE_SERVERS, issuer, vars.STEPUP_ACCESS_TOKEN_TTL),
     webauthn: { ...webauthnSettings(vars, issuer), ...(attestation && { attestation }) },
     metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,

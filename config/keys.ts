@@ -127,3 +127,43 @@ export function cookieSealKeyring(material: Pick<KeyMaterial, 'cookieKeys'>): { 
   }));
   return { currentKid: derived[0]!.kid, keys: Object.fromEntries(derived.map(({ kid, key }) => [kid, key])) };
 }
+
+/** The JWS algorithms a JWT access token may be signed with (asymmetric only: resource servers verify with the public keys). */
+export const ACCESS_TOKEN_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'] as const;
+
+/** What `resource add` signs with unless told otherwise: compact, fast to verify, and what every JOSE library supports. */
+export const DEFAULT_ACCESS_TOKEN_ALG = 'ES256';
+
+/** The algorithms a key type (and curve) can sign with, as oidc-provider assigns them to a key without `alg`. */
+function algorithmsOf(key: JWK): string[] {
+  if (key.kty === 'RSA') return ['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'];
+  if (key.kty === 'EC') return { 'P-256': ['ES256'], 'P-384': ['ES384'], 'P-521': ['ES512'] }[key.crv ?? ''] ?? [];
+  if (key.kty === 'OKP' && key.crv === 'Ed25519') return ['EdDSA', 'Ed25519'];
+  return [];
+}
+
+/**
+ * The JWS algorithms the signing keys can sign with: a key's own `alg`, or every algorithm of its type and curve when
+ * it names none, skipping encryption keys and keys whose key_ops exclude signing (oidc-provider selects keys alike).
+ */
+export function signingAlgorithms(jwks: { keys: JWK[] }): Set<string> {
+  const algs = new Set<string>();
+  for (const key of jwks.keys) {
+    if (key.use !== undefined && key.use !== 'sig') continue;
+    if (Array.isArray(key.key_ops) && !key.key_ops.includes('sign')) continue;
+    const possible = algorithmsOf(key);
+    for (const alg of key.alg === undefined ? possible : possible.filter((candidate) => candidate === key.alg)) algs.add(alg);
+  }
+  return algs;
+}
+
+/** The purpose bound into the DPoP nonce secret (HKDF info): it shares nothing with the cookie keys it comes from. */
+const DPOP_NONCE_INFO = 'stepup dpop nonce v1';
+
+/**
+ * The secret oidc-provider derives DPoP nonces (RFC 9449 §8) from: HKDF-SHA-256 of the signing cookie key, so every
+ * instance with the same STEPUP_COOKIE_KEYS issues and accepts the same nonces without another setting.
+ */
+export function dpopNonceSecret(material: Pick<KeyMaterial, 'cookieKeys'>): Buffer {
+  return Buffer.from(hkdfSync('sha256', material.cookieKeys[0]!, new Uint8Array(0), DPOP_NONCE_INFO, 32));
+}

@@ -15,6 +15,10 @@ const level = z.object({
   rank: z.number().int().positive(),
   combinations: z.array(z.array(factor).min(1)).min(1),
   maxAge: seconds,
+  /** Access tokens issued at this level live at most this long (policy/token-constraints.ts). */
+  accessTokenTTL: seconds.optional(),
+  /** Access tokens issued at this level must be DPoP-bound (RFC 9449). */
+  dpop: z.boolean().optional(),
 });
 
 const scopeRule = z

@@ -1,6 +1,7 @@
 // `npm run demo`: the provider (3000), the demo RP (3001) and the demo API (3002) together on loopback; Ctrl-C stops all three.
+import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startProcess, stopProcess, waitUntilAnswering, type Started } from './processes.ts';
+import { REPOSITORY, startProcess, stopProcess, waitUntilAnswering, type Started } from './processes.ts';
 
 const HOST = process.env.DEMO_HOST ?? 'localhost';
 const ports = {
@@ -15,16 +16,23 @@ const rpUrl = `http://${HOST}:${ports.rp}`;
 const apiUrl = `http://${HOST}:${ports.api}`;
 const shared = { DEMO_HOST: HOST, DEMO_ISSUER: issuer, DEMO_RP_PORT: String(ports.rp), DEMO_RP_URL: rpUrl, DEMO_API_PORT: String(ports.api), DEMO_API_URL: apiUrl };
 
+const providerEnv = { PORT: String(ports.provider), HOST, ISSUER: issuer };
+
+// The demo API is a resource server: tokens requested with resource=<its URL> are JWTs for it. Registered as an
+// operator would, with the CLI (--update: the data directory keeps it from the last run).
+const registered = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'resource', 'add', '--update', '--indicator', apiUrl, '--scope', 'api:read api:write payments', '--ttl', '600'], {
+  cwd: REPOSITORY,
+  env: { ...process.env, ...providerEnv },
+  encoding: 'utf8',
+  timeout: 60_000,
+});
+if (registered.status !== 0) {
+  console.error(`cannot register the demo API as a resource server: ${registered.stderr || registered.error?.message}`);
+  process.exit(1);
+}
+
 const started: Started[] = [
-  startProcess('provider', 'server/main.ts', {
-    env: {
-      PORT: String(ports.provider),
-      HOST,
-      ISSUER: issuer,
-      // The demo API is a resource server: tokens requested with resource=<its URL> are JWTs for it.
-      STEPUP_RESOURCE_SERVERS: JSON.stringify([{ indicator: apiUrl, scope: 'api:read api:write payments', accessTokenTTL: 600 }]),
-    },
-  }),
+  startProcess('provider', 'server/main.ts', { env: providerEnv }),
   startProcess('api', 'demo/api/main.ts', { env: shared }),
   startProcess('rp', 'demo/rp/main.ts', { env: shared }),
 ];

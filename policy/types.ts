@@ -26,6 +26,10 @@ export interface Level {
   combinations: Factor[][];
   /** How long the level stays valid after the authentication that reached it. */
   maxAge: number;
+  /** Seconds access tokens issued at this level live at most (policy/token-constraints.ts: the shortest lifetime wins). */
+  accessTokenTTL?: number;
+  /** Access tokens issued at this level must be DPoP-bound (RFC 9449). */
+  dpop?: boolean;
 }
 
 /** Levels in ascending rank. */
@@ -58,6 +62,8 @@ export interface AuthRequest {
   promptNone: boolean;
   scopes: string[];
   resources: string[];
+  /** What the request's operations (authorization_details) need, resolved against the policy's operation types. */
+  operations?: ReadonlyArray<{ type: string; acr: string; maxAge?: number }>;
 }
 
 /** Requirements set by policy for a client, which the front channel cannot lower. */

@@ -1,7 +1,8 @@
 // The development demo: one account with a password and TOTP, one first-party client. Never in production.
-import type { Stores } from '../adapters/types.ts';
+import { StoreError, type Stores } from '../adapters/types.ts';
 import { encryptSecret, hashPassword, totpUri, type SecretKeyring } from '../authenticators/index.ts';
 import type { PasswordParams } from '../config/index.ts';
+import { DEFAULT_ACCESS_TOKEN_ALG } from '../config/keys.ts';
 
 const DEMO = {
   username: 'demo',
@@ -12,6 +13,9 @@ const DEMO = {
   clientSecret: 'demo-rp-client-secret',
   redirectUris: ['http://localhost:3001/callback', 'http://127.0.0.1:3001/callback'],
   backchannelLogoutUri: 'http://localhost:3001/backchannel-logout',
+  /** The API the README's examples name as `resource` (`npm run demo` registers its demo API as well). */
+  apiPath: '/api',
+  apiScope: 'api:read api:write payments',
 } as const;
 
 /** True when demo data exists in the store (production refuses to start with it). */
@@ -47,5 +51,13 @@ export async function seedDemo(stores: Stores, deps: { issuer: string; keyring: 
       backchannel_logout_session_required: true,
     });
   }
-  return { ...DEMO, totpUri: totpUri({ issuer: new URL(deps.issuer).host, label: DEMO.username, secret: DEMO.totpSecret }) };
+  // A development resource server, as the provider had by default before the registry: `$ISSUER/api`, signed ES256.
+  const api = `${deps.issuer}${DEMO.apiPath}`;
+  if (!(await stores.resources.get(api))) {
+    // Another instance starting at once may have added it first.
+    await stores.resources.add({ indicator: api, scope: DEMO.apiScope, dpop: false, alg: DEFAULT_ACCESS_TOKEN_ALG, createdAt: deps.now }).catch((error: unknown) => {
+      if (!(error instanceof StoreError && error.code === 'conflict')) throw error;
+    });
+  }
+  return { ...DEMO, api, totpUri: totpUri({ issuer: new URL(deps.issuer).host, label: DEMO.username, secret: DEMO.totpSecret }) };
 }

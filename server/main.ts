@@ -15,6 +15,7 @@ import { createMetrics } from './metrics.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { systemClock } from './clock.ts';
 import { hasDemoData, seedDemo } from './demo.ts';
+import { checkRegisteredResources } from './resource-registry.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openStores } from './storage.ts';
 
@@ -55,6 +56,11 @@ async function prepareStores(config: AppConfig, logger: Logger): Promise<Stores>
       `demo seeded: sign in as "${demo.username}" / "${demo.password}"; client "${demo.clientId}" / "${demo.clientSecret}"; TOTP secret ${demo.totpSecret}`,
     );
   }
+  // A registered resource whose signing algorithm has no key in STEPUP_JWKS (or whose level left the ladder) cannot be served.
+  await checkRegisteredResources(stores.resources, config).catch(async (error: unknown) => {
+    await stores.close();
+    throw error;
+  });
   return stores;
 }
 

@@ -10,6 +10,10 @@ import { systemClock } from './clock.ts';
 import { stepUpCheck } from './stepup-check.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { extraTokenClaims } from './token-claims.ts';
+import { dpopNonceSecret } from '../config/keys.ts';
+import { HookedProvider } from './grant-hooks.ts';
+import { createResourceRegistry } from './resource-registry.ts';
+import { accessTokenTtl, tokenGrantHooks } from './token-rules.ts';
 import { introspectionAllowed, revocationAllowed } from './token-endpoint-policy.ts';
 import { renderError, withUnavailablePage } from './error-page.ts';
 import { logoutSource, postLogoutSuccessSource } from './logout-pages.ts';
@@ -49,6 +53,7 @@ export function buildProvider({ config, stores, now = systemClock, check: checke
   const { policy, ttl } = config;
   const check = stepUpCheck(checker ?? stepUpChecker({ assess: createAssessor(stores, policy), stores, eventTtl: eventLifetime(policy.ladder), now }));
   const cookie = cookieOptions(config);
+  const registry = createResourceRegistry(stores.resources, config, now);
 
   const configuration: Configuration = {
     adapter: stores.OidcAdapter,
@@ -71,19 +76,24 @@ export function buildProvider({ config, stores, now = systemClock, check: checke
       revocation: { enabled: true, allowedPolicy: revocationAllowed as never },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       backchannelLogout: { enabled: true },
+      // RFC 9449. Nonces are offered, not required: a proof whose iat is off by more than 300 s is answered
+      // use_dpop_nonce with a DPoP-Nonce (derived from STEPUP_COOKIE_KEYS, so every instance accepts it); proofs are
+      // single-use (their jti is kept in the shared store). Which tokens must be DPoP-bound: server/token-rules.ts.
+      dPoP: { enabled: true, nonceSecret: dpopNonceSecret(config.keys), requireNonce: () => false, allowReplay: false },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf ?? undefined!,
         useGrantedResource: () => true,
-        getResourceServerInfo(_ctx, indicator) {
-          const server = config.resourceServers.find((candidate) => candidate.indicator === indicator);
+        // The operators' registry (cli resource add), read through a short cache (server/resource-registry.ts).
+        async getResourceServerInfo(_ctx, indicator) {
+          const server = await registry.find(indicator);
           if (!server) throw new errors.InvalidTarget();
           return {
             scope: server.scope,
             audience: server.indicator,
-            accessTokenTTL: server.accessTokenTTL,
+            accessTokenTTL: server.accessTokenTTL ?? ttl.accessToken,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'ES256' } },
+            jwt: { sign: { alg: server.alg as 'ES256' } },
           };
         },
       },
@@ -110,11 +120,13 @@ export function buildProvider({ config, stores, now = systemClock, check: checke
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     responseTypes: ['code', 'none'],
     pkce: { required: (_ctx, client) => client.clientId !== ACCOUNT_CLIENT_ID },
-    ttl: oidcTtl(ttl),
+    // Shortened by the level, the resource and the operation types (policy/token-constraints.ts).
+    ttl: { ...oidcTtl(ttl), AccessToken: accessTokenTtl(policy, ttl.accessToken) },
     renderError: withUnavailablePage(renderError),
   };
 
-  const provider = new Provider(config.issuer, configuration);
+  // Before the code and refresh-token grants: DPoP where the policy requires it, and the scope rules at each refresh.
+  const provider = new HookedProvider(config.issuer, configuration, tokenGrantHooks({ policy, registry, now }));
   // Behind proxies, trust X-Forwarded-* (https for Secure cookies, the client address for guessing limits), but take
   // the address only from the entries our own proxies appended: a client can put anything further left.
   provider.proxy = config.proxyHops > 0;

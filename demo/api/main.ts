@@ -4,7 +4,7 @@ import { demoConfig } from '../config.ts';
 import { createApiApp } from './app.ts';
 
 const config = demoConfig();
-// The API's resource indicator is its own URL: the provider puts it in `aud` (STEPUP_RESOURCE_SERVERS).
+// The API's resource indicator is its own URL: the provider puts it in `aud` (demo/main.ts registers it: `cli resource add`).
 const guard = createGuard({ issuer: config.issuer, audience: config.apiUrl });
 const app = createApiApp({ guard, transfer: config.transfer });
 app.on('error', (error: Error) => console.error('demo api error:', error.message));

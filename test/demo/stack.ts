@@ -89,6 +89,9 @@ export async function startStack({ transfer = {}, host = '127.0.0.1', coolOffSec
       'Demo bank (e2e)',
     ]);
     if (registered.status !== 0) throw new Error(`client add failed: ${registered.stderr}`);
+    // The demo API is a resource server, registered the way demo/main.ts does it.
+    const api = stack.cli(['resource', 'add', '--indicator', apiUrl, '--scope', 'api:read api:write payments', '--ttl', '600']);
+    if (api.status !== 0) throw new Error(`resource add failed: ${api.stderr}`);
 
     const shared = {
       DEMO_HOST: host,
@@ -116,7 +119,6 @@ export async function startStack({ transfer = {}, host = '127.0.0.1', coolOffSec
           STEPUP_SCRYPT_N: '1024',
           LOG_LEVEL: 'warn',
           ...(coolOffSeconds !== undefined && { STEPUP_RECOVERY_COOL_OFF: String(coolOffSeconds) }),
-          STEPUP_RESOURCE_SERVERS: JSON.stringify([{ indicator: apiUrl, scope: 'api:read api:write payments', accessTokenTTL: 600 }]),
         },
       }),
       startProcess('api', 'demo/api/main.ts', { base: cleanEnv(), detached: true, onLine: collect('api'), env: shared }),

@@ -13,7 +13,7 @@ const { provider, rp } = useProvider();
 let api: string;
 
 beforeAll(async () => {
-  api = provider.config.resourceServers[0]!.indicator;
+  api = provider.api;
 });
 
 const essential = (...values: string[]) => JSON.stringify({ id_token: { acr: { essential: true, values } } });

@@ -21,7 +21,7 @@ const insecure = { [oauth.allowInsecureRequests]: true };
 
 beforeAll(async () => {
   provider = await startProvider();
-  api = provider.config.resourceServers[0]!.indicator;
+  api = provider.api;
   await provider.stores.clients.upsert({
     client_id: client.client_id,
     client_secret: 'oauth-only-secret-0123456789',

@@ -8,7 +8,7 @@ const { provider, rp } = useProvider({}, { client_name: 'Shop' });
 
 /** The sign-in forms in page order, by what they post to, and whether each one's button is the secondary one. */
 async function firstPage(params: Record<string, string>) {
-  const resource = params.resource && provider.config.resourceServers[0]!.indicator;
+  const resource = params.resource && provider.api;
   const page = expectPage((await rp.start(new Browser(CALLBACK), { ...params, ...(resource && { resource }) })).step);
   const forms = page.document
     .querySelectorAll('form')

@@ -40,7 +40,7 @@ describe('a passkey enrolled with the password alone', () => {
     const phr = await rp.start(attacker, { acr_values: 'phr' });
     expect(error(phr.step)).toBe('unmet_authentication_requirements');
     expect(error((await rp.start(attacker, { acr_values: 'aal2' })).step)).toBe('unmet_authentication_requirements');
-    const api = provider.config.resourceServers[0]!.indicator;
+    const api = provider.api;
     expect(error((await rp.start(attacker, { scope: 'openid payments', resource: api })).step)).toBe('unmet_authentication_requirements');
     // The passkey alone does not even sign in: it backs no level yet, so the password is asked.
     const fresh = new Browser(CALLBACK);

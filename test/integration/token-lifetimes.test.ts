@@ -10,12 +10,10 @@ const SHORT = 'https://payments.example.test';
 const DEFAULT = 'https://reports.example.test';
 
 const { provider, rp } = useProvider({
-  env: {
-    STEPUP_RESOURCE_SERVERS: JSON.stringify([
-      { indicator: SHORT, scope: 'transfer', accessTokenTTL: 90 },
-      { indicator: DEFAULT, scope: 'read' },
-    ]),
-  },
+  resources: () => [
+    { indicator: SHORT, scope: 'transfer', accessTokenTTL: 90 },
+    { indicator: DEFAULT, scope: 'read' },
+  ],
 });
 
 describe("a resource server's accessTokenTTL", () => {

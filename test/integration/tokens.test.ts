@@ -12,7 +12,7 @@ const { provider, rp } = useProvider();
 let api: string;
 
 beforeAll(async () => {
-  api = provider.config.resourceServers[0]!.indicator;
+  api = provider.api;
 });
 
 /** Password sign-in with consent, so offline_access yields a refresh token. */
@@ -107,7 +107,7 @@ describe('policy the front channel cannot lower', () => {
       const ruledRp = await relyingParty(ruled);
       const account = await createAccount(ruled, { totp: true });
       const browser = new Browser(CALLBACK);
-      const flow = await ruledRp.start(browser, { scope: 'openid api:write', resource: ruled.config.resourceServers[0]!.indicator });
+      const flow = await ruledRp.start(browser, { scope: 'openid api:write', resource: ruled.api });
       const otp = await browser.submit(flow.step, '/password', { username: account.username, password: account.password });
       expect(formOf(otp)).toBe('otp');
       const tokens = await ruledRp.finish(flow, expectCallback(await browser.submit(otp, '/otp', { code: account.code() })));

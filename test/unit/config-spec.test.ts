@@ -1,7 +1,7 @@
 // One settings table: every variable the server and the CLI read is in it, documented, and applied by loadConfig.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, type AppConfig } from '../../config/index.ts';
+import { ConfigError, loadConfig, type AppConfig } from '../../config/index.ts';
 import { environmentHelp } from '../../config/settings-docs.ts';
 import { SETTING_GROUPS, SETTINGS } from '../../config/settings.ts';
 import { tempDirs } from '../support/temp-dirs.ts';
@@ -67,7 +67,6 @@ describe('lifetimes', () => {
     const config = await loadConfig({ DATA_DIR: dataDir() });
     expect(config.ttl).toEqual({ session: 30 * 24 * 3600, interaction: 3600, authorizationCode: 60, idToken: 3600, accessToken: 600, refreshToken: 14 * 24 * 3600 });
     expect(config.sensitiveActionMaxAge).toBe(300);
-    expect(config.resourceServers.map((server) => server.accessTokenTTL)).toEqual([600]);
   });
 
   it.each<[string, string, (config: AppConfig) => number]>([
@@ -103,14 +102,22 @@ describe('lifetimes', () => {
     );
   });
 
-  it('give resource servers STEPUP_ACCESS_TOKEN_TTL unless they set their own', async () => {
+  it('refuse STEPUP_RESOURCE_SERVERS, which the resource registry replaced, printing the commands that register its entries', async () => {
     const servers = JSON.stringify([
       { indicator: 'https://api.example.test', scope: 'read' },
-      { indicator: 'https://pay.example.test', scope: 'pay', accessTokenTTL: 60 },
+      { indicator: "https://pay.example.test/it's", scope: 'pay', accessTokenTTL: 60 },
     ]);
-    expect((await loadConfig({ DATA_DIR: dataDir(), STEPUP_ACCESS_TOKEN_TTL: '300' })).resourceServers.map((server) => server.accessTokenTTL)).toEqual([300]);
-    const config = await loadConfig({ DATA_DIR: dataDir(), STEPUP_ACCESS_TOKEN_TTL: '300', STEPUP_RESOURCE_SERVERS: servers });
-    expect(config.resourceServers.map((server) => server.accessTokenTTL)).toEqual([300, 60]);
+    const refusal = await loadConfig({ DATA_DIR: dataDir(), STEPUP_RESOURCE_SERVERS: servers }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect((refusal as Error).message).toContain('STEPUP_RESOURCE_SERVERS is no longer read');
+    expect((refusal as Error).message).toContain(`npm run cli -- resource add --indicator 'https://api.example.test' --scope 'read';`);
+    expect((refusal as Error).message).toContain(`npm run cli -- resource add --indicator 'https://pay.example.test/it'\\''s' --scope 'pay' --ttl 60`);
+    // Unreadable: the refusal still names the command; empty counts as unset.
+    await expect(loadConfig({ DATA_DIR: dataDir(), STEPUP_RESOURCE_SERVERS: '[{' })).rejects.toThrow(/STEPUP_RESOURCE_SERVERS is no longer read: .*resource add --indicator <uri>/);
+    await expect(loadConfig({ DATA_DIR: dataDir(), STEPUP_RESOURCE_SERVERS: '' })).resolves.toBeDefined();
   });
 });
 

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'staging' }, /NODE_ENV/],
     [{ STEPUP_SCRYPT_N: '3000' }, /STEPUP_SCRYPT_N/],
     [{ STEPUP_JWKS: '{"keys":[]}' }, /STEPUP_JWKS|STEPUP_COOKIE_KEYS/],
-    [{ STEPUP_RESOURCE_SERVERS: '[{"indicator":"nope"}]' }, /STEPUP_RESOURCE_SERVERS/],
+    [{ STEPUP_RESOURCE_SERVERS: '[{"indicator":"nope"}]' }, /STEPUP_RESOURCE_SERVERS is no longer read/],
   ])('names the bad setting in %o', async (env, message) => {
     await expect(loadConfig({ DATA_DIR: dataDir(), ...env })).rejects.toThrow(message);
   });

@@ -7,8 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type AppConfig } from '../../../config/index.ts';
 import type { StepUpPolicy } from '../../../config/policy-schema.ts';
 import { openSqliteStores } from '../../../adapters/sqlite/index.ts';
-import type { Stores } from '../../../adapters/types.ts';
+import type { ResourceRecord, Stores } from '../../../adapters/types.ts';
 import { createApp } from '../../../server/app.ts';
+import { checkRegisteredResources } from '../../../server/resource-registry.ts';
 import { createLogger, type Logger } from '../../../server/logger.ts';
 import { createMetrics, type Metrics } from '../../../server/metrics.ts';
 
@@ -25,6 +26,8 @@ export interface RunningProvider {
   stores: Stores;
   clock: TestClock;
   metrics?: Metrics;
+  /** The indicator of the first registered resource server: by default `$ISSUER/api`. */
+  api: string;
   close(): Promise<void>;
 }
 
@@ -35,6 +38,11 @@ export interface ProviderOptions {
   hostname?: string;
   metrics?: boolean;
   logger?: Logger;
+  /**
+   * Resource servers registered before start (as `cli resource add` would), given the issuer; default one, `$ISSUER/api`
+   * with the scopes `api:read api:write payments`, as the development demo seeds it.
+   */
+  resources?: (issuer: string) => Array<Partial<ResourceRecord> & Pick<ResourceRecord, 'indicator' | 'scope'>>;
 }
 
 export async function startProvider(options: ProviderOptions = {}): Promise<RunningProvider> {
@@ -67,6 +75,14 @@ async function start(dataDir: string, options: ProviderOptions): Promise<Running
   });
   const config: AppConfig = { ...loaded, policy: { ...loaded.policy, ...options.policy } };
   const stores = openSqliteStores({ file: join(dataDir, 'stepup.sqlite') });
+  const resources = options.resources?.(issuer) ?? [{ indicator: `${issuer}/api`, scope: 'api:read api:write payments' }];
+  for (const resource of resources) await stores.resources.add({ dpop: false, alg: 'ES256', createdAt: 0, ...resource });
+  // What server/main.ts refuses to start with (a signing algorithm without a key, a level not on the ladder).
+  await checkRegisteredResources(stores.resources, config).catch(async (error: unknown) => {
+    await stores.close();
+    server.close();
+    throw error;
+  });
   const clock: TestClock = {
     offset: 0,
     now: () => Math.floor(Date.now() / 1000) + clock.offset,
@@ -90,6 +106,7 @@ async function start(dataDir: string, options: ProviderOptions): Promise<Running
     stores,
     clock,
     metrics,
+    api: resources[0]?.indicator ?? '',
     async close() {
       for (const each of servers) {
         each.closeAllConnections();

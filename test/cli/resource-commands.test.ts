@@ -1,0 +1,155 @@
+// `resource add / list / remove`: the registry an operator manages, against a real store, and every bad input refused.
+import { cleanEnv } from '../support/clean-env.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStores } from '../../adapters/sqlite/index.ts';
+import type { Stores } from '../../adapters/types.ts';
+import { loadConfig, type AppConfig } from '../../config/index.ts';
+import { generateKeyMaterial, serializeKeys } from '../../config/keys.ts';
+import { CliError } from '../../cli/errors.ts';
+import { longestSignedTokenLifetime } from '../../cli/jwks-rotation.ts';
+import { addResource, listResources, removeResource, type AddResourceArgs } from '../../cli/resource-commands.ts';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const root = mkdtempSync(join(tmpdir(), 'stepup-resource-cli-'));
+let config: AppConfig;
+let stores: Stores;
+let lines: string[];
+const out = (line: string) => void lines.push(line);
+
+beforeAll(async () => {
+  config = await loadConfig({ NODE_ENV: 'test', DATA_DIR: join(root, 'config'), STEPUP_SCRYPT_N: '1024' });
+});
+beforeEach(() => {
+  stores = openSqliteStores({ file: ':memory:' });
+  lines = [];
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function refused(promise: Promise<unknown>, code: CliError['code'], message: RegExp) {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CliError);
+  expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
+}
+
+const valid: AddResourceArgs = { indicator: 'https://payments.example/api', scope: 'pay refund' };
+
+describe('resource add, list and remove', () => {
+  it('registers with defaults (ES256, no DPoP, the default lifetime), lists and removes', async () => {
+    await addResource(stores, config, valid, out);
+    expect(await stores.resources.get(valid.indicator)).toEqual({ indicator: valid.indicator, scope: 'pay refund', dpop: false, alg: 'ES256', createdAt: expect.any(Number) });
+    expect(lines[0]).toBe('added resource https://payments.example/api: scope "pay refund", tokens live 600 s (default), bearer or DPoP, min acr none, signed ES256');
+    expect(lines[1]).toMatch(/within 5 s/);
+
+    lines = [];
+    await addResource(stores, config, { indicator: 'http://localhost:3002', scope: 'api:read  api:read api:write', ttl: '120', dpop: true, minAcr: 'phr', alg: 'RS256' }, out);
+    expect(await stores.resources.get('http://localhost:3002')).toMatchObject({ scope: 'api:read api:write', accessTokenTTL: 120, dpop: true, minAcr: 'phr', alg: 'RS256' });
+
+    lines = [];
+    await listResources(stores, config, {}, out);
+    expect(lines).toEqual([
+      'http://localhost:3002         ttl=120           dpop=required  min-acr=phr  alg=RS256  scope="api:read api:write"',
+      'https://payments.example/api  ttl=600(default)  dpop=no        min-acr=-    alg=ES256  scope="pay refund"',
+    ]);
+    lines = [];
+    await listResources(stores, config, { json: true }, out);
+    expect(JSON.parse(lines.join('\n'))).toEqual(await stores.resources.list());
+
+    lines = [];
+    await removeResource(stores, config, { indicator: valid.indicator }, out);
+    expect(lines[0]).toMatch(/^removed resource https:\/\/payments.example\/api: new tokens for it are refused \(invalid_target\)/);
+    await refused(removeResource(stores, config, { indicator: valid.indicator }, out), 'not_found', /no resource https:\/\/payments.example\/api/);
+    lines = [];
+    await removeResource(stores, config, { indicator: 'http://localhost:3002' }, out);
+    lines = [];
+    await listResources(stores, config, {}, out);
+    expect(lines).toEqual(['no resources (register one with `resource add --indicator <uri> --scope "<scopes>"`)']);
+  });
+
+  it('refuses a second registration of an indicator unless --update, which keeps its creation time', async () => {
+    await addResource(stores, config, valid, out);
+    const created = (await stores.resources.get(valid.indicator))!.createdAt;
+    await refused(addResource(stores, config, { ...valid, scope: 'pay' }, out), 'conflict', /registered already; pass --update/);
+    await addResource(stores, config, { ...valid, scope: 'pay', dpop: true, update: true }, out);
+    expect(await stores.resources.get(valid.indicator)).toEqual({ indicator: valid.indicator, scope: 'pay', dpop: true, alg: 'ES256', createdAt: created });
+  });
+
+  it.each<[string, Partial<AddResourceArgs>, RegExp]>([
+    ['a relative indicator', { indicator: '/api' }, /not an absolute URI/],
+    ['an indicator with a fragment', { indicator: 'https://api.example/#x' }, /fragment/],
+    ['an indicator with a query', { indicator: 'https://api.example/?tenant=1' }, /query/],
+    ['an indicator with credentials', { indicator: 'https://user:pw@api.example/' }, /credentials/],
+    ['http on another host', { indicator: 'http://api.example/' }, /must use https/],
+    ['another scheme', { indicator: 'urn:example:api' }, /must use https/],
+    ['an overlong indicator', { indicator: `https://api.example/${'a'.repeat(2100)}` }, /at most 2048/],
+    ['an empty scope', { scope: '   ' }, /at least one scope/],
+    ['openid', { scope: 'api openid' }, /"openid" belongs to the sign-in/],
+    ['offline_access', { scope: 'offline_access' }, /"offline_access" belongs to the sign-in/],
+    ['a scope with a quote', { scope: 'api "x' }, /""x" is not a scope/],
+    ['too many scopes', { scope: Array.from({ length: 51 }, (_, i) => `s${i}`).join(' ') }, /more than 50/],
+    ['a ttl of 0', { ttl: '0' }, /--ttl must be a whole number of seconds from 60 to 86400/],
+    ['a negative ttl', { ttl: '-5' }, /--ttl/],
+    ['a fractional ttl', { ttl: '90.5' }, /--ttl/],
+    ['a ttl above a day', { ttl: '86401' }, /--ttl/],
+    ['a ttl that is not a number', { ttl: 'soon' }, /--ttl/],
+    ['an unknown level', { minAcr: 'aal9' }, /--min-acr "aal9" is not on the ladder; use one of: aal1, aal2, phr/],
+    ['alg none', { alg: 'none' }, /--alg "none" is not one of/],
+    ['a symmetric alg', { alg: 'HS256' }, /--alg "HS256" is not one of/],
+    ['an alg without a key', { alg: 'ES384' }, /--alg ES384: STEPUP_JWKS has no key that signs ES384 \(it signs .*ES256/],
+  ])('refuses %s', async (_name, change, message) => {
+    await refused(addResource(stores, config, { ...valid, ...change }, out), 'invalid_input', message);
+    expect(await stores.resources.list()).toEqual([]);
+  });
+
+  it('refuses http even on localhost in production', async () => {
+    const keys = serializeKeys(await generateKeyMaterial());
+    const production = await loadConfig({
+      NODE_ENV: 'production',
+      DATA_DIR: join(root, 'production'),
+      ISSUER: 'https://id.example',
+      STEPUP_JWKS: keys.jwks,
+      STEPUP_COOKIE_KEYS: keys.cookieKeys,
+      STEPUP_TOTP_KEYS: keys.totpKeys,
+    });
+    await refused(addResource(stores, production, { ...valid, indicator: 'http://localhost:3002' }, out), 'invalid_input', /must use https$/);
+  });
+
+  it('refuses an algorithm the configured keys cannot sign, naming STEPUP_JWKS (an RSA-only JWKS and the default ES256)', async () => {
+    const material = await generateKeyMaterial();
+    const rsaOnly = { ...config, keys: { ...config.keys, jwks: { keys: material.jwks.keys.filter((key) => key.kty === 'RSA') } } };
+    await refused(addResource(stores, rsaOnly, valid, out), 'invalid_input', /--alg ES256: STEPUP_JWKS has no key that signs ES256 \(it signs RS256\)/);
+    await addResource(stores, rsaOnly, { ...valid, alg: 'RS256' }, out);
+    expect((await stores.resources.get(valid.indicator))?.alg).toBe('RS256');
+  });
+});
+
+describe('key rotation waits for the longest registered token lifetime', () => {
+  it('counts a resource lifetime above the defaults, and ignores resources without their own', () => {
+    expect(longestSignedTokenLifetime(config)).toBe(3600);
+    expect(longestSignedTokenLifetime(config, [{}, { accessTokenTTL: 120 }])).toBe(3600);
+    expect(longestSignedTokenLifetime(config, [{ accessTokenTTL: 7200 }])).toBe(7200);
+  });
+});
+
+describe('the resource commands of the real executable', () => {
+  it('add, list and remove against a data directory', () => {
+    const env = { ...cleanEnv(), DATA_DIR: join(root, 'executable'), STEPUP_SCRYPT_N: '1024', LOG_LEVEL: 'silent' };
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
+    const added = cli('resource', 'add', '--indicator', 'https://api.example', '--scope', 'read', '--dpop', '--min-acr', 'aal2', '--ttl', '300');
+    expect(added.stderr).toBe('');
+    expect(added.status).toBe(0);
+    expect(cli('resource', 'list').stdout).toMatch(/^https:\/\/api\.example +ttl=300 +dpop=required +min-acr=aal2 +alg=ES256 +scope="read"$/m);
+    const bad = cli('resource', 'add', '--indicator', 'https://api.example/other', '--scope', 'openid');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^error: --scope: "openid" belongs to the sign-in/);
+    expect(cli('resource', 'remove', '--indicator', 'https://api.example').status).toBe(0);
+    expect(cli('resource', 'remove', '--indicator', 'https://api.example').stderr).toMatch(/^error: no resource https:\/\/api\.example is registered/);
+  });
+});
