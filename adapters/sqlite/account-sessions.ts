@@ -49,7 +49,7 @@ export function createAccountSessionStore(db: SqliteDatabase): AccountSessionSto
         .sort(byLogin);
     },
     async revoke(accountId, options) {
-      return revoke({ account: accountId, keep: options?.keepSessionUid ?? null });
+      return revoke.immediate({ account: accountId, keep: options?.keepSessionUid ?? null });
     },
   };
 }

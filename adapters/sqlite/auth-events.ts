@@ -30,7 +30,7 @@ export function createAuthEventStore(db: SqliteDatabase, purgeExpired: () => voi
   return {
     async append(sessionUid, events, expiresAt) {
       purgeExpired();
-      append(sessionUid, events, expiresAt);
+      append.immediate(sessionUid, events, expiresAt);
     },
     async listBySession(sessionUid, now) {
       return bySession.all(sessionUid, now).map(toAuthEvent);

@@ -1,4 +1,11 @@
 // Opens the SQLite file (WAL, busy timeout, foreign keys) and brings its schema up to date.
+//
+// Several processes may open the same file (a cluster's workers): WAL lets readers go on while one writes, and a writer
+// that finds the file locked waits up to BUSY_TIMEOUT_MS for it. That wait only happens where a transaction asks for the
+// write lock before it reads: a DEFERRED transaction that reads and then writes after another process committed fails
+// at once (SQLITE_BUSY_SNAPSHOT, no waiting), so every transaction that writes here is IMMEDIATE (`.immediate(...)`),
+// and single statements take the lock as they start. test/contract/sqlite-processes.test.ts writes from several
+// processes at once.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';

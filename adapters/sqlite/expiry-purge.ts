@@ -17,6 +17,6 @@ export function createExpiryPurge(db: SqliteDatabase, now: () => number): () => 
     const at = now();
     if (at - lastPurge < PURGE_INTERVAL_SECONDS) return;
     lastPurge = at;
-    purge(at);
+    purge.immediate(at);
   };
 }

@@ -33,7 +33,7 @@ export function createRecoverySecretStore(db: SqliteDatabase): RecoverySecretSto
   return {
     async replace(accountId, kind, secrets) {
       try {
-        replace(accountId, kind, secrets);
+        replace.immediate(accountId, kind, secrets);
       } catch (error) {
         if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
           throw new StoreError('not_found', `no account ${accountId}`);

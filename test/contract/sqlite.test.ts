@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
+import { attemptOp } from '../../adapters/attempt-work.ts';
 import { describeStoresContract } from './stores.contract.ts';
 import { MIGRATIONS } from '../../adapters/sqlite/schema.ts';
 import { CHAIN_VERSION, GENESIS_HASH, chainHash } from '../../adapters/audit-chain.ts';
-import type { AuditEvent, StoredAuditEvent } from '../../adapters/types.ts';
+import type { AttemptWork, AuditEvent, StoredAuditEvent } from '../../adapters/types.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'stepup-sqlite-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -29,6 +30,36 @@ describe('SQLite windowed attempt counters', () => {
     expect(await stores.attempts.get('addr:2:192.0.2.2')).toEqual({ failures: 1, lastFailureAt: 1_200 });
     expect(await stores.attempts.get('pwd:acc-1')).toEqual({ failures: 1, lastFailureAt: 900 });
     await stores.close();
+  });
+});
+
+describe('SQLite limiter work', () => {
+  it('holds the write lock from its first read: no other connection or process writes between its reads and its writes', async () => {
+    const file = join(root, randomUUID(), 'stepup.db');
+    const stores = openSqliteStores({ file });
+    const other = new Database(file, { timeout: 0 });
+    let intruder: unknown;
+    try {
+      const seen = await stores.attempts.transact(
+        (function* (): AttemptWork<unknown[]> {
+          const [before] = yield [attemptOp.get('otp:acc-1')];
+          try {
+            other.prepare("INSERT INTO attempts (key, failures, last_failure_at) VALUES ('otp:acc-1', 50, 1)").run();
+          } catch (error) {
+            intruder = error;
+          }
+          const [after] = yield [attemptOp.recordFailure('otp:acc-1', 2)];
+          return [before, after];
+        })(),
+      );
+      expect(intruder).toMatchObject({ code: 'SQLITE_BUSY' });
+      expect(seen).toEqual([undefined, { failures: 1, lastFailureAt: 2 }]);
+      other.prepare("UPDATE attempts SET failures = 50 WHERE key = 'otp:acc-1'").run();
+      expect(await stores.attempts.get('otp:acc-1')).toEqual({ failures: 50, lastFailureAt: 2 });
+    } finally {
+      other.close();
+      await stores.close();
+    }
   });
 });
 
