@@ -43,7 +43,7 @@ function invalid(message: string, cause?: unknown): GuardError {
  * RFC 9449 §4.3 check 9 with RFC 3986 §6.2.2/§6.2.3 normalisation (WHATWG URL: case of scheme and host, default port,
  * dot segments, percent-encoding), query and fragment ignored. Path case and trailing slashes stay significant.
  */
-export function htuOf(value: string): string | undefined {
+function htuOf(value: string): string | undefined {
   const url = URL.parse(value);
   if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) return undefined;
   url.search = '';
@@ -52,7 +52,7 @@ export function htuOf(value: string): string | undefined {
 }
 
 /** base64url(SHA-256(access token)): the proof's `ath` (§4.2). */
-export function accessTokenHash(accessToken: string): string {
+function accessTokenHash(accessToken: string): string {
   return createHash('sha256').update(accessToken).digest('base64url');
 }
 

@@ -4,7 +4,7 @@ import { GuardConfigError, GuardError } from './errors.ts';
 import type { Credentials } from './authorization-header.ts';
 import type { GuardRequest, VerifiedToken } from './types.ts';
 
-export interface SenderBindingOptions extends DpopVerifierOptions {
+interface SenderBindingOptions extends DpopVerifierOptions {
   /** The API's external origin; otherwise the origin of the URL the framework layer saw. */
   origin?: string;
 }
