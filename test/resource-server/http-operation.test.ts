@@ -221,3 +221,24 @@ describe('koa with server-provided nonces: a client library follows use_dpop_non
     expect(await retried.json()).toEqual({ paid: PAYMENT.instructedAmount });
   });
 });
+
+describe('Node layer under a mounted router (Express rewrites req.url, keeps req.originalUrl)', () => {
+  let base: string;
+  beforeAll(async () => {
+    const need = nodeGuard(guardFor())({ dpop: true });
+    base = await listen(
+      createServer((req, res) => {
+        // What app.use('/api', router) does before the router's middleware runs.
+        Object.assign(req, { originalUrl: req.url, url: req.url!.slice('/api'.length) });
+        need(req, res, () => res.end(JSON.stringify({ url: req.url })));
+      }),
+    );
+  });
+
+  it('checks the proof against the URL the client called, not the rewritten one', async () => {
+    const token = await paymentToken();
+    const ok = await call(`${base}/api/transfer`, token, undefined, 'GET');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ url: '/transfer' });
+  });
+});
