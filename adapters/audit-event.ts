@@ -47,7 +47,13 @@ interface CoolOffFields {
   coolOffCap?: string;
 }
 
-export type PolicyDecisionEvent = Base & { type: 'policy.decision'; requestedAcr?: string[]; requestedMaxAge?: number } & (
+/** The operation a decision is about (RFC 9396 authorization_details): its types and the SHA-256 of its canonical JSON (hex). */
+export interface OperationRecord {
+  types: string[];
+  hash: string;
+}
+
+export type PolicyDecisionEvent = Base & { type: 'policy.decision'; requestedAcr?: string[]; requestedMaxAge?: number; operation?: OperationRecord } & (
     | {
         decision: 'satisfied';
         outcome: 'success';

@@ -131,9 +131,11 @@ export async function registerPasskey(
   return record;
 }
 
-export async function authenticationOptions(rp: WebAuthnRelyingParty, allowed: readonly AuthenticatorRecord[] = []): Promise<PublicKeyCredentialRequestOptionsJSON> {
+/** `challenge`: the bytes to sign (an operation-bound challenge); random when absent. */
+export async function authenticationOptions(rp: WebAuthnRelyingParty, allowed: readonly AuthenticatorRecord[] = [], challenge?: Uint8Array): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: rp.rpId,
+    ...(challenge && { challenge: new Uint8Array(challenge) }),
     userVerification: 'required',
     timeout: CHALLENGE_TTL * 1000,
     allowCredentials: allowed.filter((record) => record.credentialId).map((record) => ({ id: record.credentialId!, transports: passkeyData(record).transports })),

@@ -19,6 +19,8 @@ export interface AddClientArgs {
   resourceServer?: boolean;
   /** Where the provider POSTs a back-channel logout token when a session of a user ends (OIDC Back-Channel Logout 1.0). */
   backchannelLogoutUri?: string;
+  /** Operation types (RFC 9396 authorization_details types of the policy) this client may ask users to approve. */
+  operationTypes?: string[];
   update?: boolean;
   allowInsecureRedirect?: boolean;
 }
@@ -39,6 +41,12 @@ export async function addClient(stores: Stores, config: AppConfig, args: AddClie
   const signsIn = args.redirectUris.length > 0;
   for (const uri of args.redirectUris) checkRedirectUri(uri, Boolean(args.allowInsecureRedirect));
   if (args.minAcr !== undefined) checkAcr(args.minAcr, config);
+  const operationTypes = [...new Set(args.operationTypes ?? [])];
+  for (const type of operationTypes) {
+    if (!Object.hasOwn(config.policy.operations, type)) {
+      throw new CliError('invalid_input', `--operation-type "${type}" is not an operation type of the policy; use one of: ${Object.keys(config.policy.operations).join(', ') || '(none)'}`);
+    }
+  }
   if (args.backchannelLogoutUri !== undefined) checkBackchannelLogoutUri(args.backchannelLogoutUri, Boolean(args.allowInsecureRedirect));
   const name = args.name?.trim();
   if (args.name !== undefined && name === '') throw new CliError('invalid_input', '--name must not be empty');
@@ -57,6 +65,8 @@ export async function addClient(stores: Stores, config: AppConfig, args: AddClie
     first_party: firstParty,
     ...(args.minAcr !== undefined && { stepup_min_acr: args.minAcr }),
     ...(args.resourceServer && { stepup_resource_server: true }),
+    // Without it, a request with authorization_details from this client is refused (invalid_authorization_details).
+    ...(operationTypes.length > 0 && { authorization_details_types: operationTypes }),
     // The logout token names the session (sid) so the client signs out exactly the browser whose session ended.
     ...(args.backchannelLogoutUri !== undefined && { backchannel_logout_uri: args.backchannelLogoutUri, backchannel_logout_session_required: true }),
   });
@@ -94,11 +104,12 @@ export function registerClientCommands(program: Command, run: (action: StoreActi
     .option('--third-party', 'ask users for consent (default: first-party, no consent page)')
     .option('--resource-server', 'an API allowed to introspect access tokens issued to other clients')
     .option('--backchannel-logout-uri <uri>', "where the provider POSTs a logout token when a user's session ends (sign-out, recovery, an operator's revocation)")
+    .option('--operation-type <type>', 'an operation type of the policy (authorization_details, RFC 9396) this client may ask users to approve (repeatable)', collect, [])
     .option('--update', 'replace the registration of an existing client')
     .option('--allow-insecure-redirect', 'accept http redirect URIs on hosts other than localhost (testing only)')
-    .action((options: Omit<AddClientArgs, 'redirectUris'> & { redirectUri: string[] }) => {
-      const { redirectUri, ...rest } = options;
-      return run((stores, config) => addClient(stores, config, { ...rest, redirectUris: redirectUri }, out));
+    .action((options: Omit<AddClientArgs, 'redirectUris' | 'operationTypes'> & { redirectUri: string[]; operationType: string[] }) => {
+      const { redirectUri, operationType, ...rest } = options;
+      return run((stores, config) => addClient(stores, config, { ...rest, redirectUris: redirectUri, operationTypes: operationType }, out));
     });
 
   client

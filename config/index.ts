@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { MetadataStatement } from '@simplewebauthn/server';
 import { z } from 'zod';
-import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES } from './ladder.ts';
+import { DEFAULT_LADDER, DEFAULT_SCOPE_RULES, DEFAULT_OPERATIONS } from './ladder.ts';
 import { secureCookies } from './cookies.ts';
 import { ConfigError } from './errors.ts';
 import { developmentKeys, parseCookieKeys, parseJwks, parseTotpKeys, type KeyMaterial } from './keys.ts';
@@ -66,7 +66,7 @@ function issues(error: z.ZodError): string {
 }
 
 function loadPolicy(file: string | undefined): StepUpPolicy {
-  const source = file ? readPolicyFile(file) : { ladder: DEFAULT_LADDER, scopeRules: DEFAULT_SCOPE_RULES };
+  const source = file ? readPolicyFile(file) : { ladder: DEFAULT_LADDER, scopeRules: DEFAULT_SCOPE_RULES, operations: DEFAULT_OPERATIONS };
   const result = policySchema.safeParse(source);
   if (!result.success) throw new ConfigError(`STEPUP_POLICY_FILE (${file ?? 'defaults'}) is invalid: ${issues(result.error)}`);
   return result.data;

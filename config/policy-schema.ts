@@ -1,6 +1,7 @@
 // Validation of the step-up policy (ladder, sensitive scopes, strictness), with errors that name the setting.
 import { z } from 'zod';
 import { FACTORS, type Factor, type Ladder, type ScopeRule } from '../policy/types.ts';
+import { checkOperations, operationsSchema, type OperationTypePolicy } from './operations-schema.ts';
 
 /** Seconds a factor enrolled by a weaker proof counts only up to that proof's level, unless the policy file says otherwise. */
 export const DEFAULT_RECOVERY_COOL_OFF = 24 * 3600;
@@ -29,6 +30,8 @@ export const policySchema = z
   .object({
     ladder: z.array(level).min(1),
     scopeRules: z.array(scopeRule).default([]),
+    /** Operation types a relying party may send as authorization_details (RFC 9396), and what each needs. */
+    operations: operationsSchema,
     strict: z.boolean().default(true),
     attestation: z
       .object({
@@ -70,6 +73,7 @@ export const policySchema = z
     policy.scopeRules.forEach((rule, index) => {
       if (!names.has(rule.acr)) ctx.addIssue({ code: 'custom', path: ['scopeRules', index, 'acr'], message: `unknown acr "${rule.acr}"` });
     });
+    checkOperations(policy.operations, names, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });
 
 interface RecoveryPolicy {
@@ -89,6 +93,8 @@ interface AttestationPolicy {
 export interface StepUpPolicy {
   ladder: Ladder;
   scopeRules: ScopeRule[];
+  /** Operation types (RFC 9396 authorization_details) by type name. */
+  operations: Record<string, OperationTypePolicy>;
   strict: boolean;
   recovery: RecoveryPolicy;
   /** Request and verify attestation at passkey enrolment (paths relative to the policy file). */

@@ -5,6 +5,7 @@ import type { Context, Middleware } from 'koa';
 import { clientPolicy } from '../stepup/client-policy.ts';
 import type { FlowInteraction, FlowOutcome, StepUpFlow, Submission } from '../stepup/flow.ts';
 import { handedDecision, progressOf, type StepUpResult } from '../stepup/progress.ts';
+import { describe, operationOf } from '../stepup/operation.ts';
 import type { InteractionDeps } from './deps.ts';
 import { RECOVERY_LINK_COOKIE } from './account/recovery-routes.ts';
 import { consentPage, otpPage, passkeyPage, passwordPage, type PageContext } from '../views/login-pages.ts';
@@ -54,7 +55,7 @@ export function loginRoutes(deps: InteractionDeps & { flow: StepUpFlow }, ...gua
     const { page, status, retryAfter } = outcome;
     if (status) ctx.status = status;
     if (retryAfter) ctx.set('Retry-After', String(retryAfter));
-    const common: PageContext = { uid: details.uid, csrf: ctx.state.csrf, clientName: interaction.client.name, why: page.why, error: page.error };
+    const common: PageContext = { uid: details.uid, csrf: ctx.state.csrf, clientName: interaction.client.name, why: page.why, error: page.error, operations: page.operations };
     switch (page.factor) {
       case 'pwd':
         ctx.body = passwordPage({ ...common, username: page.username, usernameLocked: page.usernameLocked, passkey: page.passkey, passkeyFirst: page.passkeyFirst });
@@ -86,7 +87,9 @@ export function loginRoutes(deps: InteractionDeps & { flow: StepUpFlow }, ...gua
       const scopes = String(loaded.details.params.scope ?? '')
         .split(' ')
         .filter(Boolean);
-      ctx.body = consentPage({ uid: loaded.details.uid, csrf: ctx.state.csrf, clientName: loaded.interaction.client.name, scopes });
+      const operation = operationOf(loaded.details.params);
+      const operations = operation && describe(operation, deps.config.policy.operations);
+      ctx.body = consentPage({ uid: loaded.details.uid, csrf: ctx.state.csrf, clientName: loaded.interaction.client.name, scopes, operations });
       return;
     }
     await respond(ctx, loaded, await flow.begin(loaded.interaction));

@@ -42,6 +42,11 @@ function resolveRequirement(input: DecisionInput): Resolved {
     floor = higher(floor, levelFor(ladder, rule.acr));
     maxAge = minDefined(maxAge, rule.maxAge);
   }
+  // An operation's requirement binds like a sensitive scope's: the front channel cannot lower it.
+  for (const operation of request.operations ?? []) {
+    floor = higher(floor, levelFor(ladder, operation.acr));
+    maxAge = minDefined(maxAge, operation.maxAge);
+  }
 
   const requested: Target[] = [];
   for (const acr of request.acrValues) {

@@ -10,6 +10,7 @@ import { systemClock } from './clock.ts';
 import { stepUpCheck } from './stepup-check.ts';
 import { loadExistingGrant } from './first-party-grant.ts';
 import { extraTokenClaims } from './token-claims.ts';
+import { richAuthorizationRequests } from './rich-authorization.ts';
 import { dpopNonceSecret } from '../config/keys.ts';
 import { HookedProvider } from './grant-hooks.ts';
 import { createResourceRegistry } from './resource-registry.ts';
@@ -72,6 +73,8 @@ export function buildProvider({ config, stores, now = systemClock, check: checke
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
+      // Typed by @types/oidc-provider as a union keyed on other features' settings; the shape is checked at start-up.
+      richAuthorizationRequests: richAuthorizationRequests(policy.operations) as never,
       introspection: { enabled: true, allowedPolicy: introspectionAllowed as never },
       revocation: { enabled: true, allowedPolicy: revocationAllowed as never },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
@@ -117,7 +120,8 @@ export function buildProvider({ config, stores, now = systemClock, check: checke
     },
     loadExistingGrant,
     extraTokenClaims: (ctx) => extraTokenClaims(ctx as KoaContextWithOIDC),
-    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    // An operation's grant (authorization_details) is for that operation only: no refresh token outlives it.
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access') && !(code as { rar?: unknown[] }).rar?.length,
     responseTypes: ['code', 'none'],
     pkce: { required: (_ctx, client) => client.clientId !== ACCOUNT_CLIENT_ID },
     // Shortened by the level, the resource and the operation types (policy/token-constraints.ts).

@@ -11,6 +11,7 @@ import type { StepUpPolicy } from '../config/policy-schema.ts';
 import type { AuthenticatorKind, AuthenticatorRecord, Stores } from '../adapters/types.ts';
 import { isHardwareKey, passkeyData } from '../authenticators/index.ts';
 import { accountSnapshot, type AccountSnapshot } from './account-snapshot.ts';
+import { operationOf, requirementsOf } from './operation.ts';
 
 export interface AssessmentInput {
   /** The authorization request's parameters (acr_values, max_age, prompt, scope, resource, claims)... */
@@ -117,7 +118,7 @@ export function createAssessor(stores: Stores, policy: StepUpPolicy) {
     const recovery = input.accountId ? recoveryStanding(events, input.accountId, input.now, policy.recovery.window) : undefined;
     const request = input.sensitiveAction
       ? sensitiveActionRequest({ ladder: policy.ladder, enrolled, coolingOff, maxAge: input.sensitiveAction.maxAge, recovery: recovery !== undefined, now: input.now })
-      : parseAuthRequest(rawRequest(stepUpParams(input.params ?? {})));
+      : { ...parseAuthRequest(rawRequest(stepUpParams(input.params ?? {}))), operations: requirementsOf(operationOf(input.params ?? {}), policy.operations) };
     const decision = decide({
       ladder: policy.ladder,
       strict: policy.strict,

@@ -10,6 +10,7 @@ import type {
   ClearedAttempts,
   CutOff,
   FactorVerifyEvent,
+  OperationRecord,
   PolicyDecisionEvent,
   RecoveryCodesEvent,
   Satisfaction,
@@ -58,8 +59,15 @@ export interface DecisionContext {
 }
 
 /** policy.decision: the decision's outcome as `decision`; met, how and by which factors; a step-up, the factors it requires. */
-export function decisionEvent(now: Clock, decision: Decision, request: AuthRequest, where: Where, proof: DecisionContext = { newlyProven: new Set() }): PolicyDecisionEvent {
-  const base = { at: auditTime(now), type: 'policy.decision', ...where, requestedAcr: request.acrValues, requestedMaxAge: request.maxAge } as const;
+export function decisionEvent(
+  now: Clock,
+  decision: Decision,
+  request: AuthRequest,
+  where: Where,
+  proof: DecisionContext = { newlyProven: new Set() },
+  operation?: OperationRecord,
+): PolicyDecisionEvent {
+  const base = { at: auditTime(now), type: 'policy.decision', ...where, requestedAcr: request.acrValues, requestedMaxAge: request.maxAge, ...(operation && { operation }) } as const;
   switch (decision.outcome) {
     case 'satisfied': {
       const factors = [...new Set(decision.events.filter((event) => proof.newlyProven.has(event.id)).map((event) => event.factor))];

@@ -6,6 +6,7 @@ import { PolicyError } from '../policy/errors.ts';
 import type { ClientPolicy, Decision } from '../policy/types.ts';
 import { accountSnapshot } from './account-snapshot.ts';
 import type { Assessor } from './assessment.ts';
+import { operationOf } from './operation.ts';
 import { RESUME_GRACE_SECONDS, type HandedDecision, type StepUpResult } from './progress.ts';
 
 export interface CheckDeps {
@@ -54,7 +55,10 @@ export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
     // An operator disabled the account: its sessions were ended, and none may be used or resumed.
     if (disabled) return { kind: 'refused', error: 'access_denied', description: 'this account is disabled' };
     if (accountId) {
-      await stores.audit.append(decisionEvent(now, decision, request, { accountId, clientId: client.clientId, sessionUid: session.uid }, { newlyProven, priorLevel }));
+      // An operation's decision records what was approved (its hash and types) next to the level that approved it.
+      const operation = operationOf(params);
+      const record = operation && { types: operation.types, hash: operation.hash.toString('hex') };
+      await stores.audit.append(decisionEvent(now, decision, request, { accountId, clientId: client.clientId, sessionUid: session.uid }, { newlyProven, priorLevel }, record));
     }
 
     switch (decision.outcome) {

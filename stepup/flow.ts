@@ -16,6 +16,8 @@ import type { StepUpResult } from './progress.ts';
 import { recoveryMode, recoverySignIn, type RecoveryMode } from './recovery-sign-in.ts';
 import { requestedSubject } from './requested-subject.ts';
 import { passkeyOnlyStepUp, whyText } from './why.ts';
+import { challengeCommitsTo, describe, operationChallenge, operationOf } from './operation.ts';
+import type { OperationText } from '../views/operation-box.ts';
 
 /** One sign-in as the flow sees it: oidc-provider's interaction, translated by the caller. */
 export interface FlowInteraction {
@@ -40,7 +42,7 @@ export interface PasskeyOffer {
 }
 
 /** The page to show: which factor it asks for, and what it says. */
-export type StepUpPage = { why?: string; error?: string } & (
+export type StepUpPage = { why?: string; error?: string; operations?: OperationText[] } & (
   | { factor: 'pwd'; username?: string; usernameLocked: boolean; passkey?: PasskeyOffer; passkeyFirst: boolean }
   | { factor: 'otp'; username: string }
   | { factor: 'passkey'; username: string; options: unknown }
@@ -119,6 +121,8 @@ export function stepUpFlow(deps: FlowDeps) {
     }
 
     const shown = await pageFor(run, decision, account, notice, assessed.request);
+    const operation = operationOf(interaction.params);
+    if (operation) shown.operations = describe(operation, config.policy.operations);
     if (run.dirty) await interaction.save(run.progress);
     return { kind: 'page', page: shown, status: notice?.status, retryAfter: notice?.retryAfter };
   }
@@ -177,7 +181,9 @@ export function stepUpFlow(deps: FlowDeps) {
 
   /** A fresh challenge for the page being shown, kept in the interaction (the previous one is replaced). */
   async function issueChallenge(run: Run, allowed: AuthenticatorRecord[]) {
-    const options = await authenticationOptions(config.webauthn, allowed);
+    // Approving an operation: the challenge commits to it (random bytes, then the operation's hash).
+    const operation = operationOf(run.interaction.params);
+    const options = await authenticationOptions(config.webauthn, allowed, operation && operationChallenge(operation));
     run.progress = { ...run.progress, challenge: { value: options.challenge, expiresAt: deps.now() + CHALLENGE_TTL } };
     run.dirty = true;
     return options;
@@ -297,6 +303,9 @@ export function stepUpFlow(deps: FlowDeps) {
           run.dirty = false;
           try {
             if (!challenge || challenge.expiresAt < deps.now()) throw new AuthError('invalid_input', 'the passkey request expired');
+            // Checked again here: the challenge this interaction signs must commit to the operation it approves.
+            const operation = operationOf(interaction.params);
+            if (operation && !challengeCommitsTo(challenge.value, operation)) throw new AuthError('invalid_input', 'the passkey request is not for this operation');
             const { events } = await timed('passkey', () =>
               verifyPasskey(
                 { response: submission.response, expectedChallenge: challenge.value, accountId: run.progress.accountId },

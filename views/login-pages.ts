@@ -2,6 +2,7 @@
 import { html, type SafeHtml } from './html.ts';
 import { errorBox, layout } from './layout.ts';
 import { passkeyForm, passkeyScripts } from './passkey-form.ts';
+import { operationBox, type OperationText } from './operation-box.ts';
 
 export interface PageContext {
   uid: string;
@@ -10,6 +11,8 @@ export interface PageContext {
   /** Why this page is shown, e.g. "asks for two-step verification". */
   why?: string;
   error?: string;
+  /** The operation being approved (RFC 9396 authorization_details), in plain words: shown on every page of the sign-in. */
+  operations?: OperationText[];
 }
 
 function cancelForm({ uid, csrf }: PageContext): SafeHtml {
@@ -25,7 +28,8 @@ function lostAuthenticator(): SafeHtml {
 }
 
 function reason(page: PageContext): SafeHtml {
-  return html`<p class="why">${page.why ?? html`Sign in to continue to <strong>${page.clientName}</strong>.`}</p>`;
+  return html`<p class="why">${page.why ?? html`Sign in to continue to <strong>${page.clientName}</strong>.`}</p>
+${operationBox(page.clientName, page.operations)}`;
 }
 
 /** Sign-in with a passkey offered next to the password, with the browser's passkey autofill where supported. */
@@ -129,11 +133,16 @@ export function consentPage(page: PageContext & { scopes: string[] }): string {
   return layout(
     'Allow access',
     html`<h1>Allow ${page.clientName}?</h1>
-<p><strong>${page.clientName}</strong> asks for access to:</p>
-<ul class="factors">${page.scopes.map((scope) => html`<li>${scope}</li>`)}</ul>
+${
+  page.scopes.length
+    ? html`<p><strong>${page.clientName}</strong> asks for access to:</p>
+<ul class="factors">${page.scopes.map((scope) => html`<li>${scope}</li>`)}</ul>`
+    : ''
+}
+${operationBox(page.clientName, page.operations)}
 <form method="post" action="/interaction/${page.uid}/consent">
 <input type="hidden" name="_csrf" value="${page.csrf}">
-<button type="submit">Allow</button>
+<button type="submit">${page.operations?.length ? 'Approve' : 'Allow'}</button>
 </form>
 ${cancelForm(page)}`,
   );

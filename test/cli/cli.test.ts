@@ -188,7 +188,14 @@ describe('client add and list', () => {
     expect([loaded?.backchannelLogoutUri, loaded?.backchannelLogoutSessionRequired]).toEqual(['https://rp.example/backchannel-logout', true]);
   });
 
+  it('allows the operation types it names (authorization_details_types), which the provider loads', async () => {
+    await addClient(stores, config, { ...valid, operationTypes: ['payment', 'payment'] }, out);
+    expect(await stores.clients.get('rp')).toMatchObject({ authorization_details_types: ['payment'] });
+    expect((await buildProvider({ config, stores }).Client.find('rp'))?.authorizationDetailsTypes).toEqual(['payment']);
+  });
+
   it.each<[string, Partial<AddClientArgs>, RegExp]>([
+    ['an operation type the policy does not declare', { operationTypes: ['payment', 'withdraw_all'] }, /"withdraw_all" is not an operation type/],
     ['a back-channel logout URI over http on another host', { backchannelLogoutUri: 'http://rp.example/logout' }, /uses http on a host other than localhost/],
     ['a back-channel logout URI with a fragment', { backchannelLogoutUri: 'https://rp.example/logout#x' }, /must not contain a fragment/],
     ['a back-channel logout URI that is not a URL', { backchannelLogoutUri: 'logout' }, /not an absolute URL/],
