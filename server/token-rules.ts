@@ -49,6 +49,13 @@ function words(value: unknown): string[] {
   return typeof value === 'string' ? value.split(' ').filter(Boolean) : [];
 }
 
+/** invalid_grant telling the client why (oidc-provider's own says only "grant request is invalid"): nothing secret in it. */
+function invalidGrant(description: string): InstanceType<typeof errors.InvalidGrant> {
+  const error = new errors.InvalidGrant(description);
+  error.error_description = description;
+  return error;
+}
+
 export interface TokenRuleDeps {
   policy: StepUpPolicy;
   registry: ResourceRegistry;
@@ -85,14 +92,14 @@ async function holdRulesAtRefresh(ctx: KoaContextWithOIDC, deps: TokenRuleDeps, 
   const resource = named.length === 1 ? named[0] : undefined;
   const rules = [...deps.policy.scopeRules, ...(await resourceRules(deps.registry))];
   const outcome = refreshScopes({ ladder: deps.policy.ladder, rules, acr: token.acr, authTime: token.authTime, scopes: requested, resource, now: deps.now() });
-  if (outcome.resourceLapsed) throw new errors.InvalidGrant(`the sign-in behind this refresh token no longer backs ${outcome.resourceLapsed}; sign the user in again`);
+  if (outcome.resourceLapsed) throw invalidGrant(`the sign-in behind this refresh token no longer backs ${outcome.resourceLapsed}; sign the user in again`);
   if (outcome.dropped.length === 0) return;
   const registered = resource === undefined ? undefined : await deps.registry.find(resource);
   const accepted = registered ? new Set(words(registered.scope)) : undefined;
   const left = outcome.kept.filter((scope) => (accepted ? accepted.has(scope) : scope !== 'offline_access'));
   if (left.length === 0) {
     const why = outcome.dropped.map((drop) => `${drop.scope} (${drop.reason})`).join(', ');
-    throw new errors.InvalidGrant(`the sign-in behind this refresh token no longer backs ${why}, and nothing else is left; sign the user in again`);
+    throw invalidGrant(`the sign-in behind this refresh token no longer backs ${why}, and nothing else is left; sign the user in again`);
   }
   params.scope = outcome.kept.join(' ');
 }
