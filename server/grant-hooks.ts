@@ -4,7 +4,7 @@
 import Provider, { type Configuration, type KoaContextWithOIDC, type TokenEndpointGrantContext } from 'oidc-provider';
 
 /** Runs before the grant's handler; throwing an oidc-provider error answers it (the code or token stays unused). */
-export type GrantHook = (ctx: KoaContextWithOIDC) => Promise<void>;
+type GrantHook = (ctx: KoaContextWithOIDC) => Promise<void>;
 
 export type GrantHooks = Partial<Record<string, GrantHook>>;
 

@@ -24,7 +24,7 @@ interface OperationConstraints {
 }
 
 /** The rules from the token's level and from the operation types it approves (authorization_details, RFC 9396). */
-export function levelAndOperationRules(policy: StepUpPolicy, source: Pick<GrantSource, 'acr' | 'rar'> | undefined): TokenRule[] {
+function levelAndOperationRules(policy: StepUpPolicy, source: Pick<GrantSource, 'acr' | 'rar'> | undefined): TokenRule[] {
   const rules: TokenRule[] = [];
   const level = source?.acr === undefined ? undefined : levelFor(policy.ladder, source.acr);
   if (level) rules.push({ source: `level ${level.acr}`, accessTokenTTL: level.accessTokenTTL, dpop: level.dpop });
