@@ -1,17 +1,19 @@
-// STEPUP_WORKERS=2: one port served by two worker processes under a cluster primary, sharing one SQLite file and the
-// keys. Real processes over HTTP on 127.0.0.1; a proxy opens one connection per request, so node:cluster hands
-// consecutive requests to alternate workers, and each worker's log lines say which requests it served.
+// STEPUP_WORKERS=2: one port served by two worker processes under a cluster primary, sharing one store (a SQLite
+// file, and MongoDB when MONGODB_URI is set) and the keys. Real processes over HTTP on 127.0.0.1; a proxy opens one
+// connection per request, so node:cluster hands consecutive requests to alternate workers, and each worker's log
+// lines say which requests it served.
 import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteStores } from '../../adapters/sqlite/index.ts';
+import { openMongoStores } from '../../adapters/mongodb/index.ts';
 import type { Stores } from '../../adapters/types.ts';
 import { loadConfig } from '../../config/index.ts';
 import { workerCount } from '../../server/cluster-primary.ts';
 import { createMetrics } from '../../server/metrics.ts';
+import { openStores } from '../../server/storage.ts';
 import { createAccount } from '../integration/harness/accounts.ts';
 import { Browser, expectCallback, formOf } from '../integration/harness/browser.ts';
 import type { RunningProvider } from '../integration/harness/provider.ts';
@@ -45,197 +47,226 @@ function sample(text: string, series: string): number {
 /** The workers that served the request lines matching `path`. */
 const workersOf = (lines: LogLine[], method: string, path: RegExp) => lines.filter((line) => line.method === method && path.test(line.path ?? '')).map((line) => line.worker);
 
-describe('STEPUP_WORKERS=2 on one SQLite file', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'stepup-workers-'));
-  let proxy: RoundRobinProxy;
-  let server: ClusteredProcess;
-  let stores: Stores;
-  let provider: RunningProvider;
-  let rp: RelyingParty;
-  let metricsPort: number;
-  const metricsText = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+const MONGODB_URI = process.env.MONGODB_URI;
+if (!MONGODB_URI) console.warn('MONGODB_URI not set: the MongoDB run of the worker tests is skipped (docs/testing.md says how to run it)');
 
-  beforeAll(async () => {
-    proxy = await startRoundRobinProxy();
-    metricsPort = await freePort();
-    const env = testEnv(dataDir, { ISSUER: proxy.url, STEPUP_WORKERS: '2', METRICS_PORT: String(metricsPort) });
-    server = await startClustered(env, { ready: true });
-    proxy.setBackends([server.port]);
-    const config = await loadConfig({ ...env, PORT: String(server.port) });
-    stores = openSqliteStores({ file: config.storage.kind === 'sqlite' ? config.storage.file : '' });
-    // The processes run on the wall clock; `api` is the resource server the harness's providers register by default.
-    const api = { api: `${proxy.url}/api` };
-    provider = { issuer: proxy.url, config, stores, clock: { offset: 0, now: () => Math.floor(Date.now() / 1000), advance: () => undefined }, close: async () => undefined, ...api };
-    rp = await relyingParty(provider);
-  }, 120_000);
+/** Storage settings for the processes, and what to remove after them. */
+interface WorkerStorage {
+  env: Record<string, string>;
+  cleanup?(): Promise<void>;
+}
 
-  afterAll(async () => {
-    await server?.stop();
-    await proxy?.close();
-    await stores?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }, 60_000);
+function describeWorkers(title: string, storage: () => WorkerStorage) {
+  describe(title, () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stepup-workers-'));
+    let cleanup: WorkerStorage['cleanup'];
+    let proxy: RoundRobinProxy;
+    let server: ClusteredProcess;
+    let stores: Stores;
+    let provider: RunningProvider;
+    let rp: RelyingParty;
+    let metricsPort: number;
+    const metricsText = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
 
-  it('starts two workers, migrates once in the primary, and serves requests from both', async () => {
-    const workers = listeningWorkers(server);
-    expect([...workers.keys()].sort()).toEqual([1, 2]);
-    for (const pid of workers.values()) expect(pid).not.toBe(server.pid);
-    // Only the primary opened the storage before forking: the migrations and the key warning are its lines alone.
-    expect(server.lines.filter((line) => line.msg === 'using development keys generated in the data directory').map((line) => line.pid)).toEqual([server.pid]);
+    beforeAll(async () => {
+      proxy = await startRoundRobinProxy();
+      metricsPort = await freePort();
+      const given = storage();
+      cleanup = given.cleanup;
+      const env = testEnv(dataDir, { ISSUER: proxy.url, STEPUP_WORKERS: '2', METRICS_PORT: String(metricsPort), ...given.env });
+      server = await startClustered(env, { ready: true });
+      proxy.setBackends([server.port]);
+      const config = await loadConfig({ ...env, PORT: String(server.port) });
+      stores = await openStores(config);
+      // The processes run on the wall clock; `api` is the resource server the harness's providers register by default.
+      const api = { api: `${proxy.url}/api` };
+      provider = { issuer: proxy.url, config, stores, clock: { offset: 0, now: () => Math.floor(Date.now() / 1000), advance: () => undefined }, close: async () => undefined, ...api };
+      rp = await relyingParty(provider);
+    }, 120_000);
 
-    const from = server.mark();
-    for (let index = 0; index < 6; index += 1) {
-      const response = await fetch(`${proxy.url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) });
-      expect(response.status).toBe(200);
-    }
-    await server.waitForLine(() => requestLines(server, from).length >= 6, 10_000, from);
-    const served = requestLines(server, from).map((line) => line.worker);
-    expect(new Set(served)).toEqual(new Set([1, 2]));
-    // Each line names its worker and comes from that worker's process.
-    for (const line of requestLines(server, from)) expect(line.pid).toBe(workers.get(line.worker!));
-  });
+    afterAll(async () => {
+      await server?.stop();
+      await proxy?.close();
+      await stores?.close();
+      await cleanup?.();
+      rmSync(dataDir, { recursive: true, force: true });
+    }, 60_000);
 
-  it(
-    'completes a sign-in and a TOTP step-up whose interactions begin on one worker and finish on the other',
-    async () => {
-      const account = await createAccount(provider, { totp: true });
-      const browser = new Browser(CALLBACK);
+    it('starts two workers, migrates once in the primary, and serves requests from both', async () => {
+      const workers = listeningWorkers(server);
+      expect([...workers.keys()].sort()).toEqual([1, 2]);
+      for (const pid of workers.values()) expect(pid).not.toBe(server.pid);
+      // Only the primary opened the storage before forking: the migrations and the key warning are its lines alone.
+      expect(server.lines.filter((line) => line.msg === 'using development keys generated in the data directory').map((line) => line.pid)).toEqual([server.pid]);
+
       const from = server.mark();
-
-      const first = (await rp.signIn(browser, account)).claims()!;
-      expect(first).toMatchObject({ sub: account.id, acr: 'aal1', amr: ['pwd'] });
-      const flow = await rp.start(browser, { acr_values: 'aal2' });
-      expect(formOf(flow.step)).toBe('otp');
-      const tokens = await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/otp', { code: account.code() })));
-      expect(tokens.claims()).toMatchObject({ sub: account.id, acr: 'aal2' });
-
-      await server.waitForLine((line) => line.msg === 'request' && line.path === '/token', 10_000, from);
-      const lines = requestLines(server, from);
-      const begun = workersOf(lines, 'GET', /^\/auth$/);
-      const page = workersOf(lines, 'GET', /^\/interaction\/[^/]+$/);
-      const password = workersOf(lines, 'POST', /^\/interaction\/[^/]+\/password$/);
-      const otp = workersOf(lines, 'POST', /^\/interaction\/[^/]+\/otp$/);
-      const resumed = workersOf(lines, 'GET', /^\/auth\/[^/]+$/);
-      expect([begun.length, page.length, password.length, otp.length, resumed.length]).toEqual([2, 2, 1, 1, 2]);
-      // Sign-in: begun by one worker, its page rendered and its password checked by different workers.
-      expect(new Set([begun[0], page[0], password[0], resumed[0]]).size).toBe(2);
-      expect(page[0]).not.toBe(password[0]);
-      // Step-up: the code checked by a worker other than the one that rendered the page, or than the one that resumed.
-      expect(new Set([begun[1], page[1], otp[0], resumed[1]]).size).toBe(2);
-      expect(new Set(workersOf(lines, 'POST', /^\/token$/)).size).toBeGreaterThan(0);
-    },
-    TEST_TIMEOUT,
-  );
-
-  it(
-    "serves every worker's metrics summed, under the names one process uses",
-    async () => {
-      const before = sample(await metricsText(), PWD_SUCCESS);
-      const from = server.mark();
-      const signIns = 4;
-      for (let index = 0; index < signIns; index += 1) {
-        const account = await createAccount(provider);
-        await rp.signIn(new Browser(CALLBACK), account);
-      }
-      await server.waitForLine(() => workersOf(requestLines(server, from), 'POST', /\/password$/).length >= signIns, 10_000, from);
-      const checkedBy = workersOf(requestLines(server, from), 'POST', /\/password$/);
-      expect(new Set(checkedBy)).toEqual(new Set([1, 2]));
-
-      const text = await metricsText();
-      expect(sample(text, PWD_SUCCESS) - before).toBe(signIns);
-      // The names a single process serves, all of them (process_start_time_seconds is the primary's own).
-      const names = (await createMetrics().registry.getMetricsAsJSON()).map((metric) => metric.name);
-      expect(names).toEqual(expect.arrayContaining(['stepup_decisions_total', 'stepup_factor_verifications_total', 'stepup_factor_verification_seconds']));
-      for (const name of names) expect(text, name).toContain(`# TYPE ${name} `);
-      expect(text.split('\n').filter((line) => line.startsWith('process_start_time_seconds '))).toHaveLength(1);
-      // A histogram sums too: its count is every verification, whichever worker timed it.
-      expect(sample(text, 'stepup_factor_verification_seconds_count{factor="pwd",outcome="success"}')).toBe(sample(text, PWD_SUCCESS));
-    },
-    TEST_TIMEOUT,
-  );
-
-  it(
-    'replaces a worker killed with SIGKILL, and keeps answering meanwhile',
-    async () => {
-      const from = server.mark();
-      const [victim, survivor] = [...listeningWorkers(server)];
-      process.kill(victim![1], 'SIGKILL');
-      const died = await server.waitForLine((line) => line.msg === 'worker died: starting a replacement', 10_000, from);
-      expect(died).toMatchObject({ role: 'primary', worker: victim![0], workerPid: victim![1], signal: 'SIGKILL' });
-
-      // Requests sent while the replacement starts: the survivor answers every one.
-      const statuses: number[] = [];
-      for (let index = 0; index < 10; index += 1) {
-        statuses.push((await fetch(`${proxy.url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) })).status);
-      }
-      expect(statuses.every((status) => status === 200)).toBe(true);
-
-      const replacement = await server.waitForLine((line) => line.msg === 'worker listening', 30_000, from);
-      expect(replacement.worker).not.toBe(victim![0]);
-      expect(replacement.worker).not.toBe(survivor![0]);
-      expect(processExists(victim![1])).toBe(false);
-
-      const after = server.mark();
       for (let index = 0; index < 6; index += 1) {
-        expect((await fetch(`${proxy.url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) })).status).toBe(200);
+        const response = await fetch(`${proxy.url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) });
+        expect(response.status).toBe(200);
       }
-      await server.waitForLine(() => requestLines(server, after).length >= 6, 10_000, after);
-      expect(new Set(requestLines(server, after).map((line) => line.worker))).toEqual(new Set([survivor![0], replacement.worker]));
-      expect(sample(await metricsText(), 'stepup_worker_replacements_total')).toBe(1);
-    },
-    TEST_TIMEOUT,
-  );
+      await server.waitForLine(() => requestLines(server, from).length >= 6, 10_000, from);
+      const served = requestLines(server, from).map((line) => line.worker);
+      expect(new Set(served)).toEqual(new Set([1, 2]));
+      // Each line names its worker and comes from that worker's process.
+      for (const line of requestLines(server, from)) expect(line.pid).toBe(workers.get(line.worker!));
+    });
 
-  it(
-    'drains on SIGTERM: a request in flight completes, new connections are refused, and every process exits 0',
-    async () => {
-      const workerPids = [...listeningWorkers(server).values()].filter(processExists);
-      expect(workerPids).toHaveLength(2);
-      // A token request whose body is still arriving when the primary is told to stop.
-      const body = 'grant_type=client_credentials&client_id=nobody&client_secret=wrong-secret-0123456789';
-      const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request({
-          host: '127.0.0.1',
-          port: server.port,
-          method: 'POST',
-          path: '/token',
-          agent: false,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+    it(
+      'completes a sign-in and a TOTP step-up whose interactions begin on one worker and finish on the other',
+      async () => {
+        const account = await createAccount(provider, { totp: true });
+        const browser = new Browser(CALLBACK);
+        const from = server.mark();
+
+        const first = (await rp.signIn(browser, account)).claims()!;
+        expect(first).toMatchObject({ sub: account.id, acr: 'aal1', amr: ['pwd'] });
+        const flow = await rp.start(browser, { acr_values: 'aal2' });
+        expect(formOf(flow.step)).toBe('otp');
+        const tokens = await rp.finish(flow, expectCallback(await browser.submit(flow.step, '/otp', { code: account.code() })));
+        expect(tokens.claims()).toMatchObject({ sub: account.id, acr: 'aal2' });
+
+        await server.waitForLine((line) => line.msg === 'request' && line.path === '/token', 10_000, from);
+        const lines = requestLines(server, from);
+        const begun = workersOf(lines, 'GET', /^\/auth$/);
+        const page = workersOf(lines, 'GET', /^\/interaction\/[^/]+$/);
+        const password = workersOf(lines, 'POST', /^\/interaction\/[^/]+\/password$/);
+        const otp = workersOf(lines, 'POST', /^\/interaction\/[^/]+\/otp$/);
+        const resumed = workersOf(lines, 'GET', /^\/auth\/[^/]+$/);
+        expect([begun.length, page.length, password.length, otp.length, resumed.length]).toEqual([2, 2, 1, 1, 2]);
+        // Sign-in: begun by one worker, its page rendered and its password checked by different workers.
+        expect(new Set([begun[0], page[0], password[0], resumed[0]]).size).toBe(2);
+        expect(page[0]).not.toBe(password[0]);
+        // Step-up: the code checked by a worker other than the one that rendered the page, or than the one that resumed.
+        expect(new Set([begun[1], page[1], otp[0], resumed[1]]).size).toBe(2);
+        expect(new Set(workersOf(lines, 'POST', /^\/token$/)).size).toBeGreaterThan(0);
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      "serves every worker's metrics summed, under the names one process uses",
+      async () => {
+        const before = sample(await metricsText(), PWD_SUCCESS);
+        const from = server.mark();
+        const signIns = 4;
+        for (let index = 0; index < signIns; index += 1) {
+          const account = await createAccount(provider);
+          await rp.signIn(new Browser(CALLBACK), account);
+        }
+        await server.waitForLine(() => workersOf(requestLines(server, from), 'POST', /\/password$/).length >= signIns, 10_000, from);
+        const checkedBy = workersOf(requestLines(server, from), 'POST', /\/password$/);
+        expect(new Set(checkedBy)).toEqual(new Set([1, 2]));
+
+        const text = await metricsText();
+        expect(sample(text, PWD_SUCCESS) - before).toBe(signIns);
+        // The names a single process serves, all of them (process_start_time_seconds is the primary's own).
+        const names = (await createMetrics().registry.getMetricsAsJSON()).map((metric) => metric.name);
+        expect(names).toEqual(expect.arrayContaining(['stepup_decisions_total', 'stepup_factor_verifications_total', 'stepup_factor_verification_seconds']));
+        for (const name of names) expect(text, name).toContain(`# TYPE ${name} `);
+        expect(text.split('\n').filter((line) => line.startsWith('process_start_time_seconds '))).toHaveLength(1);
+        // A histogram sums too: its count is every verification, whichever worker timed it.
+        expect(sample(text, 'stepup_factor_verification_seconds_count{factor="pwd",outcome="success"}')).toBe(sample(text, PWD_SUCCESS));
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      'replaces a worker killed with SIGKILL, and keeps answering meanwhile',
+      async () => {
+        const from = server.mark();
+        const [victim, survivor] = [...listeningWorkers(server)];
+        process.kill(victim![1], 'SIGKILL');
+        const died = await server.waitForLine((line) => line.msg === 'worker died: starting a replacement', 10_000, from);
+        expect(died).toMatchObject({ role: 'primary', worker: victim![0], workerPid: victim![1], signal: 'SIGKILL' });
+
+        // Requests sent while the replacement starts: the survivor answers every one.
+        const statuses: number[] = [];
+        for (let index = 0; index < 10; index += 1) {
+          statuses.push((await fetch(`${proxy.url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) })).status);
+        }
+        expect(statuses.every((status) => status === 200)).toBe(true);
+
+        const replacement = await server.waitForLine((line) => line.msg === 'worker listening', 30_000, from);
+        expect(replacement.worker).not.toBe(victim![0]);
+        expect(replacement.worker).not.toBe(survivor![0]);
+        expect(processExists(victim![1])).toBe(false);
+
+        const after = server.mark();
+        for (let index = 0; index < 6; index += 1) {
+          expect((await fetch(`${proxy.url}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) })).status).toBe(200);
+        }
+        await server.waitForLine(() => requestLines(server, after).length >= 6, 10_000, after);
+        expect(new Set(requestLines(server, after).map((line) => line.worker))).toEqual(new Set([survivor![0], replacement.worker]));
+        expect(sample(await metricsText(), 'stepup_worker_replacements_total')).toBe(1);
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      'drains on SIGTERM: a request in flight completes, new connections are refused, and every process exits 0',
+      async () => {
+        const workerPids = [...listeningWorkers(server).values()].filter(processExists);
+        expect(workerPids).toHaveLength(2);
+        // A token request whose body is still arriving when the primary is told to stop.
+        const body = 'grant_type=client_credentials&client_id=nobody&client_secret=wrong-secret-0123456789';
+        const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = request({
+            host: '127.0.0.1',
+            port: server.port,
+            method: 'POST',
+            path: '/token',
+            agent: false,
+            headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+          });
+          req.on('response', (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+            res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+          });
+          req.on('error', reject);
+          req.flushHeaders();
+          req.write(body.slice(0, 20));
+          setTimeout(() => req.end(body.slice(20)), 1_500);
         });
-        req.on('response', (res) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-          res.on('end', () => resolve({ status: res.statusCode!, body: text }));
-        });
-        req.on('error', reject);
-        req.flushHeaders();
-        req.write(body.slice(0, 20));
-        setTimeout(() => req.end(body.slice(20)), 1_500);
-      });
-      await sleep(500);
-      const from = server.mark();
-      process.kill(server.pid, 'SIGTERM');
-      for (const pid of workerPids) await server.waitForLine((line) => line.pid === pid && line.msg === 'shutting down: finishing the requests in flight', 5_000, from);
-      await sleep(300);
-      // Both workers have stopped accepting: a new connection finds the port closed, while the request above still runs.
-      await expect(fetch(`http://127.0.0.1:${server.port}/healthz`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
+        await sleep(500);
+        const from = server.mark();
+        process.kill(server.pid, 'SIGTERM');
+        for (const pid of workerPids) await server.waitForLine((line) => line.pid === pid && line.msg === 'shutting down: finishing the requests in flight', 5_000, from);
+        await sleep(300);
+        // Both workers have stopped accepting: a new connection finds the port closed, while the request above still runs.
+        await expect(fetch(`http://127.0.0.1:${server.port}/healthz`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
 
-      const answered = await response;
-      expect(answered.status).toBe(401);
-      expect(JSON.parse(answered.body)).toMatchObject({ error: 'invalid_client' });
+        const answered = await response;
+        expect(answered.status).toBe(401);
+        expect(JSON.parse(answered.body)).toMatchObject({ error: 'invalid_client' });
 
-      const { code, signal } = await server.exited;
-      expect({ code, signal }).toEqual({ code: 0, signal: null });
-      expect(
-        server.lines
-          .slice(from)
-          .filter((line) => line.msg === 'worker stopped')
-          .map((line) => line.exitCode),
-      ).toEqual([0, 0]);
-      for (const pid of workerPids) expect(processExists(pid)).toBe(false);
+        const { code, signal } = await server.exited;
+        expect({ code, signal }).toEqual({ code: 0, signal: null });
+        expect(
+          server.lines
+            .slice(from)
+            .filter((line) => line.msg === 'worker stopped')
+            .map((line) => line.exitCode),
+        ).toEqual([0, 0]);
+        for (const pid of workerPids) expect(processExists(pid)).toBe(false);
+      },
+      TEST_TIMEOUT,
+    );
+  });
+}
+
+describeWorkers('STEPUP_WORKERS=2 on one SQLite file', () => ({ env: {} }));
+
+describe.skipIf(!MONGODB_URI)(MONGODB_URI ? 'MongoDB' : 'MONGODB_URI not set: the MongoDB run is skipped', () => {
+  const dbName = `stepup_workers_${Date.now()}_${process.pid}`;
+  describeWorkers(`STEPUP_WORKERS=2 on one MongoDB database (${dbName})`, () => ({
+    env: { MONGODB_URI: MONGODB_URI!, MONGODB_DB: dbName },
+    async cleanup() {
+      const stores = await openMongoStores({ uri: MONGODB_URI!, dbName });
+      await stores.db.dropDatabase();
+      await stores.close();
     },
-    TEST_TIMEOUT,
-  );
+  }));
 });
 
 describe('STEPUP_WORKERS values', () => {
@@ -325,6 +356,7 @@ describe('STEPUP_WORKERS values', () => {
         await new Promise<void>((resolve) => blocker.close(() => resolve()));
       }
     },
-    TEST_TIMEOUT,
+    // Seven worker starts (each loads the whole server) and about 4 s of back-off: slow on a loaded machine.
+    3 * TEST_TIMEOUT,
   );
 });
