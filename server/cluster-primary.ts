@@ -66,7 +66,8 @@ export function runPrimary({ workers, logger: log, metrics: metricsAt, onListeni
     restarts.clear();
     log.info({ reason, workers: live.size }, 'shutting down: draining the workers');
     for (const worker of live.values()) {
-      if (worker.isConnected()) worker.send(DRAIN_MESSAGE);
+      if (listening.has(worker.id) && worker.isConnected()) worker.send(DRAIN_MESSAGE);
+      // Still starting: nothing in flight, and no one in it would hear the message yet.
       else worker.process.kill('SIGTERM');
     }
     setTimeout(() => {
@@ -90,12 +91,13 @@ export function runPrimary({ workers, logger: log, metrics: metricsAt, onListeni
   });
 
   cluster.on('exit', (worker, code, signal) => {
+    const started = listening.delete(worker.id);
     live.delete(worker.id);
-    listening.delete(worker.id);
     // `workerPid`, not `pid` (the primary's own) nor `code` (redacted: server/logger.ts).
     const about = { worker: worker.id, workerPid: worker.process.pid, exitCode: code, signal };
     if (stopping) {
-      if (code !== 0) failed = true;
+      // Clean: drained (exit 0), or stopped by SIGTERM before it served anything.
+      if (code !== 0 && !(signal === 'SIGTERM' && !started)) failed = true;
       log.info(about, 'worker stopped');
       if (live.size === 0) finish();
       return;

@@ -306,6 +306,20 @@ describe('STEPUP_WORKERS values', () => {
     TEST_TIMEOUT,
   );
 
+  it(
+    'stops at once, with exit code 0, when SIGTERM arrives while the workers are still starting',
+    async () => {
+      const started = await startClustered(testEnv(tempDir(), { STEPUP_WORKERS: '2' }));
+      await started.waitForLine((line) => line.msg === 'starting the workers', 60_000);
+      const signalled = Date.now();
+      process.kill(started.pid, 'SIGTERM');
+      expect(await started.exited).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalled).toBeLessThan(5_000);
+      expect(started.lines.filter((line) => line.msg === 'worker stopped').map((line) => line.signal)).toEqual(['SIGTERM', 'SIGTERM']);
+    },
+    TEST_TIMEOUT,
+  );
+
   // Started only where auto means a few processes: on a large machine it would start dozens.
   it.runIf(availableParallelism() >= 2 && availableParallelism() <= 4)(
     'starts one worker per core with auto',
@@ -356,7 +370,7 @@ describe('STEPUP_WORKERS values', () => {
         await new Promise<void>((resolve) => blocker.close(() => resolve()));
       }
     },
-    // Seven worker starts (each loads the whole server) and about 4 s of back-off: slow on a loaded machine.
+    // Six worker starts (each loads the whole server) and about 4 s of back-off: slow on a loaded machine.
     3 * TEST_TIMEOUT,
   );
 });
