@@ -24,7 +24,7 @@ Exit codes: 0 success, 1 error, 78 configuration error.`;
 export function buildProgram(out: Out): Command {
   const program = new Command()
     .name('stepup')
-    .description('Operate the step-up OpenID Connect provider: users and their lifecycle, clients, keys and the audit log.')
+    .description('Operate the step-up OpenID Connect provider: users and their lifecycle, clients, resource servers, keys and the audit log.')
     .showHelpAfterError()
     .addHelpText('after', ENVIRONMENT_HELP);
   registerUserCommands(program, withStores, out);
