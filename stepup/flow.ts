@@ -113,7 +113,8 @@ export function stepUpFlow(deps: FlowDeps) {
     }
 
     if (decision.outcome === 'satisfied') {
-      const login = { accountId, acr: decision.acr, amr: decision.amr, ts: decision.authTime, remember: true };
+      // acr and amr are decided once, by the Check at issuance (stepup/check.ts), for each request: the session keeps none.
+      const login = { accountId, ts: decision.authTime, remember: true };
       return finish({ login, stepup: { ...run.progress, finishedAt: deps.now() } });
     }
     if (decision.outcome === 'unmet') {
