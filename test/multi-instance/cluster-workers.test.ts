@@ -8,7 +8,9 @@ import { createServer, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { openMongoStores } from '../../adapters/mongodb/index.ts';
+import { MIGRATIONS } from '../../adapters/sqlite/schema.ts';
 import type { Stores } from '../../adapters/types.ts';
 import { loadConfig } from '../../config/index.ts';
 import { workerCount } from '../../server/cluster-primary.ts';
@@ -92,12 +94,21 @@ function describeWorkers(title: string, storage: () => WorkerStorage) {
       rmSync(dataDir, { recursive: true, force: true });
     }, 60_000);
 
-    it('starts two workers, migrates once in the primary, and serves requests from both', async () => {
+    it('starts two workers once the primary alone has prepared the storage and the keys, and serves requests from both', async () => {
       const workers = listeningWorkers(server);
       expect([...workers.keys()].sort()).toEqual([1, 2]);
       for (const pid of workers.values()) expect(pid).not.toBe(server.pid);
-      // Only the primary opened the storage before forking: the migrations and the key warning are its lines alone.
+      // Only the primary prepared the storage and generated the development keys, before forking.
       expect(server.lines.filter((line) => line.msg === 'using development keys generated in the data directory').map((line) => line.pid)).toEqual([server.pid]);
+      const forking = server.lines.find((line) => line.msg === 'starting the workers')!;
+      expect(forking).toMatchObject({ pid: server.pid, role: 'primary', workers: 2 });
+      if (provider.config.storage.kind === 'sqlite') {
+        const db = new Database(provider.config.storage.file, { readonly: true });
+        const applied = db.prepare<[], { version: number; applied_at: number }>('SELECT version, applied_at FROM schema_version').all();
+        db.close();
+        expect(applied.map((row) => row.version)).toEqual(MIGRATIONS.map((_, index) => index + 1));
+        for (const row of applied) expect(row.applied_at).toBeLessThanOrEqual(Math.floor((forking.time as number) / 1000));
+      }
 
       const from = server.mark();
       for (let index = 0; index < 6; index += 1) {
