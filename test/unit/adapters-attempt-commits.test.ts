@@ -1,7 +1,8 @@
 // What one guess costs the embedded store: SQLite commits for a TOTP and a password verification, counted on real
-// stores with the bench's statement counter. The reservation (address and account counters) is one transaction, the
+// stores by wrapping better-sqlite3's statements (as the bench's counter does). The reservation (address and account counters) is one transaction, the
 // settlement another; a right TOTP code adds the step's own commit. Before AttemptStore.transact each counter change
 // was its own commit: a right TOTP code cost 6 (10 from an IPv6 address), a right password 5, a wrong guess 3.
+import Database from 'better-sqlite3';
 import { Secret, TOTP } from 'otpauth';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
@@ -13,7 +14,6 @@ import { hashPassword } from '../../authenticators/password.ts';
 import { currentStep } from '../../authenticators/totp.ts';
 import { verifyPassword } from '../../authenticators/verify-password.ts';
 import { verifyTotp } from '../../authenticators/verify-totp.ts';
-import { installSqlCounter, takeSqlCounts } from '../../bench/stepup-vs-plain/sql-counter.ts';
 import { FAST_PARAMS, keyring } from './authenticators/helpers.ts';
 
 const T0 = 1_700_000_010;
@@ -28,8 +28,32 @@ const IPV6: AddressKey[] = [
 let stores: Stores;
 const ring = keyring();
 
+type Statement = { source: string; database: { inTransaction: boolean } };
+let counting = false;
+let commitCount = 0;
+
+/**
+ * Counts commits: each COMMIT a transaction runs, and each write outside a transaction (its own commit). Wraps the
+ * statement methods every prepared statement shares, once per test file.
+ */
+function installCommitCounter(): void {
+  const probe = new Database(':memory:');
+  const prototype = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, (this: Statement, ...args: unknown[]) => unknown>;
+  probe.close();
+  for (const name of ['run', 'get', 'all', 'iterate']) {
+    const original = prototype[name]!;
+    prototype[name] = function counted(this: Statement, ...args: unknown[]) {
+      if (counting) {
+        const kind = /^\s*(\w+)/.exec(this.source)?.[1]?.toUpperCase();
+        if (kind === 'COMMIT' || ((kind === 'INSERT' || kind === 'UPDATE' || kind === 'DELETE') && !this.database.inTransaction)) commitCount += 1;
+      }
+      return original.apply(this, args);
+    };
+  }
+}
+installCommitCounter();
+
 beforeEach(async () => {
-  installSqlCounter();
   stores = openSqliteStores({ file: ':memory:', now: () => T0 });
   // The expiry purge runs once a minute on the first windowed write: run it now, so that it is not counted.
   await stores.attempts.recordFailure('warm-up', T0, T0 + 1);
@@ -40,12 +64,15 @@ const limits = (now: number, clientAddress = IPV4) => ({ attempts: stores.attemp
 
 /** The commits the action made, and how it ended ('ok' or the AuthError code). */
 async function commits(action: () => Promise<unknown>): Promise<[number, string]> {
-  takeSqlCounts(true);
-  const outcome = await action().then(
-    () => 'ok',
-    (error: { code?: string }) => error.code ?? String(error),
-  );
-  return [takeSqlCounts(false).byKind.commit ?? 0, outcome];
+  commitCount = 0;
+  counting = true;
+  const outcome = await action()
+    .then(
+      () => 'ok',
+      (error: { code?: string }) => error.code ?? String(error),
+    )
+    .finally(() => (counting = false));
+  return [commitCount, outcome];
 }
 
 describe('SQLite commits per verification', () => {
