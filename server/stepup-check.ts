@@ -11,6 +11,7 @@ const REFUSALS = {
   invalid_request: errors.InvalidRequest,
   access_denied: errors.AccessDenied,
   unmet_authentication_requirements: errors.UnmetAuthenticationRequirements,
+  login_required: errors.LoginRequired,
 } as const;
 
 /**

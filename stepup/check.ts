@@ -2,7 +2,7 @@
 // only translates its outcome.
 import type { Stores } from '../adapters/types.ts';
 import { decisionEvent } from './audit.ts';
-import { PolicyError } from '../policy/errors.ts';
+import { DISABLED, NOT_REACHED, UNMET, policyRefusal, type Refusal } from './refusal.ts';
 import type { ClientPolicy, Decision } from '../policy/types.ts';
 import { accountSnapshot } from './account-snapshot.ts';
 import type { Assessor } from './assessment.ts';
@@ -29,7 +29,7 @@ export type CheckOutcome =
   | { kind: 'satisfied'; decision: Extract<Decision, { outcome: 'satisfied' }> }
   /** Our pages must run; `handed` goes to the first of them. */
   | { kind: 'prompt'; handed?: HandedDecision }
-  | { kind: 'refused'; error: 'invalid_request' | 'access_denied' | 'unmet_authentication_requirements'; description: string };
+  | ({ kind: 'refused' } & Refusal);
 
 export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
   return async function check({ params, client, session, finished }: CheckInput): Promise<CheckOutcome> {
@@ -45,15 +45,14 @@ export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
     try {
       assessment = await assess({ params, client, accountId, sessionUid: accountId ? session.uid : undefined, pending: proven, freshAt, now: at }, snapshot);
     } catch (error) {
-      if (error instanceof PolicyError) return { kind: 'refused', error: 'invalid_request', description: error.message };
-      throw error;
+      return { kind: 'refused', ...policyRefusal(error) };
     } finally {
       // Stored after the assessment, which tells them apart from the session's earlier events.
       if (proven.length) await stores.events.append(session.uid, proven, at + eventTtl);
     }
     const { decision, request, newlyProven, priorLevel, disabled } = assessment;
     // An operator disabled the account: its sessions were ended, and none may be used or resumed.
-    if (disabled) return { kind: 'refused', error: 'access_denied', description: 'this account is disabled' };
+    if (disabled) return { kind: 'refused', ...DISABLED };
     if (accountId) {
       // An operation's decision records what was approved (its hash and types) next to the level that approved it.
       const operation = operationOf(params);
@@ -65,13 +64,13 @@ export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
       case 'satisfied':
         return { kind: 'satisfied', decision };
       case 'unmet':
-        return { kind: 'refused', error: 'unmet_authentication_requirements', description: 'the requested authentication level cannot be met for this account' };
+        return { kind: 'refused', ...UNMET };
       case 'step_up':
       case 'login_required':
         // Satisfied when our pages finished, short now only because time passed: prove the aged factors again.
         if (finished?.finishedAt !== undefined && freshAt === undefined) return { kind: 'prompt' };
         // Back from our interaction and still short: an error, never another round.
-        if (finished) return { kind: 'refused', error: 'unmet_authentication_requirements', description: 'the requested authentication level was not reached' };
+        if (finished) return { kind: 'refused', ...NOT_REACHED };
         return { kind: 'prompt', handed: { decision, accountId } };
     }
   };

@@ -10,6 +10,7 @@ import { factorRefused, factorVerified, passkeyUnlocked, suspectedClone } from '
 import { clientAddressKeys } from './client-address.ts';
 import { accountSnapshot, type AccountSnapshot } from './account-snapshot.ts';
 import { factorsOf } from './assessment.ts';
+import { OTHER_SUBJECT, UNMET, policyRefusal, type Refusal } from './refusal.ts';
 import type { FlowDeps } from './flow-deps.ts';
 import { coolingOffMessage, messageFor } from './messages.ts';
 import type { StepUpResult } from './progress.ts';
@@ -80,6 +81,11 @@ export function stepUpFlow(deps: FlowDeps) {
     return { kind: 'finish', result };
   }
 
+  /** Ends the interaction with the error oidc-provider redirects to the client. */
+  function refuse({ error, description }: Refusal): FlowOutcome {
+    return finish({ error, error_description: description });
+  }
+
   /** Where a sign-in's events happen: its client and session, and the account when known. */
   function where(run: Run, accountId: string | undefined) {
     return { accountId, clientId: run.interaction.client.clientId, sessionUid: run.interaction.session?.uid };
@@ -101,15 +107,14 @@ export function stepUpFlow(deps: FlowDeps) {
     try {
       assessed = await decisionFor(run, useHanded);
     } catch (caught) {
-      if (caught instanceof PolicyError) return finish({ error: 'invalid_request', error_description: caught.message });
-      throw caught;
+      return refuse(policyRefusal(caught));
     }
     const { decision } = assessed;
     const accountId = run.progress.accountId;
     const account = accountId ? await run.snapshot.account(accountId) : undefined;
     const subject = requestedSubject(interaction.params);
     if (account && subject !== undefined && subject !== account.id) {
-      return finish({ error: 'login_required', error_description: 'the requested user is not the signed-in user' });
+      return refuse(OTHER_SUBJECT);
     }
 
     if (decision.outcome === 'satisfied') {
@@ -118,7 +123,7 @@ export function stepUpFlow(deps: FlowDeps) {
       return finish({ login, stepup: { ...run.progress, finishedAt: deps.now() } });
     }
     if (decision.outcome === 'unmet') {
-      return finish({ error: 'unmet_authentication_requirements', error_description: 'the requested authentication level cannot be met for this account' });
+      return refuse(UNMET);
     }
 
     const shown = await pageFor(run, decision, account, notice, assessed.request);
