@@ -118,15 +118,15 @@ function readPolicyFile(file: string): unknown {
 
 /**
  * Resource servers are registered by operators (`cli resource add`, server/resource-registry.ts), no longer from the
- * environment: a STEPUP_RESOURCE_SERVERS left set is refused rather than silently ignored, with the commands that
- * register what it lists (each entry once; the registry then outlives the variable).
+ * environment: a STEPUP_RESOURCE_SERVERS left set is refused rather than silently ignored (by the CLI too), with the
+ * commands that register what it lists once it is unset.
  */
 function refuseResourceServersVariable(text: string | undefined): void {
   if (text === undefined || text.trim() === '') return;
   const commands = resourceAddCommands(text);
   throw new ConfigError(
     `STEPUP_RESOURCE_SERVERS is no longer read: resource servers are registered with \`npm run cli -- resource add --indicator <uri> --scope "<scopes>"\` (see docs/operations.md). Unset it${
-      commands.length > 0 ? `, after registering what it lists: ${commands.join('; ')}` : ''
+      commands.length > 0 ? `, then register what it lists (the CLI refuses to run while it is set): ${commands.join('; ')}` : ''
     }`,
   );
 }
