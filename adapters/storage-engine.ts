@@ -29,16 +29,17 @@ interface SchemaMigration {
   refused: SchemaRefusal[];
 }
 
-interface OpenOptions {
-  /** Production never changes a shared database's schema at start; it refuses to start on one that is not ready. */
-  production: boolean;
-  /** The schema was prepared by whoever started this process (a cluster's primary): open without preparing again. */
-  prepared?: boolean;
-}
+/**
+ * What opening does to the schema. 'migrate': brings it up to date (development); 'check': refuses to start on one that
+ * is not ready where changing it at start is not safe (production MongoDB: several instances starting at once, and an
+ * operator who decides when); 'prepared': whoever started this process (a cluster's primary) did one of those already.
+ * SQLite migrates on every open: in one IMMEDIATE transaction, so concurrent openers apply each version once.
+ */
+type SchemaAtOpen = 'migrate' | 'check' | 'prepared';
 
 export interface StorageEngine {
-  /** Opens the stores, the schema brought up to date or checked as `options` say; StoreError('unavailable') when unreachable. */
-  open(options: OpenOptions): Promise<Stores>;
+  /** Opens the stores, doing to the schema what `schema` says; StoreError('unavailable') when the database cannot be reached. */
+  open(schema: SchemaAtOpen): Promise<Stores>;
   /** How far the schema is, changing nothing. */
   status(): Promise<SchemaState>;
   /** Creates what is missing and reports it; safe to run again, and while instances are running. */

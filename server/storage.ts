@@ -5,5 +5,5 @@ import type { Stores } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
 
 export async function openStores(config: Pick<AppConfig, 'storage' | 'production'>): Promise<Stores> {
-  return storageEngine(config.storage).open({ production: config.production });
+  return storageEngine(config.storage).open(config.production ? 'check' : 'migrate');
 }

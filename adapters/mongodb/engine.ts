@@ -19,10 +19,10 @@ export function mongoEngine(uri: string, dbName: string): StorageEngine {
     }
   };
   return {
-    async open({ production, prepared }) {
+    async open(schema) {
       const stores = await openMongoStores({ uri, dbName });
       try {
-        if (!prepared) await prepareIndexes(stores, dbName, production);
+        if (schema !== 'prepared') await prepareIndexes(stores, dbName, schema);
         return stores;
       } catch (error) {
         await stores.close();
@@ -44,8 +44,8 @@ export function mongoEngine(uri: string, dbName: string): StorageEngine {
   };
 }
 
-async function prepareIndexes(stores: MongoStores, dbName: string, production: boolean): Promise<void> {
-  if (!production) {
+async function prepareIndexes(stores: MongoStores, dbName: string, schema: 'migrate' | 'check'): Promise<void> {
+  if (schema === 'migrate') {
     await createMongoIndexes(stores.db);
     return;
   }
