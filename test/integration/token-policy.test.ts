@@ -140,27 +140,63 @@ describe('DPoP required by a resource (resource add --dpop)', () => {
   });
 
   it('answers a proof whose iat is too old with use_dpop_nonce and a DPoP-Nonce, and accepts the proof that carries it', async () => {
-    const account = await createAccount(provider);
-    const key = await dpopKey();
-    const first = await exchange(await callbackOf(new Browser(CALLBACK), account, { scope: 'openid offline_access read', resource: BOUND, prompt: 'consent' }), key.handle);
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const tokenEndpoint = rp.config.serverMetadata().token_endpoint!;
-    const jwk = await exportJWK(publicKey);
-    const send = async (dpop: string, refreshToken: string) =>
-      fetch(tokenEndpoint, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${rp.clientId}:secret-${rp.clientId}-0123456789abcdef`).toString('base64')}`, dpop },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
-      });
-    const signed = (claims: Record<string, unknown>) =>
-      new SignJWT({ htm: 'POST', htu: tokenEndpoint, jti: crypto.randomUUID(), ...claims }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk }).sign(privateKey);
-    const stale = await send(await signed({ iat: Math.floor(Date.now() / 1000) - 600 }), first.refresh_token!);
+    const refreshToken = await boundRefreshToken();
+    const prover = await handMadeProver();
+    const stale = await prover.refresh(refreshToken, await prover.proof({ iat: Math.floor(Date.now() / 1000) - 600 }));
     expect(stale.status).toBe(400);
     expect(await stale.json()).toMatchObject({ error: 'use_dpop_nonce' });
     const nonce = stale.headers.get('dpop-nonce');
     expect(nonce).toBeTruthy();
-    const fresh = await send(await signed({ iat: Math.floor(Date.now() / 1000), nonce }), first.refresh_token!);
+    const fresh = await prover.refresh(refreshToken, await prover.proof({ nonce }));
     expect(fresh.status).toBe(200);
     expect(await fresh.json()).toMatchObject({ token_type: 'DPoP' });
   });
+
+  it('refuses a replayed proof and a proof signed by another key than the one it shows, never a token (oidc-provider checks these once DPoP is on)', async () => {
+    const refreshToken = await boundRefreshToken();
+    const prover = await handMadeProver();
+    const once = await prover.proof({});
+    const first = await prover.refresh(refreshToken, once);
+    expect(first.status).toBe(200);
+    // The refresh token the next request presents is valid (rotated or not): only the proof is replayed.
+    const current = ((await first.json()) as { refresh_token?: string }).refresh_token ?? refreshToken;
+    const replayed = await prover.refresh(current, once);
+    expect(replayed.status).toBe(400);
+    expect(await replayed.json()).toMatchObject({ error: 'invalid_grant' });
+
+    const impostor = await handMadeProver();
+    const forged = await prover.proof({}, impostor.jwk);
+    const refused = await prover.refresh(current, forged);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_dpop_proof' });
+  });
 });
+
+/** A refresh token for the DPoP-requiring resource (confidential client: the refresh token itself is not bound). */
+async function boundRefreshToken(): Promise<string> {
+  const account = await createAccount(provider);
+  const key = await dpopKey();
+  const tokens = await exchange(await callbackOf(new Browser(CALLBACK), account, { scope: 'openid offline_access read', resource: BOUND, prompt: 'consent' }), key.handle);
+  return tokens.refresh_token!;
+}
+
+/** DPoP proofs made with jose, to send what openid-client never would (stale, replayed, mismatched keys). */
+async function handMadeProver() {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = await exportJWK(publicKey);
+  const tokenEndpoint = rp.config.serverMetadata().token_endpoint!;
+  const basic = Buffer.from(`${rp.clientId}:secret-${rp.clientId}-0123456789abcdef`).toString('base64');
+  return {
+    jwk,
+    proof: (claims: Record<string, unknown>, shown = jwk) =>
+      new SignJWT({ htm: 'POST', htu: tokenEndpoint, jti: crypto.randomUUID(), iat: Math.floor(Date.now() / 1000), ...claims })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: shown })
+        .sign(privateKey),
+    refresh: (refreshToken: string, dpop: string) =>
+      fetch(tokenEndpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${basic}`, dpop },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+      }),
+  };
+}
