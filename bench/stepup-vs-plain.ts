@@ -1,52 +1,47 @@
 // `npm run bench`: the step-up product next to a plain oidc-provider of the same version, in one run on one machine.
 //
 // Decisions (see bench/stepup-vs-plain/ for each piece):
+// - Quick by default (a few minutes on a 2-core machine): every phase is bounded in count and time. The 100 000-flow
+//   soak (RSS flat ±10 %) runs only with BENCH_SOAK=1 and writes bench/results/soak.{json,md} besides latest.*.
 // - Each server is its own child process (`node --import tsx --expose-gc`) on 127.0.0.1 with its own temp data
-//   directory, so its RSS is its own; the benchmark asks for process.memoryUsage() over the IPC channel, after a forced
-//   GC so that readings compare retained memory, not garbage. BENCH_PROFILE=1 records each server's CPU profile
-//   during the soak (inspector, over the same channel) into a temp directory; bench/stepup-vs-plain/profile-summary.ts
-//   sums one up by package and function.
+//   directory, so its CPU time and RSS are its own; the benchmark asks for them over the IPC channel.
 // - The product is built as server/main.ts builds it (loadConfig, openStores → SQLite, createApp with metrics, silent
-//   log), NODE_ENV=test. The plain server is oidc-provider 9.13.3 with the same SQLite adapter (adapters/sqlite), the
+//   log), NODE_ENV=test. The plain server is oidc-provider 9.13.3 on the same SQLite adapter (adapters/sqlite), the
 //   same key kinds, cookie settings and token lifetimes, and a scripted interaction: a page whose form signs in one
 //   fixed account (no password), and grants consent the same way when consent is asked.
 // - Both register the same confidential client (client_secret_basic, PKCE S256, code + refresh_token), first party on
 //   the product (no consent page) and with an equivalent auto-granting loadExistingGrant on the plain server.
-// - Step-up flow (timed): a browser whose session is already at aal1 (a password sign-in during setup, untimed)
-//   → /auth?acr_values=aal2 → the TOTP page (the only page allowed) → post the code → callback → token exchange,
-//   checked: the ID token says acr aal2 and amr otp. Plain flow (timed): a new browser → /auth → the scripted login
-//   page → post → callback → token exchange. Each is 5 HTTP requests.
+// - Scenarios (bench/stepup-vs-plain/scenarios.ts), each at 1 and 16 clients in rounds that alternate which server goes
+//   first: the step-up flow against the plain login flow; the silent sign-in (prompt=none, acr_values the session
+//   satisfies) on both; the refresh grant on both. Per scenario: server CPU ms per operation (the figure least
+//   disturbed by other work, and the one the issue's targets are set on), throughput, p50/p99, and the load
+//   generator's own CPU (it shares the machine).
 // - Every step-up flow must really need TOTP: the product runs with a bench policy where aal2 lasts 5 s (12 h by
-//   default), the honest analogue of a user coming back after aal2 has expired while the password still backs aal1
-//   (the product then asks only for the code). A fresh aal1 session per flow would instead time a session we said
-//   exists. A code is accepted once per time step per authenticator, so accounts rotate: an account is reused only
-//   after its aal2 expired and with an unspent step; the pool is sized from the measured rate (≈ rate × 30 s × 1.5)
-//   and the report says if a flow ever waited for a code.
-// - Throughput and p50/p99 latency at 1 and 16 concurrent clients, in rounds that alternate which server goes first
-//   (drift and other load on the machine touch both alike). Refresh grants the same way, each client with its own
-//   refresh token (from an untimed consent flow with offline_access).
-// - Breakdown, to explain the ratios: each request of a flow timed at 1 client, and the SQLite statements each server
-//   ran per flow and per refresh grant (better-sqlite3's statements counted inside the server process).
-// - Soak: RSS (and heap) before and after BENCH_FLOWS step-up flows (16 clients), sampled every tenth; growth is
-//   measured from the first tenth (the soak's own warm-up: RSS right before it still holds the high-water mark of the
-//   refresh and latency phases). The product goes first, bounded by BENCH_SOAK_MINUTES (default 60: 100 000 step-up
-//   flows take 20-45 min on a busy 2-core machine; at the bound it stops and says how many ran), and the plain server
-//   then runs the same number of flows.
-// - Password hashing (scrypt at the production parameters) is measured alone at the end, with both servers stopped.
-// - Every loop is bounded in count and time. Results: stdout, bench/results/latest.json and latest.md (with the
-//   profiling notes of bench/stepup-vs-plain/findings.md).
-import { mkdirSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+//   default), the analogue of a user coming back after aal2 has expired while the password still backs aal1. A code
+//   is accepted once per time step per authenticator, so accounts rotate (bench/stepup-vs-plain/account-pool.ts).
+// - Breakdown, to explain the ratios: each request timed at 1 client, and the SQLite statements each server ran per
+//   operation (better-sqlite3's statements counted inside the server process).
+// - BENCH_PROFILE=1: the step-up and silent scenarios again, each server under the V8 CPU profiler; raw profiles in
+//   bench/results/profiles/ (not in git), the summary in bench/results/profile.md.
+// - Workers (when the product has STEPUP_WORKERS): the product as server/main.ts runs it, with 1, 2 (and up to the
+//   core count) workers; silent sign-ins and refresh grants at 16 clients per worker; server CPU summed over the
+//   primary and its workers from /proc; SQLite's single writer measured alone (commits/s, 1 and 2 writers).
+// - Password hashing (scrypt at the production parameters) is measured alone at the end, with the servers stopped;
+//   it bounds password sign-ins per core in the capacity table.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { BENCH_AAL2_MAX_AGE } from './stepup-vs-plain/agreed.ts';
-import { breakdown } from './stepup-vs-plain/breakdown.ts';
-import { plainContender, productContender, type Contender } from './stepup-vs-plain/contenders.ts';
-import { refreshGrant, type RefreshHolder } from './stepup-vs-plain/flows.ts';
+import { breakdown, type Breakdown } from './stepup-vs-plain/breakdown.ts';
+import { plainContender, productContender } from './stepup-vs-plain/contenders.ts';
 import { runLoad, type LoadResult } from './stepup-vs-plain/load.ts';
 import { measurePasswordCost } from './stepup-vs-plain/password-cost.ts';
-import { alternate, log, soak } from './stepup-vs-plain/phases.ts';
-import { machineInfo, printReport, targetsOf, writeReport, type Results } from './stepup-vs-plain/report.ts';
+import { alternate, log, profiled, soak } from './stepup-vs-plain/phases.ts';
+import { profileSections } from './stepup-vs-plain/profile-summary.ts';
+import { machineInfo, printReport, writeReport, writeProfileReport, type Results, type ScenarioResult } from './stepup-vs-plain/report.ts';
+import { prepareScenarios } from './stepup-vs-plain/scenarios.ts';
 import { startServer } from './stepup-vs-plain/server-process.ts';
+import { measureSqliteWriter } from './stepup-vs-plain/sqlite-writer.ts';
+import { measureWorkers, workersSupported } from './stepup-vs-plain/workers.ts';
 
 function setting(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -54,99 +49,132 @@ function setting(name: string, fallback: number): number {
   return value;
 }
 
+const SOAK = process.env.BENCH_SOAK === '1';
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const FLOWS = Math.floor(setting('BENCH_FLOWS', 100_000));
 const SOAK_MS = setting('BENCH_SOAK_MINUTES', 60) * 60_000;
-const ROUND_MS = setting('BENCH_ROUND_SECONDS', 8) * 1000;
-const ROUNDS = Math.floor(setting('BENCH_ROUNDS', 3));
-const PROFILE_DIR = process.env.BENCH_PROFILE === '1' ? join(tmpdir(), `stepup-bench-profiles-${Date.now()}`) : undefined;
+const ROUND_MS = setting('BENCH_ROUND_SECONDS', 5) * 1000;
+const ROUNDS = Math.floor(setting('BENCH_ROUNDS', 2));
+const PROFILE_MS = setting('BENCH_PROFILE_SECONDS', 15) * 1000;
 const CONCURRENCY = [1, 16];
-const WARM_UP = { flows: 600, refresh: 500, maxMs: 30_000 };
-const BREAKDOWN = { flows: 150, refresh: 300 };
-/** A TOTP step is 30 s; the margin covers a rate that rises after warm-up. */
-const POOL_SECONDS = 30 * 1.5;
+const WARM_UP = { maxCount: 400, maxMs: 15_000 };
+const BREAKDOWN = { stepup: 100, silent: 200, refresh: 300 };
+/** A TOTP step is 30 s and an account may send the next step's code early: 2 flows per 30 s, with a margin for a rate that rises after warm-up. */
+const POOL_SECONDS = 25;
 const MAX_POOL = 40_000;
+const RESULTS = new URL('./results/', import.meta.url);
+const PROFILES = new URL('./results/profiles/', import.meta.url);
 
 const loadAtStart = loadavg();
-if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
-log(`starting both servers${PROFILE_DIR ? ` (CPU profiles to ${PROFILE_DIR})` : ''}`);
+const startedAt = Date.now();
+log(`quick run${SOAK ? ` + soak of up to ${FLOWS} flows` : ' (BENCH_SOAK=1 adds the 100 000-flow soak)'}${PROFILE ? ' + CPU profiles' : ''}; starting both servers`);
 const servers = await Promise.all([startServer('plain'), startServer('product')]);
+let results: Results;
 try {
   const plain = plainContender(servers[0]);
   const product = productContender(servers[1]);
   const sides = [plain, product];
 
   log('setup: seeding accounts and signing each in with its password (aal1), untimed');
-  await product.growPool(WARM_UP.flows + 100);
-  log('warm-up');
-  const warm: Record<string, LoadResult> = {};
-  for (const side of sides) warm[side.name] = await runLoad(side.flow, { concurrency: 16, maxCount: WARM_UP.flows, maxMs: WARM_UP.maxMs });
-  const poolSize = Math.min(MAX_POOL, Math.ceil(warm[product.name]!.perSecond * POOL_SECONDS) + 64);
-  log(`setup: growing the account pool to ${poolSize} (step-up warm-up rate ${warm[product.name]!.perSecond.toFixed(1)}/s)`);
+  await product.growPool(WARM_UP.maxCount + 100);
+  log('warm-up: step-up and login flows');
+  const warm = new Map<string, LoadResult>();
+  for (const side of sides) warm.set(side.name, await runLoad(side.flow, { concurrency: 16, ...WARM_UP }));
+  const poolSize = Math.min(MAX_POOL, Math.ceil(warm.get(product.name)!.perSecond * POOL_SECONDS) + 64);
+  log(`setup: growing the account pool to ${poolSize} (step-up warm-up rate ${warm.get(product.name)!.perSecond.toFixed(1)}/s); sessions and refresh tokens`);
   await product.growPool(poolSize);
+  const scenarios = await prepareScenarios(plain, product);
 
-  const flows: Record<string, LoadResult[]> = { [plain.name]: [], [product.name]: [] };
-  for (const concurrency of CONCURRENCY) {
-    log(`flows, ${concurrency} client(s): ${ROUNDS} rounds of ${ROUND_MS / 1000} s per side`);
-    const [a, b] = await alternate(sides, (side) => side.flow, { concurrency, rounds: ROUNDS, roundMs: ROUND_MS });
-    flows[plain.name]!.push(a!);
-    flows[product.name]!.push(b!);
+  const measured: ScenarioResult[] = [];
+  for (const scenario of scenarios) {
+    if (scenario.key !== 'stepup') for (const side of sides) await runLoad(scenario.task(side), { concurrency: 16, ...WARM_UP });
+    const loads: { plain: LoadResult[]; product: LoadResult[] } = { plain: [], product: [] };
+    for (const concurrency of CONCURRENCY) {
+      log(`${scenario.title}, ${concurrency} client(s): ${ROUNDS} rounds of ${ROUND_MS / 1000} s per side`);
+      const [a, b] = await alternate(sides, scenario.task, { concurrency, rounds: ROUNDS, roundMs: ROUND_MS });
+      loads.plain.push(a!);
+      loads.product.push(b!);
+    }
+    log(`${scenario.title}: breakdown at 1 client (each request timed, SQLite statements counted in the servers)`);
+    const taken: { plain: Breakdown; product: Breakdown } = {
+      plain: await breakdown(plain.server, scenario.task(plain), BREAKDOWN[scenario.key]),
+      product: await breakdown(product.server, scenario.task(product), BREAKDOWN[scenario.key]),
+    };
+    measured.push({ key: scenario.key, title: scenario.title, plainOp: scenario.plainOp, productOp: scenario.productOp, cpuTarget: scenario.cpuTarget, ...loads, breakdown: taken });
   }
 
-  log('setup: refresh tokens for 16 clients per side (consent flows with offline_access), untimed');
-  const holders = new Map<Contender, RefreshHolder[]>();
-  for (const side of sides) holders.set(side, await side.refreshHolders(16));
-  const refreshTask = (side: Contender) => {
-    let next = 0;
-    const own = holders.get(side)!;
-    return () => refreshGrant(side.target, own[next++ % own.length]!);
-  };
-  for (const side of sides) await runLoad(refreshTask(side), { concurrency: 16, maxCount: WARM_UP.refresh, maxMs: WARM_UP.maxMs });
-  const refresh: Record<string, LoadResult[]> = { [plain.name]: [], [product.name]: [] };
-  for (const concurrency of CONCURRENCY) {
-    log(`refresh grants, ${concurrency} client(s): ${ROUNDS} rounds of ${ROUND_MS / 1000} s per side`);
-    const [a, b] = await alternate(sides, refreshTask, { concurrency, rounds: ROUNDS, roundMs: ROUND_MS });
-    refresh[plain.name]!.push(a!);
-    refresh[product.name]!.push(b!);
+  const profiles: Results['profiles'] = [];
+  if (PROFILE) {
+    mkdirSync(PROFILES, { recursive: true });
+    for (const scenario of scenarios.filter((s) => s.key !== 'refresh')) {
+      for (const side of [product, plain]) {
+        const file = new URL(`${scenario.key}-${side.server.kind}.cpuprofile`, PROFILES).pathname;
+        log(`profile: ${scenario.title}, ${side.name}, ${PROFILE_MS / 1000} s at 16 clients`);
+        const run = await profiled(side, scenario.task(side), { maxMs: PROFILE_MS, maxCount: 50_000, file });
+        profiles.push({ scenario: scenario.key, title: scenario.title, side: side.server.kind, ...run });
+      }
+    }
   }
 
-  log('breakdown: flows and refresh grants at 1 client, each request timed, SQLite statements counted in the servers');
-  const taken = async (task: (side: Contender) => () => Promise<void>, count: number) => ({
-    plain: await breakdown(plain.server, task(plain), count),
-    product: await breakdown(product.server, task(product), count),
-  });
-  const breakdowns = { flow: await taken((side) => side.flow, BREAKDOWN.flows), refresh: await taken(refreshTask, BREAKDOWN.refresh) };
-
-  log(`soak: up to ${FLOWS} step-up flows (at most ${SOAK_MS / 60_000} min), then as many plain login flows`);
-  const productSoak = await soak(product, { flows: FLOWS, maxMs: SOAK_MS, profileDir: PROFILE_DIR });
-  const plainSoak = await soak(plain, { flows: productSoak.flows, maxMs: SOAK_MS, profileDir: PROFILE_DIR });
+  let soaks: Results['soak'];
+  if (SOAK) {
+    log(`soak: up to ${FLOWS} step-up flows (at most ${SOAK_MS / 60_000} min), then as many plain login flows`);
+    const productSoak = await soak(product, { flows: FLOWS, maxMs: SOAK_MS });
+    const plainSoak = await soak(plain, { flows: productSoak.flows, maxMs: SOAK_MS });
+    soaks = { plain: plainSoak, product: productSoak };
+  }
   await Promise.all(servers.map((server) => server.stop()));
 
-  log('password hashing alone (both servers stopped)');
+  let workers: Results['workers'];
+  let workersFailed: string | undefined;
+  if (workersSupported()) {
+    const counts = [...new Set([1, 2, ...(availableParallelism() > 2 ? [availableParallelism()] : [])])];
+    log(`workers: the product as server/main.ts runs it, STEPUP_WORKERS=${counts.join(', ')}`);
+    const commits = (key: 'silent' | 'refresh') => measured.find((s) => s.key === key)!.breakdown.product.sqlByKind.commit ?? 0;
+    const commitsPerOp = { silent: commits('silent'), refresh: commits('refresh') };
+    try {
+      workers = { runs: await measureWorkers(counts, { rounds: ROUNDS, roundMs: ROUND_MS, commitsPerOp }), sqliteWriter: await measureSqliteWriter() };
+    } catch (error) {
+      // The other phases' results stay worth writing; the report says the workers' run failed, and why.
+      log(`workers: failed: ${(error as Error).stack ?? String(error)}`);
+      workersFailed = (error as Error).message;
+    }
+  } else {
+    log('workers: skipped (STEPUP_WORKERS is not in config/settings.ts yet)');
+  }
+
+  log('password hashing alone (servers stopped)');
   const password = await measurePasswordCost();
 
-  const plainResults = { name: plain.name, flows: flows[plain.name]!, refresh: refresh[plain.name]!, soak: plainSoak };
-  const productResults = { name: product.name, flows: flows[product.name]!, refresh: refresh[product.name]!, soak: productSoak };
-  const results: Results = {
+  results = {
     date: new Date().toISOString(),
+    minutes: (Date.now() - startedAt) / 60_000,
     machine: machineInfo(loadAtStart),
     settings: {
-      BENCH_FLOWS: FLOWS,
-      BENCH_SOAK_MINUTES: SOAK_MS / 60_000,
       BENCH_ROUNDS: ROUNDS,
       BENCH_ROUND_SECONDS: ROUND_MS / 1000,
+      BENCH_SOAK: SOAK,
+      ...(SOAK ? { BENCH_FLOWS: FLOWS, BENCH_SOAK_MINUTES: SOAK_MS / 60_000 } : {}),
+      BENCH_PROFILE: PROFILE,
       accounts: product.pool.size,
       aal2MaxAgeSeconds: BENCH_AAL2_MAX_AGE,
     },
-    plain: plainResults,
-    product: productResults,
+    scenarios: measured,
+    passwordFlows: product.passwordFlows,
     password,
     poolWaitedMs: product.pool.waitedMs,
-    breakdown: breakdowns,
-    targets: targetsOf(plainResults, productResults),
+    profiles,
+    soak: soaks,
+    workers,
+    workersFailed,
   };
-  printReport(results);
-  writeReport(results, new URL('./results/', import.meta.url), new URL('./stepup-vs-plain/findings.md', import.meta.url));
-  log(`written: bench/results/latest.json, bench/results/latest.md${PROFILE_DIR ? `; CPU profiles of the soak in ${PROFILE_DIR}` : ''}`);
 } finally {
   await Promise.all(servers.map((server) => server.stop()));
 }
+
+const lastSoak = new URL('soak.json', RESULTS);
+const previousSoak = existsSync(lastSoak) ? (JSON.parse(readFileSync(lastSoak, 'utf8')) as { date: string; commit?: string }) : undefined;
+printReport(results);
+writeReport(results, RESULTS, { lastSoak: previousSoak });
+if (results.profiles.length > 0) writeProfileReport(results, profileSections(results.profiles), RESULTS, new URL('./stepup-vs-plain/profile-notes.md', import.meta.url));
+log(`written: bench/results/latest.json, latest.md${results.soak ? ', soak.json, soak.md' : ''}${results.profiles.length ? ', profile.md (raw profiles in bench/results/profiles/, not in git)' : ''}`);

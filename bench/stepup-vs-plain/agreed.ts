@@ -15,3 +15,9 @@ export const CALLBACK = BENCH_CLIENT.redirect_uris[0]!;
 
 /** aal2 lasts this long in the product under benchmark (12 h by default), so a session's next aal2 request needs a new code. */
 export const BENCH_AAL2_MAX_AGE = 5;
+
+/** The one account the plain server's scripted login signs in, without a password. */
+export const PLAIN_ACCOUNT_ID = 'plain-bench-account';
+
+/** The product under benchmark hashes seeded passwords at this scrypt N (production: 2^15); password cost is measured alone. */
+export const PRODUCT_BENCH_SCRYPT_N = 1024;

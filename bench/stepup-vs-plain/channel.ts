@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { installSqlCounter, takeSqlCounts, type SqlCounts } from './sql-counter.ts';
+import { takeSqlCounts, type SqlCounts } from './sql-counter.ts';
 
 /** A server process's resources: memory now (bytes) and CPU time so far (user + system, ms). */
 export interface Usage {
@@ -52,7 +52,6 @@ function usageNow(): Usage {
 /** What both servers answer alike: resource usage, CPU profiles, SQLite statement counts. */
 export function commonHandlers(): Omit<Handlers, 'seed'> {
   const session = new Session();
-  installSqlCounter();
   return {
     usage: async () => usageNow(),
     cpuMs: async () => cpuMsNow(),

@@ -23,6 +23,8 @@ export interface LoadResult {
   latencies: Float64Array;
   /** The server process's CPU time (user + system, ms) per completed task, when it was read. */
   serverCpuMs?: number;
+  /** The benchmark's own CPU time (the load generator: user + system, ms) per completed task. */
+  clientCpuMs: number;
 }
 
 /** More failures than this (or 1 %) stop the run: the numbers would describe something else. */
@@ -36,6 +38,7 @@ export async function runLoad(task: () => Promise<void>, { concurrency, maxCount
   let firstError: string | undefined;
   const begin = performance.now();
   const deadline = begin + maxMs;
+  const cpuBefore = process.cpuUsage();
 
   async function client() {
     while (started < maxCount && performance.now() < deadline) {
@@ -56,12 +59,14 @@ export async function runLoad(task: () => Promise<void>, { concurrency, maxCount
 
   await Promise.all(Array.from({ length: concurrency }, client));
   const seconds = (performance.now() - begin) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   if (done === 0) throw new Error(`no task completed${firstError ? `; first error: ${firstError}` : ''}`);
-  return summarize(concurrency, [{ count: done, errors, firstError, seconds, latencies: latencies.slice(0, done) }]);
+  const clientCpuMs = (cpu.user + cpu.system) / 1000 / done;
+  return summarize(concurrency, [{ count: done, errors, firstError, seconds, latencies: latencies.slice(0, done), clientCpuMs }]);
 }
 
 /** One result from several runs (rounds) of the same load: rates over their summed time, percentiles over all tasks. */
-export function summarize(concurrency: number, runs: Array<Pick<LoadResult, 'count' | 'errors' | 'firstError' | 'seconds' | 'latencies' | 'serverCpuMs'>>): LoadResult {
+export function summarize(concurrency: number, runs: Array<Pick<LoadResult, 'count' | 'errors' | 'firstError' | 'seconds' | 'latencies' | 'serverCpuMs' | 'clientCpuMs'>>): LoadResult {
   const count = runs.reduce((sum, run) => sum + run.count, 0);
   const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
   const latencies = new Float64Array(count);
@@ -83,6 +88,7 @@ export function summarize(concurrency: number, runs: Array<Pick<LoadResult, 'cou
     p99: percentile(latencies, 0.99),
     latencies,
     serverCpuMs: cpuKnown ? runs.reduce((sum, run) => sum + run.serverCpuMs! * run.count, 0) / count : undefined,
+    clientCpuMs: runs.reduce((sum, run) => sum + run.clientCpuMs * run.count, 0) / count,
   };
 }
 

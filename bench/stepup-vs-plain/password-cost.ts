@@ -1,6 +1,7 @@
 // Password hashing alone, at the production scrypt parameters: excluded from the flows because it is slow on purpose.
 import { availableParallelism } from 'node:os';
 import { DEFAULT_PASSWORD_PARAMS, hashPassword, verifyPasswordHash } from '../../authenticators/index.ts';
+import { PRODUCT_BENCH_SCRYPT_N } from './agreed.ts';
 import { runLoad, type LoadResult } from './load.ts';
 
 const MAX_PER_RUN = 200;
@@ -11,6 +12,9 @@ export interface PasswordCost {
   hash: LoadResult;
   /** Verifications from 1 caller, then as many as CPUs (libuv's pool runs up to 4 at once). */
   verify: LoadResult[];
+  /** CPU time (all threads, ms) of one verification at these parameters, and at the bench server's cheap N. */
+  verifyCpuMs: number;
+  benchVerifyCpuMs: number;
 }
 
 export async function measurePasswordCost(): Promise<PasswordCost> {
@@ -30,5 +34,7 @@ export async function measurePasswordCost(): Promise<PasswordCost> {
     );
   }
   const { N, r, p, keylen } = DEFAULT_PASSWORD_PARAMS;
-  return { params: { N, r, p, keylen }, hash, verify };
+  const cheap = await hashPassword(password, { ...DEFAULT_PASSWORD_PARAMS, N: PRODUCT_BENCH_SCRYPT_N });
+  const cheapRun = await runLoad(async () => void (await verifyPasswordHash(password, cheap)), { concurrency: 1, ...bounds });
+  return { params: { N, r, p, keylen }, hash, verify, verifyCpuMs: verify[0]!.clientCpuMs, benchVerifyCpuMs: cheapRun.clientCpuMs };
 }

@@ -1,5 +1,4 @@
 // The measuring phases: alternating rounds of one load on both sides, and the soak with its memory readings.
-import { join } from 'node:path';
 import type { Contender } from './contenders.ts';
 import { runLoad, summarize, type LoadResult } from './load.ts';
 import type { Soak } from './report.ts';
@@ -22,19 +21,18 @@ export async function alternate(
   for (let round = 0; round < rounds; round += 1) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
-      const cpuBefore = await side.server.call('cpuMs', {});
+      const cpuBefore = await side.server.cpuMs();
       const result = await runLoad(task(side), { concurrency, maxCount: MAX_PER_ROUND, maxMs: roundMs });
-      const serverCpuMs = ((await side.server.call('cpuMs', {})) - cpuBefore) / result.count;
+      const serverCpuMs = ((await side.server.cpuMs()) - cpuBefore) / result.count;
       runs[sides.indexOf(side)]!.push({ ...result, serverCpuMs });
     }
   }
   return runs.map((sideRuns) => summarize(concurrency, sideRuns));
 }
 
-/** `flows` flows from 16 clients (at most `maxMs`), usage read before, after each tenth and after; optionally CPU-profiled. */
-export async function soak(side: Contender, { flows, maxMs, profileDir }: { flows: number; maxMs: number; profileDir?: string }): Promise<Soak> {
+/** `flows` flows from 16 clients (at most `maxMs`), usage read before, after each tenth and after. */
+export async function soak(side: Contender, { flows, maxMs }: { flows: number; maxMs: number }): Promise<Soak> {
   const before = await side.server.call('usage', {});
-  if (profileDir) await side.server.call('profileStart', {});
   const samples: Soak['samples'] = [];
   const every = Math.max(1, Math.floor(flows / 10));
   const sampling: Promise<void>[] = [];
@@ -50,7 +48,16 @@ export async function soak(side: Contender, { flows, maxMs, profileDir }: { flow
   });
   await Promise.all(sampling);
   samples.sort((a, b) => a.flows - b.flows);
-  if (profileDir) await side.server.call('profileStop', { file: join(profileDir, `${side.server.kind}.cpuprofile`) });
   const after = await side.server.call('usage', {});
   return { flows: result.count, seconds: result.seconds, perSecond: result.perSecond, before, after, samples };
+}
+
+/** `task` from 16 clients for at most `maxMs` under the server's CPU profiler (the inspector, in the server process). */
+export async function profiled(side: Contender, task: () => Promise<void>, { maxMs, maxCount, file }: { maxMs: number; maxCount: number; file: string }) {
+  await side.server.call('profileStart', {});
+  const cpuBefore = await side.server.cpuMs();
+  const result = await runLoad(task, { concurrency: SOAK_CONCURRENCY, maxCount, maxMs });
+  const serverCpuMs = ((await side.server.cpuMs()) - cpuBefore) / result.count;
+  await side.server.call('profileStop', { file });
+  return { operations: result.count, perSecond: result.perSecond, serverCpuMs, file };
 }

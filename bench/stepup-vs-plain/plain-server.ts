@@ -8,11 +8,8 @@ import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-prov
 import { openSqliteStores } from '../../adapters/sqlite/index.ts';
 import { loadConfig } from '../../config/index.ts';
 import { oidcTtl } from '../../server/provider.ts';
-import { BENCH_CLIENT } from './agreed.ts';
+import { BENCH_CLIENT, PLAIN_ACCOUNT_ID } from './agreed.ts';
 import { commonHandlers, serveChannel } from './channel.ts';
-
-/** The one account the scripted login signs in, without a password. */
-const ACCOUNT_ID = 'plain-bench-account';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'stepup-bench-plain-'));
 const server = createServer({ keepAliveTimeout: 60_000 });
@@ -63,9 +60,9 @@ provider.use(async (ctx, next) => {
   if (ctx.method !== 'POST' || !match[2]) return next();
   let result: Record<string, unknown>;
   if (details.prompt.name === 'login') {
-    result = { login: { accountId: ACCOUNT_ID } };
+    result = { login: { accountId: PLAIN_ACCOUNT_ID } };
   } else {
-    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: ACCOUNT_ID, clientId: String(details.params.client_id) });
+    const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: PLAIN_ACCOUNT_ID, clientId: String(details.params.client_id) });
     const missing = details.prompt.details as { missingOIDCScope?: string[] };
     if (missing.missingOIDCScope) grant!.addOIDCScope(missing.missingOIDCScope.join(' '));
     result = { consent: { grantId: await grant!.save() } };

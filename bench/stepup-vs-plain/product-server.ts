@@ -1,4 +1,6 @@
 // Child process: the step-up product as server/main.ts builds it (SQLite, metrics, silent log), with a bench policy and seeding.
+// With BENCH_SEED_DATA_DIR and BENCH_SEED_ISSUER it serves no HTTP: it only seeds accounts, and registers the bench
+// client, in the store of a product that server/main.ts runs (the workers' runs, bench/stepup-vs-plain/workers.ts).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -12,24 +14,25 @@ import { createApp } from '../../server/app.ts';
 import { createLogger } from '../../server/logger.ts';
 import { createMetrics } from '../../server/metrics.ts';
 import { openStores } from '../../server/storage.ts';
-import { BENCH_AAL2_MAX_AGE, BENCH_CLIENT } from './agreed.ts';
+import { BENCH_AAL2_MAX_AGE, BENCH_CLIENT, PRODUCT_BENCH_SCRYPT_N } from './agreed.ts';
 import { commonHandlers, serveChannel, type SeededAccount } from './channel.ts';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'stepup-bench-product-'));
-const server = createServer({ keepAliveTimeout: 60_000 });
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-const { port } = server.address() as AddressInfo;
-const issuer = `http://127.0.0.1:${port}`;
+const seedOnly = process.env.BENCH_SEED_DATA_DIR !== undefined;
+const dataDir = process.env.BENCH_SEED_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'stepup-bench-product-'));
+const server = seedOnly ? undefined : createServer({ keepAliveTimeout: 60_000 });
+if (server) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const issuer = server ? `http://127.0.0.1:${(server.address() as AddressInfo).port}` : process.env.BENCH_SEED_ISSUER!;
+const port = new URL(issuer).port;
 
 const loaded = await loadConfig({
   NODE_ENV: 'test',
   DATA_DIR: dataDir,
   ISSUER: issuer,
   HOST: '127.0.0.1',
-  PORT: String(port),
+  PORT: port,
   STEPUP_DEMO: '0',
   // Only the seeding hashes with it; the timed flows never check a password (it is measured alone, at production cost).
-  STEPUP_SCRYPT_N: '1024',
+  STEPUP_SCRYPT_N: String(PRODUCT_BENCH_SCRYPT_N),
   LOG_LEVEL: 'silent',
 });
 const config: AppConfig = {
@@ -38,8 +41,7 @@ const config: AppConfig = {
 };
 const stores = await openStores(config);
 await stores.clients.upsert({ ...BENCH_CLIENT, first_party: true });
-const provider = createApp({ config, stores, logger: createLogger(config.logLevel), metrics: createMetrics() });
-server.on('request', provider.callback());
+if (server) server.on('request', createApp({ config, stores, logger: createLogger(config.logLevel), metrics: createMetrics() }).callback());
 
 const keyring = totpKeyring(config.keys);
 let seeded = 0;
@@ -62,8 +64,10 @@ async function seed({ count }: { count: number }): Promise<SeededAccount[]> {
 }
 
 serveChannel(issuer, { ...commonHandlers(), seed }, async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (server) {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
   await stores.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (!seedOnly) rmSync(dataDir, { recursive: true, force: true });
 });

@@ -14,14 +14,17 @@ export interface ServerProcess {
   issuer: string;
   pid: number;
   call: ReturnType<typeof connectChannel>['call'];
+  /** The server's CPU time so far (user + system, ms, all its threads). */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
-export async function startServer(kind: ServerKind): Promise<ServerProcess> {
+/** `env` is added to the child's environment (the seeder's BENCH_SEED_* settings). */
+export async function startServer(kind: ServerKind, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = fork(fileURLToPath(new URL(`./${kind}-server.ts`, import.meta.url)), [], {
     cwd: ROOT,
     execArgv: ['--import', 'tsx', '--expose-gc'],
-    env: { ...process.env, NODE_ENV: 'test' },
+    env: { ...process.env, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const channel = connectChannel(child, kind, READY_TIMEOUT_MS);
@@ -39,6 +42,7 @@ export async function startServer(kind: ServerKind): Promise<ServerProcess> {
     issuer,
     pid: child.pid!,
     call: channel.call,
+    cpuMs: () => channel.call('cpuMs', {}),
     stop() {
       stopping ??= (async () => {
         if (child.exitCode !== null || !child.connected) return;

@@ -11,7 +11,6 @@ export interface SqlCounts {
 type Statement = { source: string; database: { inTransaction: boolean } };
 type Method = (this: Statement, ...args: unknown[]) => unknown;
 
-let counting = false;
 let counts: SqlCounts = { byKind: {}, byStatement: {} };
 /** Each statement's text and kind, worked out once. */
 const described = new Map<string, { text: string; kind: string; write: boolean }>();
@@ -29,18 +28,34 @@ function count(statement: Statement): void {
   if (about.kind === 'commit' || (about.write && !statement.database.inTransaction)) counts.byKind.commit = (counts.byKind.commit ?? 0) + 1;
 }
 
-/** Wraps run/get/all/iterate of every statement, those already prepared included (they share one prototype). */
-export function installSqlCounter(): void {
-  if (described.size > 0 || Object.keys(counts.byKind).length > 0) return;
+const METHODS = ['run', 'get', 'all', 'iterate'] as const;
+let originals: Record<string, Method> | undefined;
+
+function statementPrototype(): Record<string, Method> {
   const probe = new Database(':memory:');
   const prototype = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<string, Method>;
   probe.close();
-  for (const name of ['run', 'get', 'all', 'iterate']) {
-    const original = prototype[name]!;
-    prototype[name] = function counted(this: Statement, ...args: unknown[]) {
-      if (counting) count(this);
-      return original.apply(this, args);
-    };
+  return prototype;
+}
+
+/**
+ * Wraps run/get/all/iterate of every statement, those already prepared included (they share one prototype), while
+ * counting; unwrapped again when counting stops, so that timed phases and profiles run without the wrapper.
+ */
+function wrap(on: boolean): void {
+  const prototype = statementPrototype();
+  if (on && !originals) {
+    originals = Object.fromEntries(METHODS.map((name) => [name, prototype[name]!]));
+    for (const name of METHODS) {
+      const original = originals[name]!;
+      prototype[name] = function counted(this: Statement, ...args: unknown[]) {
+        count(this);
+        return original.apply(this, args);
+      };
+    }
+  } else if (!on && originals) {
+    for (const name of METHODS) prototype[name] = originals[name]!;
+    originals = undefined;
   }
 }
 
@@ -48,6 +63,6 @@ export function installSqlCounter(): void {
 export function takeSqlCounts(more: boolean): SqlCounts {
   const taken = counts;
   counts = { byKind: {}, byStatement: {} };
-  counting = more;
+  wrap(more);
   return taken;
 }
