@@ -60,7 +60,7 @@ interface WorkerStorage {
 
 function describeWorkers(title: string, storage: () => WorkerStorage) {
   describe(title, () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'stepup-workers-'));
+    let dataDir: string | undefined;
     let cleanup: WorkerStorage['cleanup'];
     let proxy: RoundRobinProxy;
     let server: ClusteredProcess;
@@ -75,6 +75,8 @@ function describeWorkers(title: string, storage: () => WorkerStorage) {
       metricsPort = await freePort();
       const given = storage();
       cleanup = given.cleanup;
+      // Made here, not when the suite is collected: a skipped or filtered-out suite runs no afterAll to remove it.
+      dataDir = mkdtempSync(join(tmpdir(), 'stepup-workers-'));
       const env = testEnv(dataDir, { ISSUER: proxy.url, STEPUP_WORKERS: '2', METRICS_PORT: String(metricsPort), ...given.env });
       server = await startClustered(env, { ready: true });
       proxy.setBackends([server.port]);
@@ -91,7 +93,7 @@ function describeWorkers(title: string, storage: () => WorkerStorage) {
       await proxy?.close();
       await stores?.close();
       await cleanup?.();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     }, 60_000);
 
     it('starts two workers once the primary alone has prepared the storage and the keys, and serves requests from both', async () => {
