@@ -1,5 +1,6 @@
 // The access token's constraints as a table: base lifetime × level × resource × operations → lifetime and DPoP.
 import { describe, expect, it } from 'vitest';
+import { policySchema } from '../../config/policy-schema.ts';
 import { tokenConstraints, type TokenRule } from '../../policy/token-constraints.ts';
 
 const level = (accessTokenTTL?: number, dpop?: boolean): TokenRule => ({ source: 'level phr', accessTokenTTL, dpop });
@@ -20,5 +21,25 @@ describe('tokenConstraints', () => {
     ['every source that requires DPoP is named', 600, [level(60, true), resource(true), operation('payment', 30, true)], 30, ['level phr', 'resource https://api.example', 'operation payment']],
   ])('%s', (_name, base, rules, ttl, dpop) => {
     expect(tokenConstraints(base, rules)).toEqual({ accessTokenTTL: ttl, dpopRequiredBy: dpop });
+  });
+});
+
+describe("the policy file's level constraints", () => {
+  const ladder = (extra: Record<string, unknown>) => [{ acr: 'aal1', rank: 1, combinations: [['pwd']], maxAge: 3600, ...extra }];
+
+  it('accepts accessTokenTTL and dpop on a level, and leaves them unset by default', () => {
+    expect(policySchema.parse({ ladder: ladder({ accessTokenTTL: 120, dpop: true }) }).ladder[0]).toMatchObject({ accessTokenTTL: 120, dpop: true });
+    const plain = policySchema.parse({ ladder: ladder({}) }).ladder[0]!;
+    expect(plain.accessTokenTTL).toBeUndefined();
+    expect(plain.dpop).toBeUndefined();
+  });
+
+  it.each([
+    ['a zero lifetime', { accessTokenTTL: 0 }],
+    ['a fractional lifetime', { accessTokenTTL: 1.5 }],
+    ['a lifetime as text', { accessTokenTTL: '120' }],
+    ['dpop as text', { dpop: 'yes' }],
+  ])('refuses %s', (_name, extra) => {
+    expect(policySchema.safeParse({ ladder: ladder(extra) }).success).toBe(false);
   });
 });
