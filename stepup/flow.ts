@@ -2,7 +2,7 @@
 // it begins (a page to show, or the result to finish with) and takes a factor submission (the same). The koa routes
 // (interactions/login-routes.ts) only translate HTTP to these calls and render the page it names.
 import { AuthError, CHALLENGE_TTL, authenticationOptions, clearAccountLimits, verifyPasskey, verifyPassword, verifyTotp, type GuessLimits } from '../authenticators/index.ts';
-import type { AuthenticatorRecord } from '../adapters/types.ts';
+import type { AuthenticatorRecord, AuthenticatorStore } from '../adapters/types.ts';
 import { isCoolingOff } from '../policy/cool-off.ts';
 import { PolicyError } from '../policy/errors.ts';
 import type { AuthEvent, ClientPolicy, Decision, Factor } from '../policy/types.ts';
@@ -208,6 +208,14 @@ export function stepUpFlow(deps: FlowDeps) {
     }
   }
 
+  /**
+   * The authenticator store with the account's list read through the request's snapshot (the flow reads it anyway);
+   * every write, such as consuming a TOTP step, still goes to the store and stays atomic there.
+   */
+  function withSnapshot(run: Run): AuthenticatorStore {
+    return Object.assign(Object.create(stores.authenticators) as AuthenticatorStore, { listByAccount: (accountId: string) => run.snapshot.authenticators(accountId) });
+  }
+
   /** Every limit a password or code guess from this request is counted against. */
   function guessLimits(run: Run): GuessLimits {
     const { limiter, addressLimit } = config;
@@ -220,7 +228,7 @@ export function stepUpFlow(deps: FlowDeps) {
     if (account?.disabledAt !== undefined) return refused(run, event.factor, new AuthError('disabled', 'the account is disabled'));
     // A passkey has nothing to guess: it gets its user out of a password or TOTP lock an attacker caused. Not one still
     // in cool-off: whoever enrolled it proved less than the account's level, and must not lift its guessing limits.
-    const cooling = await coolingOffNow(event);
+    const cooling = await coolingOffNow(run, event);
     if (event.factor === 'passkey' && !cooling) {
       const cleared = await clearAccountLimits(stores.attempts, event.accountId);
       if (cleared.pwd || cleared.otp || cleared.recovery) {
@@ -237,8 +245,8 @@ export function stepUpFlow(deps: FlowDeps) {
   }
 
   /** The cool-off still running for the authenticator that proved `event`, if any. */
-  async function coolingOffNow(event: AuthEvent): Promise<{ kind: AuthenticatorRecord['kind']; until: number } | undefined> {
-    const authenticator = event.authenticatorId ? await stores.authenticators.get(event.authenticatorId) : undefined;
+  async function coolingOffNow(run: Run, event: AuthEvent): Promise<{ kind: AuthenticatorRecord['kind']; until: number } | undefined> {
+    const authenticator = event.authenticatorId ? (await run.snapshot.authenticators(event.accountId)).find((each) => each.id === event.authenticatorId) : undefined;
     return authenticator && isCoolingOff(authenticator.coolOff, deps.now()) ? { kind: authenticator.kind, until: authenticator.coolOff.until } : undefined;
   }
 
@@ -295,7 +303,7 @@ export function stepUpFlow(deps: FlowDeps) {
           const accountId = run.progress.accountId;
           if (!accountId) return advance(run);
           try {
-            const { event } = await timed('otp', () => verifyTotp({ accountId, code: submission.code }, { ...guessLimits(run), authenticators: stores.authenticators, keyring: deps.keyring }));
+            const { event } = await timed('otp', () => verifyTotp({ accountId, code: submission.code }, { ...guessLimits(run), authenticators: withSnapshot(run), keyring: deps.keyring }));
             return await proven(run, event);
           } catch (error) {
             return refused(run, 'otp', error);
