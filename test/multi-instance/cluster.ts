@@ -75,7 +75,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     proxy.setBackends(instances.map((instance) => instance.port));
     const config: AppConfig = await loadConfig({ ...env, ...options.direct });
     stores = await openStores(config);
-    return { issuer: proxy.url, config, stores, clock: wallClock, proxy, instances, env, close };
+    // The resource server the single-process harness registers too (test/integration/harness/provider.ts).
+    const api = `${proxy.url}/api`;
+    await stores.resources.add({ indicator: api, scope: 'api:read api:write payments', dpop: false, alg: 'ES256', createdAt: 0 });
+    return { issuer: proxy.url, config, stores, clock: wallClock, api, proxy, instances, env, close };
   } catch (error) {
     await close();
     throw error;
