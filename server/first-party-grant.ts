@@ -10,6 +10,7 @@ export async function loadExistingGrant(ctx: KoaContextWithOIDC) {
   if (client.metadata().first_party !== true) return existing;
 
   const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId! });
+  const before = grantState(grant);
   grant.addOIDCScope([...oidc.requestParamScopes].join(' '));
   const claims = Object.keys(oidc.requestParamClaims ?? {});
   if (claims.length) grant.addOIDCClaims(claims);
@@ -18,6 +19,18 @@ export async function loadExistingGrant(ctx: KoaContextWithOIDC) {
     const wanted = [...oidc.requestParamScopes].filter((scope) => offered.has(scope));
     if (wanted.length) grant.addResourceScope(indicator, wanted.join(' '));
   }
-  await grant.save();
+  // Saved when it is new or changed, or when it is past half its life (each save renews it): a first-party sign-in that
+  // asks for nothing new costs no write.
+  const renew = grant.exp !== undefined && grant.exp - Math.floor(Date.now() / 1000) < halfLife(grant);
+  if (!existing || grantState(grant) !== before || renew) await grant.save();
   return grant;
+}
+
+/** What a first-party request may add to a grant: its OpenID scope and claims, and its resources' scopes. */
+function grantState(grant: { openid?: unknown; resources?: unknown }): string {
+  return JSON.stringify([grant.openid, grant.resources]);
+}
+
+function halfLife(grant: { iat?: number; exp?: number }): number {
+  return grant.iat !== undefined && grant.exp !== undefined ? (grant.exp - grant.iat) / 2 : Infinity;
 }
