@@ -14,6 +14,7 @@ import { revokeAccountAccess } from './account-revocation.ts';
 import { systemClock } from './clock.ts';
 import type { Logger } from './logger.ts';
 import { buildProvider } from './provider.ts';
+import { createResourceRegistry, resourceRules } from './resource-registry.ts';
 import { guardStores } from './guarded-stores.ts';
 import { meteredStores, type Metrics } from './metrics.ts';
 import { httpsOnly } from './https-only.ts';
@@ -37,9 +38,11 @@ export function createApp({ config, stores: raw, logger, now = systemClock, metr
   const given = metrics ? meteredStores(raw, metrics) : raw;
   // Every store call of the provider and our routes: unreachable or unwritable storage answers 503, never 500.
   const stores = guardStores(given, (cause) => logger.warn({ err: cause }, 'storage unavailable: answering 503 temporarily_unavailable'));
-  const assess = createAssessor(stores, config.policy);
+  // One registry cache for the provider (resource servers) and the assessment (their --min-acr rules).
+  const registry = createResourceRegistry(stores.resources, config, now);
+  const assess = createAssessor(stores, config.policy, () => resourceRules(registry));
   const check = stepUpChecker({ assess, stores, eventTtl: eventLifetime(config.policy.ladder), now });
-  const provider = buildProvider({ config, stores, now, check });
+  const provider = buildProvider({ config, stores, now, check, registry });
   provider.on('server_error', (ctx, error) => logger.error({ err: error, path: ctx.path }, 'provider server error'));
   provider.use(requestLog(logger, { trustRequestId: config.proxyHops > 0 }));
   provider.use(securityHeaders);

@@ -13,7 +13,7 @@ import { extraTokenClaims } from './token-claims.ts';
 import { richAuthorizationRequests } from './rich-authorization.ts';
 import { dpopNonceSecret } from '../config/keys.ts';
 import { HookedProvider } from './grant-hooks.ts';
-import { createResourceRegistry } from './resource-registry.ts';
+import { createResourceRegistry, type ResourceRegistry } from './resource-registry.ts';
 import { accessTokenTtl, tokenGrantHooks } from './token-rules.ts';
 import { introspectionAllowed, revocationAllowed } from './token-endpoint-policy.ts';
 import { renderError, withUnavailablePage } from './error-page.ts';
@@ -48,13 +48,14 @@ export interface ProviderDeps {
   now?: () => number;
   /** The step-up service's check (tests may pass their own clock through it). */
   check?: StepUpChecker;
+  /** The operators' resource servers (one cache shared with the step-up assessment). */
+  registry?: ResourceRegistry;
 }
 
-export function buildProvider({ config, stores, now = systemClock, check: checker }: ProviderDeps): Provider {
+export function buildProvider({ config, stores, now = systemClock, check: checker, registry = createResourceRegistry(stores.resources, config, now) }: ProviderDeps): Provider {
   const { policy, ttl } = config;
   const check = stepUpCheck(checker ?? stepUpChecker({ assess: createAssessor(stores, policy), stores, eventTtl: eventLifetime(policy.ladder), now }));
   const cookie = cookieOptions(config);
-  const registry = createResourceRegistry(stores.resources, config, now);
 
   const configuration: Configuration = {
     adapter: stores.OidcAdapter,

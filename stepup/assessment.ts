@@ -6,7 +6,7 @@ import { stepUpParams } from './oauth-params.ts';
 import { currentLevel } from '../policy/ladder.ts';
 import { eligibility } from '../policy/cool-off.ts';
 import { recoveryStanding, type RecoveryStanding } from '../policy/recovery.ts';
-import type { AuthEvent, AuthRequest, ClientPolicy, CoolingOff, Decision, Factor, Level } from '../policy/types.ts';
+import type { AuthEvent, AuthRequest, ClientPolicy, CoolingOff, Decision, Factor, Level, ScopeRule } from '../policy/types.ts';
 import type { StepUpPolicy } from '../config/policy-schema.ts';
 import type { AuthenticatorKind, AuthenticatorRecord, Stores } from '../adapters/types.ts';
 import { isHardwareKey, passkeyData } from '../authenticators/index.ts';
@@ -34,6 +34,8 @@ export interface AssessmentInput {
 
 export interface Assessment {
   request: AuthRequest;
+  /** The sensitive scope and resource rules the decision applied. */
+  rules: readonly ScopeRule[];
   decision: Decision;
   enrolled: Set<Factor>;
   /** Ids of the pending events the session did not have yet: proven in this sign-in, counted once. */
@@ -105,13 +107,18 @@ async function enrolment(snapshot: AccountSnapshot, accountId: string, allowedAa
   return enrolmentOf(Boolean(account.passwordHash), authenticators, { disabled: account.disabledAt !== undefined, allowedAaguids });
 }
 
-export function createAssessor(stores: Stores, policy: StepUpPolicy) {
+/** Rules beyond the policy file's scopeRules: the operators' registry's --min-acr resources (read through its cache). */
+export type ExtraRules = () => Promise<readonly ScopeRule[]>;
+
+export function createAssessor(stores: Stores, policy: StepUpPolicy, extraRules: ExtraRules = async () => []) {
   /** `snapshot`: the request's reads, shared by every assessment in it (a fresh one when not given). */
   return async function assess(input: AssessmentInput, snapshot: AccountSnapshot = accountSnapshot(stores)): Promise<Assessment> {
-    const [stored, { factors: enrolled, coolingOff, authenticatorIds, disabled }] = await Promise.all([
+    const [stored, { factors: enrolled, coolingOff, authenticatorIds, disabled }, extra] = await Promise.all([
       input.sessionUid ? snapshot.sessionEvents(input.sessionUid, input.now) : [],
       input.accountId ? enrolment(snapshot, input.accountId, policy.attestation?.allowedAaguids) : enrolmentOf(false, []),
+      extraRules(),
     ]);
+    const rules = extra.length ? [...policy.scopeRules, ...extra] : policy.scopeRules;
     const events = [...new Map([...stored, ...(input.pending ?? [])].map((event) => [event.id, event])).values()].filter(
       (event) => event.authenticatorId === undefined || authenticatorIds.has(event.authenticatorId),
     );
@@ -124,7 +131,7 @@ export function createAssessor(stores: Stores, policy: StepUpPolicy) {
       strict: policy.strict,
       request,
       client: input.client,
-      rules: policy.scopeRules,
+      rules,
       accountId: input.accountId,
       events,
       enrolled,
@@ -137,7 +144,7 @@ export function createAssessor(stores: Stores, policy: StepUpPolicy) {
     const newlyProven = new Set((input.pending ?? []).filter((event) => !storedIds.has(event.id)).map((event) => event.id));
     const earlier = events.filter((event) => !newlyProven.has(event.id) && event.accountId === input.accountId);
     const priorLevel = currentLevel(policy.ladder, earlier, input.now, eligibility(policy.ladder, coolingOff, input.now))?.level;
-    return { request, decision, enrolled, newlyProven, priorLevel, coolingOff, recovery, disabled };
+    return { request, rules, decision, enrolled, newlyProven, priorLevel, coolingOff, recovery, disabled };
   };
 }
 

@@ -93,7 +93,7 @@ export function stepUpFlow(deps: FlowDeps) {
 
   async function decisionFor(run: Run, useHanded: boolean) {
     const { interaction, progress } = run;
-    if (useHanded && interaction.handed && progress.events.length === 0) return { decision: interaction.handed, request: undefined };
+    if (useHanded && interaction.handed && progress.events.length === 0) return { decision: interaction.handed };
     return deps.assess(
       { params: interaction.params, client: interaction.client.policy, accountId: progress.accountId, sessionUid: interaction.session?.uid, pending: progress.events, now: deps.now() },
       run.snapshot,
@@ -126,7 +126,7 @@ export function stepUpFlow(deps: FlowDeps) {
       return refuse(UNMET);
     }
 
-    const shown = await pageFor(run, decision, account, notice, assessed.request);
+    const shown = await pageFor(run, decision, account, notice);
     const operation = operationOf(interaction.params);
     if (operation) shown.operations = describe(operation, config.policy.operations);
     if (run.dirty) await interaction.save(run.progress);
@@ -138,7 +138,6 @@ export function stepUpFlow(deps: FlowDeps) {
     decision: Extract<Decision, { outcome: 'step_up' | 'login_required' }>,
     account: Awaited<ReturnType<AccountSnapshot['account']>>,
     notice: Notice | undefined,
-    request: Parameters<typeof passkeyOnlyStepUp>[0]['request'] | undefined,
   ): Promise<StepUpPage> {
     const { interaction } = run;
     const clientName = interaction.client.name;
@@ -171,9 +170,9 @@ export function stepUpFlow(deps: FlowDeps) {
     // A passkey is offered next to the password: username-less before sign-in, or the account's own passkeys.
     const offer = !account || passkeys.length > 0 ? { options: await issueChallenge(run, passkeys), discoverable: !account } : undefined;
     // Nobody signed in yet and only a passkey can meet the request: the passkey leads, the password comes second.
-    const { ladder, strict, scopeRules } = config.policy;
-    const parsed = account ? undefined : (request ?? (await deps.assess({ params: interaction.params, client: interaction.client.policy, now: deps.now() }, run.snapshot)).request);
-    const passkeyOnly = parsed ? passkeyOnlyStepUp({ ladder, strict, request: parsed, client: interaction.client.policy, rules: scopeRules, now: deps.now() }) : undefined;
+    const { ladder, strict } = config.policy;
+    const anyone = account ? undefined : await deps.assess({ params: interaction.params, client: interaction.client.policy, now: deps.now() }, run.snapshot);
+    const passkeyOnly = anyone ? passkeyOnlyStepUp({ ladder, strict, request: anyone.request, client: interaction.client.policy, rules: anyone.rules, now: deps.now() }) : undefined;
     return {
       factor: 'pwd',
       why: passkeyOnly ? whyText(clientName, passkeyOnly) : why,

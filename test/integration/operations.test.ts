@@ -95,7 +95,7 @@ describe('a payment sent as authorization_details', () => {
 
   it('above 100 EUR needs a passkey: an account with a code only is refused, and acr_values=aal1 does not lower it', async () => {
     const { browser } = await signedInWithTotp();
-    for (const extra of [{}, { acr_values: 'aal1' }, { acr_values: 'aal1', max_age: '999999' }]) {
+    for (const extra of [{}, { acr_values: 'aal1' }, { acr_values: 'aal1', max_age: '999999' }] as Array<Record<string, string>>) {
       const flow = await rp.start(browser, params(payment('100.01'), extra));
       expect(expectCallback(flow.step).searchParams.get('error')).toBe('unmet_authentication_requirements');
     }

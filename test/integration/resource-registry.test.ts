@@ -101,9 +101,8 @@ describe('start-up', () => {
 });
 
 describe('a resource registered with --min-acr', () => {
-  // Needs the lead's wiring: the step-up decision merges resourceRules(registry) (server/resource-registry.ts) with
-  // policy.scopeRules. Until then a request naming the resource gets aal1; flip to `it` once wired.
-  it.skip('needs that level for a request naming it, like a scope rule with `resource`', async () => {
+  // The step-up decision merges resourceRules(registry) (server/resource-registry.ts) with policy.scopeRules.
+  it('needs that level for a request naming it, like a scope rule with `resource`', async () => {
     const guarded = 'https://guarded.example.test';
     await provider.stores.resources.add({ indicator: guarded, scope: 'read', dpop: false, alg: 'ES256', minAcr: 'aal2', createdAt: 0 });
     provider.clock.advance(RESOURCE_CACHE_SECONDS);

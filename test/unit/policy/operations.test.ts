@@ -66,8 +66,8 @@ describe('the decision with an operation', () => {
     operations,
   });
   const events: AuthEvent[] = [
-    { id: 'p', accountId: 'a', factor: 'pwd', at: at - 60 },
-    { id: 'o', accountId: 'a', factor: 'otp', at: at - 60 },
+    { id: 'p', accountId: 'a', factor: 'pwd', amr: ['pwd'], at: at - 60 },
+    { id: 'o', accountId: 'a', factor: 'otp', amr: ['otp'], at: at - 60 },
   ];
   const base = { ladder: DEFAULT_LADDER, strict: true, client: { clientId: 'rp' }, rules: [], accountId: 'a', events, enrolled: new Set(['pwd', 'otp', 'passkey'] as const), now: at };
 
