@@ -282,19 +282,29 @@ const WORKER_HEADER = [
   'SQLite commits/s',
 ];
 
-function sqliteWriterLines(writer: SqliteWriter): string[] {
+function sqliteWriterLines(writer: SqliteWriter, runs: WorkerRun[] = []): string[] {
+  const ceiling = Math.max(...writer.runs.map((run) => run.commitsPerSecond));
+  const asked = Math.max(0, ...runs.flatMap((run) => [run.silent.perSecond * run.commitsPerOp.silent, run.refresh.perSecond * run.commitsPerOp.refresh]));
   return [
     `SQLite's single writer, measured alone (WAL, synchronous=NORMAL, busy timeout as the product; one INSERT of a ${writer.payloadBytes}-byte row per commit, ${writer.seconds} s per run): ` +
       writer.runs
         .map((run) => `${run.writers} writer process${run.writers > 1 ? 'es' : ''}: ${rate(run.commitsPerSecond)} commits/s in all (p99 ${ms(run.p99Ms)} ms per commit, ${run.busyErrors} SQLITE_BUSY)`)
         .join('; ') +
-      '.',
+      `. The workers' runs above asked for at most ${rate(asked)} commits/s (commits per operation from the single-process breakdown × rate), ${((100 * asked) / ceiling).toFixed(1)} % of that ceiling: ${asked > ceiling / 2 ? 'the single writer is close to being the ceiling' : 'the single writer is not what limits these runs'}.`,
   ];
+}
+
+/** A warning when other work competed for the cores (the load average counts runnable processes, ours included). */
+function busyMachine({ machine }: Results): string | undefined {
+  const highest = Math.max(machine.loadAverage.start[0] ?? 0, machine.loadAverage.end[0] ?? 0);
+  if (highest <= machine.cpus + 1) return undefined;
+  return `**The machine was busy** (1-minute load average up to ${highest.toFixed(1)} on ${machine.cpus} cores, where this benchmark alone accounts for about 2): rates, latencies and the workers' scaling are disturbed by other work; the server CPU per operation, and the ratios of it, are the figures to read.`;
 }
 
 /** What the machine and the run were: in every result file. */
 function header(results: Results, title: string): string[] {
   const { machine, settings } = results;
+  const busy = busyMachine(results);
   return [
     `# ${title}`,
     '',
@@ -302,6 +312,7 @@ function header(results: Results, title: string): string[] {
     `Settings: ${Object.entries(settings)
       .map(([key, value]) => `${key}=${value}`)
       .join(', ')}.`,
+    ...(busy ? ['', busy] : []),
     '',
   ];
 }
@@ -331,10 +342,12 @@ export function printReport(results: Results): void {
   console.log(`\n${textTable(CAPACITY_HEADER, capacityRows(results))}`);
   if (results.workers) {
     console.log(`\n${textTable(WORKER_HEADER, workerRows(results))}`);
-    console.log(sqliteWriterLines(results.workers.sqliteWriter).join('\n'));
+    console.log(sqliteWriterLines(results.workers.sqliteWriter, results.workers.runs).join('\n'));
   }
   if (results.soak) console.log(`\nsoak\n${textTable(['', 'plain oidc-provider', 'step-up product', 'product / plain'], soakRows(results.soak))}`);
   console.log(`\n${SHARED_MACHINE}\n`);
+  const busy = busyMachine(results);
+  if (busy) console.log(`${busy.replace(/\*\*/g, '')}\n`);
   for (const target of targetsOf(results)) console.log(`${target.met ? 'met    ' : 'NOT MET'}  ${target.what}: ${ratio(target.value)} (target ${target.goal})`);
   if (results.poolWaitedMs > 0) console.log(`note: step-up flows waited ${(results.poolWaitedMs / 1000).toFixed(1)} s in all for an unspent TOTP step (account pool too small)`);
 }
@@ -396,7 +409,7 @@ export function writeReport(results: Results, dir: URL, { lastSoak }: { lastSoak
     '',
     '## Capacity per core',
     '',
-    `Operations one core serves, from the server CPU per operation at 16 clients (single-process product; SQLite embedded, HTTP on loopback, no TLS). Password sign-ins: the product's password flow without its hash plus one scrypt verification at the default parameters (${results.password.params.N === 2 ** 15 ? 'N=2^15' : `N=${results.password.params.N}`}, measured alone below); scrypt is ${((100 * results.password.verifyCpuMs) / (1000 / passwordPerCore(results))).toFixed(0)} % of it. Keycloak's figures are its published sizing per vCPU ([${KEYCLOAK.title}](${KEYCLOAK.source}): 1 vCPU per ${KEYCLOAK.passwordLoginsPerVcpu} password-based logins/s, "most CPU time goes into hashing the password"; 1 vCPU per ${KEYCLOAK.refreshPerVcpu} refresh token requests/s; with TLS and an external database, and 150 % headroom advised on top), not measured here.`,
+    `Operations one core serves, from the server CPU per operation at 16 clients (single-process product; SQLite embedded, HTTP on loopback, no TLS). Password sign-ins: the product's password flow without its hash plus one scrypt verification at the default parameters (${results.password.params.N === 2 ** 15 ? 'N=2^15' : `N=${results.password.params.N}`}, measured alone below); scrypt is ${((100 * results.password.verifyCpuMs) / (1000 / passwordPerCore(results))).toFixed(0)} % of it. Keycloak's figures are its published sizing per vCPU ([${KEYCLOAK.title}](${KEYCLOAK.source}): 1 vCPU per ${KEYCLOAK.passwordLoginsPerVcpu} password-based logins/s, most of it spent hashing the password; 1 vCPU per ${KEYCLOAK.refreshPerVcpu} refresh token requests/s; with TLS and an external database, and 150 % headroom advised on top), not measured here.`,
     '',
     markdownTable(CAPACITY_HEADER, capacityRows(results)),
     '',
@@ -421,7 +434,7 @@ export function writeReport(results: Results, dir: URL, { lastSoak }: { lastSoak
           '',
           markdownTable(WORKER_HEADER, workerRows(results)),
           '',
-          ...sqliteWriterLines(results.workers.sqliteWriter),
+          ...sqliteWriterLines(results.workers.sqliteWriter, results.workers.runs),
           '',
         ]
       : ['## Workers', '', results.workersFailed ? `Not measured: the run failed (${results.workersFailed}).` : 'Not measured: the product has no `STEPUP_WORKERS` setting yet.', '']),
