@@ -29,13 +29,12 @@ export function loginRoutes(deps: InteractionDeps & { flow: StepUpFlow }, ...gua
     const client = await provider.Client.find(String(details.params.client_id));
     if (!client) ctx.throw(400, 'The application is no longer registered.');
     const stored = (details.result as { stepup?: StepUpResult } | undefined)?.stepup;
-    const progress = progressOf(stored, details.session?.accountId, deps.now());
+    const progress = progressOf(stored, details.session?.accountId);
     const interaction: FlowInteraction = {
       params: details.params,
       client: { clientId: client.clientId, name: client.clientName ?? client.clientId, policy: clientPolicy(client) },
       session: details.session && { uid: details.session.uid, accountId: details.session.accountId },
       progress,
-      unsaved: stored?.startedAt === undefined,
       handed: handedDecision(details.prompt.details, progress.accountId),
       clientAddress: ctx.ip,
       save: (next) => provider.interactionResult(ctx.req, ctx.res, { stepup: next }, { mergeWithLastSubmission: false }).then(() => undefined),

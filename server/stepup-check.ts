@@ -34,11 +34,14 @@ export function stepUpCheck(check: StepUpChecker) {
     async (ctx: KoaContextWithOIDC) => {
       const { oidc } = ctx;
       const session = oidc.session!;
+      const result = oidc.result as { stepup?: StepUpResult; consent?: unknown } | undefined;
       const outcome = await check({
         params: oidc.params as Record<string, unknown>,
         client: clientPolicy(oidc.client!),
         session: { uid: session.uid, accountId: session.accountId },
-        finished: (oidc.result as { stepup?: StepUpResult } | undefined)?.stepup,
+        finished: result?.stepup,
+        // Resumed with no result from our pages (nor a consent page): the pages were skipped, never a new round.
+        bareResume: oidc.route === 'resume' && !result?.stepup && !result?.consent,
       });
       switch (outcome.kind) {
         case 'satisfied':

@@ -23,6 +23,8 @@ export interface CheckInput {
   session: { uid: string; accountId?: string };
   /** What our pages left in the interaction result, when this is the resume after them. */
   finished?: StepUpResult;
+  /** A resume of an interaction that neither our pages nor a consent finished: someone skipped the pages. */
+  bareResume?: boolean;
 }
 
 export type CheckOutcome =
@@ -32,7 +34,7 @@ export type CheckOutcome =
   | ({ kind: 'refused' } & Refusal);
 
 export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
-  return async function check({ params, client, session, finished }: CheckInput): Promise<CheckOutcome> {
+  return async function check({ params, client, session, finished, bareResume = false }: CheckInput): Promise<CheckOutcome> {
     const { accountId } = session;
     const at = now();
     // max_age is measured from when our pages finished only across the redirect back; a page held open longer (a
@@ -70,7 +72,7 @@ export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
         // Satisfied when our pages finished, short now only because time passed: prove the aged factors again.
         if (finished?.finishedAt !== undefined && freshAt === undefined) return { kind: 'prompt' };
         // Back from our interaction and still short: an error, never another round.
-        if (finished) return { kind: 'refused', ...NOT_REACHED };
+        if (finished || bareResume) return { kind: 'refused', ...NOT_REACHED };
         return { kind: 'prompt', handed: { decision, accountId } };
     }
   };

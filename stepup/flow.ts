@@ -26,8 +26,6 @@ export interface FlowInteraction {
   client: { clientId: string; name: string; policy: ClientPolicy };
   session?: { uid: string; accountId?: string };
   progress: StepUpResult;
-  /** The progress has not been stored yet (the interaction's first page). */
-  unsaved: boolean;
   /** The Check's decision, for the first page: not recomputed. */
   handed?: Extract<Decision, { outcome: 'step_up' | 'login_required' }>;
   /** The client's address (already resolved through trusted proxies), for the per-address guessing budget. */
@@ -263,7 +261,7 @@ export function stepUpFlow(deps: FlowDeps) {
   }
 
   function start(interaction: FlowInteraction): Run {
-    return { interaction, progress: interaction.progress, dirty: interaction.unsaved, snapshot: accountSnapshot(stores) };
+    return { interaction, progress: interaction.progress, dirty: false, snapshot: accountSnapshot(stores) };
   }
 
   /** The username a password must match: during step-up the account is fixed, and the typed one is ignored. */

@@ -10,8 +10,6 @@ export interface StepUpResult {
   accountId?: string;
   /** The factors proven in this interaction. */
   events: AuthEvent[];
-  /** When our page first handled the interaction: marks that it ran, so a bare resume is not a new round. */
-  startedAt?: number;
   /** When the interaction finished satisfied: max_age is measured from here across the redirect back (RESUME_GRACE_SECONDS). */
   finishedAt?: number;
   /** When a consent page submitted after the sign-in: the time it was open ages the proof, with no redirect grace. */
@@ -26,14 +24,9 @@ export interface HandedDecision {
   accountId?: string;
 }
 
-/** The stored progress, or a new one starting now (by the same clock as the events). */
-export function progressOf(stored: StepUpResult | undefined, sessionAccountId: string | undefined, now: number): StepUpResult & { startedAt: number } {
-  return {
-    ...stored,
-    accountId: sessionAccountId ?? stored?.accountId,
-    events: stored?.events ?? [],
-    startedAt: stored?.startedAt ?? now,
-  };
+/** The stored progress, or a new one (stored only when a page needs it: a passkey challenge, a proven factor). */
+export function progressOf(stored: StepUpResult | undefined, sessionAccountId: string | undefined): StepUpResult {
+  return { ...stored, accountId: sessionAccountId ?? stored?.accountId, events: stored?.events ?? [] };
 }
 
 /** The handed decision in an interaction's prompt details, if the Check left one for this account. */
