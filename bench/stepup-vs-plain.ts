@@ -65,6 +65,10 @@ const MAX_POOL = 40_000;
 const RESULTS = new URL('./results/', import.meta.url);
 const PROFILES = new URL('./results/profiles/', import.meta.url);
 
+// Ctrl-C or a kill: exit through process.exit so that 'exit' handlers stop what the bench started (the forked servers
+// also exit when their channel to this process closes).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 const loadAtStart = loadavg();
 const startedAt = Date.now();
 log(`quick run${SOAK ? ` + soak of up to ${FLOWS} flows` : ' (BENCH_SOAK=1 adds the 100 000-flow soak)'}${PROFILE ? ' + CPU profiles' : ''}; starting both servers`);

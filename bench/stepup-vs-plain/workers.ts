@@ -137,6 +137,9 @@ async function startCluster(workers: number): Promise<ServerProcess> {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If the benchmark itself ends first (an error, Ctrl-C), the primary is told to drain; its workers follow it.
+  const orphaned = () => child.exitCode === null && child.kill('SIGTERM');
+  process.once('exit', orphaned);
   let seeder: ServerProcess | undefined;
   const stop = async () => {
     await seeder?.stop();
@@ -146,6 +149,7 @@ async function startCluster(workers: number): Promise<ServerProcess> {
       await exited;
       clearTimeout(timer);
     }
+    process.removeListener('exit', orphaned);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
