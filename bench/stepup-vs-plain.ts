@@ -57,6 +57,16 @@ const ROUND_MS = setting('BENCH_ROUND_SECONDS', 5) * 1000;
 const ROUNDS = Math.floor(setting('BENCH_ROUNDS', 2));
 const PROFILE_MS = setting('BENCH_PROFILE_SECONDS', 15) * 1000;
 const CONCURRENCY = [1, 16];
+/** BENCH_WORKERS: the STEPUP_WORKERS values to compare, e.g. `1,2,4`; `0` skips the workers. Default 1, 2 and the core count when above 2. */
+const WORKER_COUNTS = workerCounts(process.env.BENCH_WORKERS);
+
+function workerCounts(text: string | undefined): number[] {
+  if (text === undefined || text.trim() === '') return [...new Set([1, 2, ...(availableParallelism() > 2 ? [availableParallelism()] : [])])];
+  if (text.trim() === '0') return [];
+  const counts = text.split(',').map((part) => Number(part.trim()));
+  if (counts.some((count) => !Number.isInteger(count) || count < 1 || count > 64)) throw new Error('BENCH_WORKERS must be 0, or worker counts from 1 to 64 separated by commas');
+  return [...new Set(counts)].sort((a, b) => a - b);
+}
 const WARM_UP = { maxCount: 400, maxMs: 15_000 };
 const BREAKDOWN = { stepup: 100, silent: 200, refresh: 300 };
 /** A TOTP step is 30 s and an account may send the next step's code early: 2 flows per 30 s, with a margin for a rate that rises after warm-up. */
@@ -131,8 +141,8 @@ try {
 
   let workers: Results['workers'];
   let workersFailed: string | undefined;
-  if (workersSupported()) {
-    const counts = [...new Set([1, 2, ...(availableParallelism() > 2 ? [availableParallelism()] : [])])];
+  if (WORKER_COUNTS.length > 0 && workersSupported()) {
+    const counts = WORKER_COUNTS;
     log(`workers: the product as server/main.ts runs it, STEPUP_WORKERS=${counts.join(', ')}`);
     const commits = (key: 'silent' | 'refresh') => measured.find((s) => s.key === key)!.breakdown.product.sqlByKind.commit ?? 0;
     const commitsPerOp = { silent: commits('silent'), refresh: commits('refresh') };
@@ -144,7 +154,7 @@ try {
       workersFailed = (error as Error).message;
     }
   } else {
-    log('workers: skipped (STEPUP_WORKERS is not in config/settings.ts yet)');
+    log(WORKER_COUNTS.length === 0 ? 'workers: skipped (BENCH_WORKERS=0)' : 'workers: skipped (STEPUP_WORKERS is not in config/settings.ts yet)');
   }
 
   log('password hashing alone (servers stopped)');
