@@ -46,6 +46,8 @@ const OAUTH_ERRORS = new Set([
   'invalid_client',
   'invalid_grant',
   'unmet_authentication_requirements',
+  // RFC 9396 §5: authorization_details the policy's operation types refuse.
+  'invalid_authorization_details',
 ]);
 
 /** Stack-trace shapes: "at fn (/path/file.ts:1:2)", "at file:///…:1:2", node_modules paths, "XxxError: …\n    at". */
