@@ -18,14 +18,19 @@ const shared = { DEMO_HOST: HOST, DEMO_ISSUER: issuer, DEMO_RP_PORT: String(port
 
 const providerEnv = { PORT: String(ports.provider), HOST, ISSUER: issuer };
 
-// The demo API is a resource server: tokens requested with resource=<its URL> are JWTs for it. Registered as an
-// operator would, with the CLI (--update: the data directory keeps it from the last run).
-const registered = spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'resource', 'add', '--update', '--indicator', apiUrl, '--scope', 'api:read api:write payments', '--ttl', '600'], {
-  cwd: REPOSITORY,
-  env: { ...process.env, ...providerEnv },
-  encoding: 'utf8',
-  timeout: 60_000,
-});
+// The demo API is a resource server: tokens requested with resource=<its URL> are JWTs for it, DPoP-bound (--dpop: a
+// token request without a proof is refused). Registered as an operator would, with the CLI (--update: the data
+// directory keeps it from the last run). The seeded client demo-rp may send payments (authorization_details).
+const registered = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', 'cli/main.ts', 'resource', 'add', '--update', '--indicator', apiUrl, '--scope', 'api:read api:write payments', '--ttl', '600', '--dpop'],
+  {
+    cwd: REPOSITORY,
+    env: { ...process.env, ...providerEnv },
+    encoding: 'utf8',
+    timeout: 60_000,
+  },
+);
 if (registered.status !== 0) {
   console.error(`cannot register the demo API as a resource server: ${registered.stderr || registered.error?.message}`);
   process.exit(1);

@@ -13,6 +13,8 @@ const DEMO = {
   clientSecret: 'demo-rp-client-secret',
   redirectUris: ['http://localhost:3001/callback', 'http://127.0.0.1:3001/callback'],
   backchannelLogoutUri: 'http://localhost:3001/backchannel-logout',
+  /** The demo bank sends its transfers as RFC 9396 payments (`client add --operation-type payment`). */
+  operationTypes: ['payment'],
   /** The API the README's examples name as `resource` (`npm run demo` registers its demo API as well). */
   apiPath: '/api',
   apiScope: 'api:read api:write payments',
@@ -23,7 +25,13 @@ export async function hasDemoData(stores: Stores): Promise<boolean> {
   return (await stores.accounts.findByUsername(DEMO.username)) !== undefined || (await stores.clients.get(DEMO.clientId)) !== undefined;
 }
 
-export async function seedDemo(stores: Stores, deps: { issuer: string; keyring: SecretKeyring; password: PasswordParams; now: number }) {
+/**
+ * `operationTypes`: the policy's operation types, when the caller knows them; the demo client is registered only for
+ * those of its types the policy declares (oidc-provider refuses a client naming an undeclared type). Without it, the
+ * default policy's are assumed.
+ */
+export async function seedDemo(stores: Stores, deps: { issuer: string; keyring: SecretKeyring; password: PasswordParams; now: number; operationTypes?: readonly string[] }) {
+  const operationTypes = DEMO.operationTypes.filter((type) => deps.operationTypes?.includes(type) ?? true);
   let account = await stores.accounts.findByUsername(DEMO.username);
   if (!account) {
     account = { id: 'demo-account', username: DEMO.username, passwordHash: await hashPassword(DEMO.password, deps.password), createdAt: deps.now };
@@ -37,7 +45,13 @@ export async function seedDemo(stores: Stores, deps: { issuer: string; keyring: 
       createdAt: deps.now,
     });
   }
-  if (!(await stores.clients.get(DEMO.clientId))) {
+  const client = await stores.clients.get(DEMO.clientId);
+  if (client) {
+    // A data directory from before payments: the demo client learns to send them (only the demo's own client, only in development).
+    const types: unknown[] = Array.isArray(client.authorization_details_types) ? client.authorization_details_types : [];
+    const missing = operationTypes.filter((type) => !types.includes(type));
+    if (missing.length > 0) await stores.clients.upsert({ ...client, client_id: DEMO.clientId, authorization_details_types: [...types, ...missing] });
+  } else {
     await stores.clients.upsert({
       client_id: DEMO.clientId,
       client_secret: DEMO.clientSecret,
@@ -49,6 +63,7 @@ export async function seedDemo(stores: Stores, deps: { issuer: string; keyring: 
       // The demo RP drops its session when the provider ends the user's (sign-out, recovery, an operator's disable).
       backchannel_logout_uri: DEMO.backchannelLogoutUri,
       backchannel_logout_session_required: true,
+      ...(operationTypes.length > 0 && { authorization_details_types: [...operationTypes] }),
     });
   }
   // A development resource server, as the provider had by default before the registry: `$ISSUER/api`, signed ES256.

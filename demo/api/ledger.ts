@@ -4,7 +4,8 @@ const MAX_ACCOUNTS = 10_000;
 
 export interface Transfer {
   id: string;
-  to: string;
+  creditorName: string;
+  iban: string;
   cents: number;
   at: number;
 }
@@ -32,16 +33,19 @@ export class Ledger {
     return this.balances.get(sub) ?? OPENING_BALANCE_CENTS;
   }
 
-  transfer(sub: string, to: unknown, amount: unknown): Transfer | TransferError {
+  /** Euros only: another currency is an invalid amount. */
+  transfer(sub: string, to: { creditorName: unknown; iban: unknown }, amount: unknown, currency: unknown = 'EUR'): Transfer | TransferError {
     const cents = parseAmount(amount);
-    if (cents === undefined) return 'invalid_amount';
-    if (typeof to !== 'string' || !/^[\w .@-]{1,64}$/.test(to.trim())) return 'invalid_recipient';
+    if (cents === undefined || currency !== 'EUR') return 'invalid_amount';
+    const { creditorName, iban } = to;
+    if (typeof creditorName !== 'string' || !/^[\w .@-]{1,64}$/.test(creditorName.trim())) return 'invalid_recipient';
+    if (typeof iban !== 'string' || !/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return 'invalid_recipient';
     const balance = this.balance(sub);
     if (cents > balance) return 'insufficient_funds';
     // Bounded memory: the oldest account resets to the opening balance (a demo, not a bank).
     if (!this.balances.has(sub) && this.balances.size >= MAX_ACCOUNTS) this.balances.delete(this.balances.keys().next().value!);
     this.balances.set(sub, balance - cents);
     this.sequence += 1;
-    return { id: `t-${this.sequence}`, to: to.trim(), cents, at: Math.floor(Date.now() / 1000) };
+    return { id: `t-${this.sequence}`, creditorName: creditorName.trim(), iban, cents, at: Math.floor(Date.now() / 1000) };
   }
 }

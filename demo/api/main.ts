@@ -5,12 +5,16 @@ import { createApiApp } from './app.ts';
 
 const config = demoConfig();
 // The API's resource indicator is its own URL: the provider puts it in `aud` (demo/main.ts registers it: `cli resource add`).
-const guard = createGuard({ issuer: config.issuer, audience: config.apiUrl });
+// DPoP proofs (RFC 9449) name the URL the client called (`htu`): the API's own origin, not the Host header the client chose.
+// ES256 only: what openid-client makes DPoP keys with by default, and the one algorithm the demo needs.
+const guard = createGuard({ issuer: config.issuer, audience: config.apiUrl, origin: config.apiUrl, dpop: { algorithms: ['ES256'] } });
 const app = createApiApp({ guard, transfer: config.transfer });
 app.on('error', (error: Error) => console.error('demo api error:', error.message));
 
 const server = app.listen(config.apiPort, config.host, () => {
-  console.log(`demo API on ${config.apiUrl}: GET /balance needs aal1; POST /transfer needs ${config.transfer.acr} within ${config.transfer.maxAge} s`);
+  console.log(
+    `demo API on ${config.apiUrl}: GET /balance needs aal1; POST /transfer needs ${config.transfer.acr} within ${config.transfer.maxAge} s and a DPoP-bound token approving that payment, once`,
+  );
 });
 
 // The ladder comes from the provider: check the transfer requirement against it as soon as the provider answers.

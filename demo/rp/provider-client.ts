@@ -17,6 +17,8 @@ export interface Exchanged {
   facts: TokenFacts;
   accessToken: string;
   accessTokenExpiresAt?: number;
+  /** RFC 9396: the operations the access token approves, as the token response repeats them. */
+  authorizationDetails?: unknown[];
 }
 
 export function providerClient(config: DemoConfig) {
@@ -40,6 +42,11 @@ export function providerClient(config: DemoConfig) {
   return {
     configuration,
 
+    /** A DPoP handle for a new key pair (ES256, not extractable): one per RP session, kept server-side. */
+    async dpopHandle(): Promise<oidc.DPoPHandle> {
+      return oidc.getDPoPHandle(await configuration(), await oidc.randomDPoPKeyPair('ES256'));
+    },
+
     /** Authorization code flow with PKCE, state and nonce, for the API as `resource`; `extra` is what a challenge asked for. */
     async authorize(scope: string, extra: Record<string, string>): Promise<Authorization> {
       const verifier = oidc.randomPKCECodeVerifier();
@@ -58,15 +65,24 @@ export function providerClient(config: DemoConfig) {
       return { url, state, nonce, verifier, maxAge: extra.max_age !== undefined ? Number(extra.max_age) : undefined };
     },
 
-    /** Validates the callback and the ID token (nonce, and auth_time against max_age) and exchanges the code. */
-    async exchange(callbackUrl: URL, checks: { state: string; nonce: string; verifier: string; maxAge?: number }): Promise<Exchanged> {
-      const tokens = await oidc.authorizationCodeGrant(await configuration(), callbackUrl, {
-        pkceCodeVerifier: checks.verifier,
-        expectedState: checks.state,
-        expectedNonce: checks.nonce,
-        maxAge: checks.maxAge,
-        idTokenExpected: true,
-      });
+    /**
+     * Validates the callback and the ID token (nonce, and auth_time against max_age) and exchanges the code with a DPoP
+     * proof made with `dpop`'s key (RFC 9449): the access token is bound to that key, so a stolen copy is of no use.
+     */
+    async exchange(callbackUrl: URL, checks: { state: string; nonce: string; verifier: string; maxAge?: number }, dpop: oidc.DPoPHandle): Promise<Exchanged> {
+      const tokens = await oidc.authorizationCodeGrant(
+        await configuration(),
+        callbackUrl,
+        {
+          pkceCodeVerifier: checks.verifier,
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          maxAge: checks.maxAge,
+          idTokenExpected: true,
+        },
+        undefined,
+        { DPoP: dpop },
+      );
       const claims = tokens.claims()!;
       return {
         sub: claims.sub,
@@ -78,6 +94,7 @@ export function providerClient(config: DemoConfig) {
         },
         accessToken: tokens.access_token,
         accessTokenExpiresAt: tokens.expires_in !== undefined ? Math.floor(Date.now() / 1000) + tokens.expires_in : undefined,
+        authorizationDetails: tokens.authorization_details ? [...tokens.authorization_details] : undefined,
       };
     },
   };

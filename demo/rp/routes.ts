@@ -5,6 +5,7 @@ import * as oidc from 'openid-client';
 import type { DemoConfig } from '../config.ts';
 import { callApi } from './api-client.ts';
 import { nextStep } from './next-step.ts';
+import { PAYMENT_ERRORS, paymentDetails, tenfold, transferFromForm, transferLabel, type TransferBody } from './payment.ts';
 import type { ProviderClient } from './provider-client.ts';
 import type { Session, SessionState } from './sessions.ts';
 import { provenDuringStepUp } from './story.ts';
@@ -26,7 +27,8 @@ function sessionOf(ctx: Context): Session {
 }
 
 function pageContext(ctx: Context): PageContext {
-  return { csrf: ctx.state.csrf as string, signedIn: sessionOf(ctx).signedIn, now: nowSeconds() };
+  const session = sessionOf(ctx);
+  return { csrf: ctx.state.csrf as string, signedIn: session.signedIn, operation: session.operation, now: nowSeconds() };
 }
 
 function seeOther(ctx: Context, url: string) {
@@ -37,20 +39,37 @@ function seeOther(ctx: Context, url: string) {
 export function rpRoutes({ config, provider }: RouteDeps): Router {
   const router = new Router();
 
-  async function sendToProvider(ctx: Context, extra: Record<string, string>, action?: ApiAction, story?: Story) {
+  /** The session's DPoP handle (RFC 9449), made once: every token this session gets is bound to its key. */
+  async function dpopOf(session: Session) {
+    session.dpop ??= await provider.dpopHandle();
+    return session.dpop;
+  }
+
+  /**
+   * Sends the user to the provider. `challenged`: because the API challenged `action` (counted: one such round trip per
+   * action). An action that performs an operation always carries its authorization_details (RFC 9396), so the user sees
+   * and approves exactly it, and the provider's policy sets the level the operation needs.
+   */
+  async function sendToProvider(ctx: Context, extra: Record<string, string>, action?: ApiAction, story?: Story, challenged = false) {
     const session = sessionOf(ctx);
     const scope = [...new Set([...BASE_SCOPE.split(' '), ...(extra.scope ?? '').split(' ')].filter(Boolean))].join(' ');
-    const authorization = await provider.authorize(scope, { ...extra, scope });
+    const operation: Record<string, string> = action?.operation ? { authorization_details: JSON.stringify(action.operation) } : {};
+    const authorization = await provider.authorize(scope, { ...extra, ...operation, scope });
     const { url, ...checks } = authorization;
-    session.pending = { ...checks, action: action && { ...action, rounds: action.rounds + 1 }, story };
+    session.pending = { ...checks, action: action && { ...action, approved: false, rounds: action.rounds + (challenged ? 1 : 0) }, story };
     seeOther(ctx, url.href);
   }
 
-  /** Calls the API and either shows the answer or follows the challenge; never more than one round trip per action. */
+  /** Calls the API and either shows the answer or follows the challenge; never more than one challenged round trip per action. */
   async function perform(ctx: Context, action: ApiAction, story?: Story) {
     const session = sessionOf(ctx);
+    // A payment is approved by the user at the provider before it is made: the RP never sends it with a token that does not approve it.
+    if (action.operation && !action.approved) {
+      const approval: Story = { action: action.label, operation: action.operation, before: session.signedIn?.facts, sentWith: {}, sentAt: nowSeconds() };
+      return sendToProvider(ctx, {}, action, approval);
+    }
     if (!session.signedIn) return sendToProvider(ctx, {}, action);
-    const result: ApiResult = await callApi(await provider.configuration(), config.apiUrl, session.signedIn.accessToken, action);
+    const result: ApiResult = await callApi(await provider.configuration(), config.apiUrl, session.signedIn.accessToken, action, await dpopOf(session));
     if (story && result.kind !== 'unreachable') story.retry = { status: result.kind === 'answered' ? result.status : result.challenge.status };
     if (result.kind === 'challenged') {
       const step = nextStep(result.challenge, action.rounds);
@@ -58,16 +77,37 @@ export function rpRoutes({ config, provider }: RouteDeps): Router {
         const fresh: Story = {
           action: action.label,
           challenge: result.challenge,
+          operation: action.operation,
           before: session.signedIn.facts,
           sentWith: step.params,
           sentAt: nowSeconds(),
         };
-        return sendToProvider(ctx, step.params, action, fresh);
+        return sendToProvider(ctx, step.params, action, fresh, true);
       }
       session.last = { action: action.label, result, story, stopped: step.why };
       return seeOther(ctx, '/result');
     }
     session.last = { action: action.label, result, story };
+    seeOther(ctx, '/result');
+  }
+
+  /** The demo of refusals: the last operation's token, used again as it is, for the same transfer or for another amount. */
+  async function reuse(ctx: Context, kind: 'same' | 'changed') {
+    const session = sessionOf(ctx);
+    const approved = session.operation;
+    if (!approved || !session.signedIn) {
+      session.last = { action: 'reuse a payment token', stopped: 'There is no approved payment to try again: make a transfer first.' };
+      return seeOther(ctx, '/result');
+    }
+    const body: TransferBody = kind === 'same' ? approved.transfer : tenfold(approved.transfer);
+    const label =
+      kind === 'same'
+        ? `send the same ${transferLabel(body)} again with the same token`
+        : `${transferLabel(body)} with the token approved for ${approved.transfer.amount} ${approved.transfer.currency}`;
+    const action: ApiAction = { method: 'POST', path: 'transfer', body, label, rounds: 0, reuse: kind };
+    const result = await callApi(await provider.configuration(), config.apiUrl, approved.accessToken, action, await dpopOf(session));
+    const stopped = result.kind === 'challenged' ? nextStep(result.challenge, 0, true).why : undefined;
+    session.last = { action: label, result, stopped };
     seeOther(ctx, '/result');
   }
 
@@ -84,6 +124,8 @@ export function rpRoutes({ config, provider }: RouteDeps): Router {
   router.post('/logout', (ctx) => {
     const session = sessionOf(ctx);
     session.signedIn = undefined;
+    session.operation = undefined;
+    session.dpop = undefined;
     session.last = undefined;
     seeOther(ctx, '/');
   });
@@ -91,11 +133,17 @@ export function rpRoutes({ config, provider }: RouteDeps): Router {
   router.get('/balance', (ctx) => perform(ctx, { method: 'GET', path: 'balance', label: 'view your balance', rounds: 0 }));
 
   router.post('/transfer', (ctx) => {
-    const body = ctx.request.body as Record<string, unknown>;
-    const to = String(body.to ?? '').slice(0, 64);
-    const amount = String(body.amount ?? '').slice(0, 12);
-    return perform(ctx, { method: 'POST', path: 'transfer', body: { to, amount }, label: `transfer ${amount} EUR to ${to}`, rounds: 0 });
+    const transfer = transferFromForm(ctx.request.body as Record<string, unknown>);
+    if (typeof transfer === 'string') {
+      ctx.status = 400;
+      ctx.body = messagePage('Check the transfer', PAYMENT_ERRORS[transfer]);
+      return;
+    }
+    return perform(ctx, { method: 'POST', path: 'transfer', body: transfer, label: transferLabel(transfer), rounds: 0, operation: paymentDetails(transfer) });
   });
+
+  router.post('/transfer/again', (ctx) => reuse(ctx, 'same'));
+  router.post('/transfer/changed', (ctx) => reuse(ctx, 'changed'));
 
   router.get('/callback', async (ctx) => {
     const session = sessionOf(ctx);
@@ -109,7 +157,7 @@ export function rpRoutes({ config, provider }: RouteDeps): Router {
     const { story, action } = pending;
     let exchanged;
     try {
-      exchanged = await provider.exchange(new URL(ctx.originalUrl, config.rpUrl), pending);
+      exchanged = await provider.exchange(new URL(ctx.originalUrl, config.rpUrl), pending, await dpopOf(session));
     } catch (error) {
       if (!(error instanceof oidc.AuthorizationResponseError)) throw error;
       // e.g. unmet_authentication_requirements: the account cannot reach the level the API asked for.
@@ -120,7 +168,13 @@ export function rpRoutes({ config, provider }: RouteDeps): Router {
     session.signedIn = exchanged;
     if (story) {
       story.after = exchanged.facts;
-      story.proven = provenDuringStepUp(story.before, exchanged.facts, story.challenge.maxAge, story.sentAt);
+      story.proven = provenDuringStepUp(story.before, exchanged.facts, story.challenge?.maxAge, story.sentAt);
+    }
+    if (action?.operation) {
+      // The token the provider issued for this operation: kept to show, afterwards, that it does nothing else.
+      const transfer = action.body as TransferBody;
+      session.operation = { transfer, details: action.operation, accessToken: exchanged.accessToken, expiresAt: exchanged.accessTokenExpiresAt };
+      return perform(ctx, { ...action, approved: true }, story);
     }
     if (action) return perform(ctx, action, story);
     seeOther(ctx, '/');

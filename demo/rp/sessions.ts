@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import Tokens from 'csrf';
 import type { Context, Next } from 'koa';
-import type { PendingLogin, SignedIn, Outcome } from './types.ts';
+import type { DPoPHandle } from 'openid-client';
+import type { ApprovedOperation, PendingLogin, SignedIn, Outcome } from './types.ts';
 
 export interface Session {
   id: string;
@@ -11,6 +12,10 @@ export interface Session {
   /** Epoch seconds of the last request, for expiry. */
   seenAt: number;
   signedIn?: SignedIn;
+  /** The session's DPoP key (RFC 9449), made at its first sign-in: every token of this session is bound to it. */
+  dpop?: DPoPHandle;
+  /** The last approved operation's token, for the demo of its refusals. */
+  operation?: ApprovedOperation;
   /** The authorization request in flight: one at a time. */
   pending?: PendingLogin;
   /** The last action's outcome, shown once on /result (post/redirect/get). */
@@ -58,6 +63,7 @@ export class SessionStore {
       if (!predicate(session)) continue;
       session.signedIn = undefined;
       session.pending = undefined;
+      session.operation = undefined;
       dropped += 1;
     }
     return dropped;

@@ -54,7 +54,7 @@ describe('the icon', () => {
 });
 
 describe('forms', () => {
-  it.each(['/transfer', '/login', '/logout'])('refuses a POST to %s without the CSRF token (403), before anything happens', async (path) => {
+  it.each(['/transfer', '/transfer/again', '/transfer/changed', '/login', '/logout'])('refuses a POST to %s without the CSRF token (403), before anything happens', async (path) => {
     const response = await fetch(`${base}${path}`, { method: 'POST', body: new URLSearchParams({ to: 'mallory', amount: '999' }), redirect: 'manual' });
     expect(response.status).toBe(403);
   });
@@ -94,6 +94,28 @@ describe('the result page', () => {
     );
     expect(page).not.toContain('<img');
     expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it("escapes a refusal's challenge and the operation panel", () => {
+    const hostile = '<img src=x onerror=alert(1)>';
+    const transfer = { amount: '1.00', currency: 'EUR', creditorName: hostile, iban: hostile };
+    const page = resultPage(
+      {
+        csrf: 'c',
+        now: 2000,
+        signedIn: { sub: 's', facts: { amr: [] }, accessToken: 't' },
+        operation: { transfer, details: [{ type: 'payment', instructedAmount: { currency: 'EUR', amount: '1.00' }, creditorName: hostile, creditorAccount: { iban: hostile } }], accessToken: 't' },
+      },
+      { action: hostile, result: { kind: 'challenged', challenge: { status: 403, header: hostile, error: hostile, errorDescription: hostile } }, stopped: hostile },
+    );
+    expect(page).not.toContain('<img');
+    const document = parse(page);
+    expect(document.querySelector('[data-refusal-reason]')?.text).toBe(hostile);
+    // Both ways to misuse the token are forms with the CSRF token.
+    expect(document.querySelectorAll('#operation form').map((form) => [form.getAttribute('action'), form.querySelector('input[name=_csrf]')?.getAttribute('value')])).toEqual([
+      ['/transfer/again', 'c'],
+      ['/transfer/changed', 'c'],
+    ]);
   });
 
   it('heads every column of the before/after table', () => {

@@ -87,10 +87,13 @@ export async function startStack({ transfer = {}, host = '127.0.0.1', coolOffSec
       `${rpUrl}/backchannel-logout`,
       '--name',
       'Demo bank (e2e)',
+      // The demo bank sends its transfers as RFC 9396 payments.
+      '--operation-type',
+      'payment',
     ]);
     if (registered.status !== 0) throw new Error(`client add failed: ${registered.stderr}`);
     // The demo API is a resource server, registered the way demo/main.ts does it.
-    const api = stack.cli(['resource', 'add', '--indicator', apiUrl, '--scope', 'api:read api:write payments', '--ttl', '600']);
+    const api = stack.cli(['resource', 'add', '--indicator', apiUrl, '--scope', 'api:read api:write payments', '--ttl', '600', '--dpop']);
     if (api.status !== 0) throw new Error(`resource add failed: ${api.stderr}`);
 
     const shared = {

@@ -1,5 +1,8 @@
-// The whole loop over real HTTP between three processes: API challenge → provider step-up → retry succeeds; and the audit trail.
+// The whole loop over real HTTP between three processes: a transfer approved at the provider as an RFC 9396 payment (the code, the
+// approval), executed once by the API with a DPoP-bound token; its misuse refused with the reasons shown; and the audit trail.
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTP } from 'otpauth';
 import { Browser, expectPage, formOf, type Step } from '../integration/harness/browser.ts';
@@ -34,9 +37,17 @@ function text(step: Step, selector: string): string | undefined {
 }
 
 let before: ReturnType<typeof claims>;
-let challengeSeenAt: number;
+let sentAt: number;
 
-describe('the step-up loop, RP → API → provider → API', () => {
+/** The payment the first transfer sends, as the token carries it. */
+const PAYMENT_25 = [{ type: 'payment', instructedAmount: { currency: 'EUR', amount: '25.00' }, creditorName: 'ACME Ltd', creditorAccount: { iban: 'DE89370400440532013000' } }];
+
+async function balance(): Promise<string | undefined> {
+  const page = expectPage(await browser.request(`${stack.rpUrl}/balance`));
+  return JSON.parse(page.document.querySelector('#api-result pre')?.text ?? '{}').balance;
+}
+
+describe('a transfer, RP → provider (approval) → API', () => {
   it('signs in with the password only: the token held is at aal1', async () => {
     const home = await browser.request(`${stack.rpUrl}/`);
     const login = await browser.submit(home, '/login', {});
@@ -48,70 +59,128 @@ describe('the step-up loop, RP → API → provider → API', () => {
     expect(before.authTime).toBeGreaterThan(0);
   });
 
-  it("gets the API's challenge on the first call, is asked only for the one-time code, and the retry succeeds", async () => {
+  it('sends the transfer as a payment to approve: the code page and the approval page show it, and the API executes it with the DPoP-bound token', async () => {
     // auth_time has a one-second resolution: make the step-up visibly later.
     await sleep(1100);
     const home = await browser.request(`${stack.rpUrl}/`);
-    challengeSeenAt = Math.floor(Date.now() / 1000);
-    const otp = await browser.submit(home, '/transfer', { to: 'bob', amount: '25.00' });
+    sentAt = Math.floor(Date.now() / 1000);
+    const otp = await browser.submit(home, '/transfer', { creditorName: 'ACME Ltd', iban: 'DE89 3704 0044 0532 0130 00', amount: '25' });
+    // Straight to the provider: the RP describes the payment instead of trying the API with a token that cannot approve it.
     expect(expectPage(otp).url.startsWith(`${stack.issuer}/interaction/`)).toBe(true);
     expect(formOf(otp)).toBe('otp');
-    expect(text(otp, '.why')).toMatch(/asks for two-step verification, proven within the last 5 minutes\.$/);
+    // The operation in words, with its fields: what the code will approve (the RP normalized the amount and the IBAN).
+    expect(text(otp, 'main')).toContain('Pay 25.00 EUR to ACME Ltd');
+    expect(text(otp, 'main')).toContain('DE89370400440532013000');
     // The level in words: its acr code is for the tokens and the audit, not for people.
     expect(text(otp, 'main')).not.toMatch(/\baal2\b/);
 
     const code = new TOTP({ secret: DEMO.totpSecret, algorithm: 'SHA1', digits: 6, period: 30 }).generate();
-    const result = await browser.submit(otp, '/otp', { code });
+    const approval = await browser.submit(otp, '/otp', { code });
+    expect(formOf(approval)).toBe('consent');
+    expect(text(approval, 'main')).toContain('Pay 25.00 EUR to ACME Ltd');
+    expect(expectPage(approval).document.querySelector('form[action$="/consent"] button')?.text.trim()).toBe('Approve');
+
+    const result = await browser.submit(approval, '/consent', {});
     const page = expectPage(result);
     expect(page.url).toBe(`${stack.rpUrl}/result`);
 
-    // What the API asked for, as the RP received it.
-    expect(page.document.querySelector('[data-step=challenge] [data-status]')?.text).toBe('401');
-    expect(text(result, '[data-challenge]')).toBe(
-      'WWW-Authenticate: Bearer error="insufficient_user_authentication", error_description="aal2 is required and the token is at aal1", acr_values="aal2 phr", max_age=300',
-    );
-    expect(text(result, '[data-sent]')).toBe('acr_values=aal2 phr, max_age=300');
+    // What the RP sent: the payment, and no level: the provider's policy decided it.
+    expect(page.document.querySelector('[data-challenge]')).toBeNull();
+    expect(JSON.parse(text(result, '[data-sent-operation]') ?? '[]')).toEqual(PAYMENT_25);
     // What the provider asked for: only the missing factor.
     expect(page.document.querySelector('[data-proven]')?.getAttribute('data-proven')).toBe('otp');
-    // The retry with the new token.
+    // The call with the operation's token: executed, exactly as approved.
     expect(text(result, '[data-retry-status]')).toBe('200');
     expect(page.document.querySelector('#api-result')?.getAttribute('data-status')).toBe('200');
     const answer = JSON.parse(text(result, '#api-result pre') ?? '{}');
-    expect(answer).toMatchObject({ transfer: { to: 'bob', amount: '25.00' }, balance: '975.00', token: { acr: 'aal2' } });
+    expect(answer).toMatchObject({ transfer: { creditorName: 'ACME Ltd', iban: 'DE89370400440532013000', amount: '25.00', currency: 'EUR' }, balance: '975.00', token: { acr: 'aal2' } });
+    expect(answer.approved).toEqual(PAYMENT_25[0]);
+    // Sender-constrained: the API saw the token's key thumbprint (cnf.jkt), checked against the proof.
+    expect(answer.token.dpop_jkt).toMatch(/^[\w-]{43}$/);
+    // Short-lived: the payment type's 120 s, not the resource's 600 s.
+    expect(answer.token.exp - answer.token.auth_time).toBeLessThanOrEqual(125);
     expect(answer.token.amr).toEqual(expect.arrayContaining(['pwd', 'otp', 'mfa']));
 
-    // The token now held: the new acr and a later auth_time, which the API saw too.
+    // The sign-in now: the new acr and a later auth_time, which the API saw too.
     const after = claims(result, 'token-now');
     expect(after.acr).toBe('aal2');
     expect((after.amr ?? '').split(' ')).toEqual(expect.arrayContaining(['pwd', 'otp', 'mfa']));
     expect(after.authTime).toBeGreaterThan(before.authTime);
-    expect(after.authTime).toBeGreaterThanOrEqual(challengeSeenAt);
+    expect(after.authTime).toBeGreaterThanOrEqual(sentAt);
     expect(answer.token.auth_time).toBe(after.authTime);
     expect(page.document.querySelector('#before-after [data-claim=acr] [data-before]')?.text).toBe('aal1');
     expect(page.document.querySelector('#before-after [data-claim=acr] [data-after]')?.text).toBe('aal2');
+    // The token stays on the page, with the two ways to misuse it.
+    expect(JSON.parse(text(result, '[data-authorization-details]') ?? '[]')).toEqual(PAYMENT_25);
+    expect(page.document.querySelector('form[action="/transfer/changed"] button')?.text).toBe('Send 250.00 EUR with the token approved for 25.00 EUR');
+  });
+
+  it('refuses the same transfer again with the same token (already used), and shows why; nothing is paid', async () => {
+    const home = await browser.request(`${stack.rpUrl}/`);
+    const result = expectPage(await browser.submit(home, '/transfer/again', {}));
+    expect(result.url).toBe(`${stack.rpUrl}/result`);
+    expect(result.document.querySelector('#api-result')?.getAttribute('data-status')).toBe('401');
+    expect(result.document.querySelector('[data-refusal-error]')?.text).toBe('invalid_token');
+    expect(result.document.querySelector('[data-refusal-reason]')?.text).toMatch(/already used/);
+    expect(result.document.querySelector('#api-result .header')?.text).toMatch(/^WWW-Authenticate: DPoP error="invalid_token"/);
+    expect(result.document.querySelector('[role=alert]')?.text).toMatch(/^The API refused the token \(invalid_token: .*already used.*\)\. A payment's token is accepted once/);
+    // Shown, not followed: no trip to the provider.
+    expect(result.document.querySelector('#story')).toBeNull();
+    expect(await balance()).toBe('975.00');
+  });
+
+  it('refuses ten times the amount with the token approved for 25.00 EUR (not the approved operation), and shows why; nothing is paid', async () => {
+    const home = await browser.request(`${stack.rpUrl}/`);
+    const result = expectPage(await browser.submit(home, '/transfer/changed', {}));
+    expect(result.document.querySelector('h1')?.text).toBe('transfer 250.00 EUR to ACME Ltd with the token approved for 25.00 EUR');
+    expect(result.document.querySelector('#api-result')?.getAttribute('data-status')).toBe('403');
+    expect(result.document.querySelector('[data-refusal-error]')?.text).toBe('insufficient_authorization_details');
+    expect(result.document.querySelector('#api-result .header')?.text).toMatch(/^WWW-Authenticate: DPoP error="insufficient_authorization_details"/);
+    expect(result.document.querySelector('[role=alert]')?.text).toMatch(
+      /^The API refused the call \(insufficient_authorization_details.*\)\. The token approves one operation, and this call is another one/,
+    );
+    expect(result.document.querySelector('#story')).toBeNull();
+    expect(await balance()).toBe('975.00');
+  });
+
+  it('a second transfer gets its own approval and its own token', async () => {
+    const home = await browser.request(`${stack.rpUrl}/`);
+    // Within 300 s of the code: the policy asks for no factor again, only the approval of this payment.
+    const approval = await browser.submit(home, '/transfer', { creditorName: 'Bob', iban: 'FR1420041010050500013M02606', amount: '10.50' });
+    expect(formOf(approval)).toBe('consent');
+    expect(text(approval, 'main')).toContain('Pay 10.50 EUR to Bob');
+    const result = expectPage(await browser.submit(approval, '/consent', {}));
+    expect(result.document.querySelector('#api-result')?.getAttribute('data-status')).toBe('200');
+    expect(JSON.parse(result.document.querySelector('#api-result pre')?.text ?? '{}')).toMatchObject({ transfer: { creditorName: 'Bob', amount: '10.50' }, balance: '964.50' });
+    expect(result.document.querySelector('[data-proven]')?.getAttribute('data-proven')).toBe('');
+  });
+
+  it('refuses a form it cannot make a payment of before any redirect (400, the reason on the page)', async () => {
+    const home = await browser.request(`${stack.rpUrl}/`);
+    const refused = expectPage(await browser.submit(home, '/transfer', { creditorName: 'ACME Ltd', iban: 'not an iban', amount: '1' }));
+    expect(refused.status).toBe(400);
+    expect(refused.url).toBe(`${stack.rpUrl}/transfer`);
+    expect(refused.document.querySelector('[role=alert]')?.text).toMatch(/IBAN/);
   });
 
   it('uses the stepped-up token on a route that needs less (aal2 satisfies aal1)', async () => {
     const result = await browser.request(`${stack.rpUrl}/balance`);
     expect(expectPage(result).document.querySelector('#api-result')?.getAttribute('data-status')).toBe('200');
-    expect(JSON.parse(text(result, '#api-result pre') ?? '{}')).toMatchObject({ balance: '975.00', token: { acr: 'aal2' } });
+    expect(JSON.parse(text(result, '#api-result pre') ?? '{}')).toMatchObject({ balance: '964.50', token: { acr: 'aal2' } });
     expect(expectPage(result).document.querySelector('#story')).toBeNull();
   });
 
-  it('leaves an audit trail an operator can follow: the step-up decision with what the RP asked, the code, the result', async () => {
+  it('leaves an audit trail an operator can follow: the decision for the payment with its hash, the code, the result', async () => {
     const listed = stack.cli(['audit', 'list', '--account', 'demo', '--json', '--limit', '50']);
     expect(listed.status, listed.stderr).toBe(0);
     const events = (JSON.parse(listed.stdout) as Array<Record<string, unknown>>).reverse();
     const ours = events.filter((event) => event.clientId === stack.clientId);
     const stepUp = ours.findIndex((event) => event.type === 'policy.decision' && event.outcome === 'info');
-    expect(ours[stepUp]).toMatchObject({
-      requestedAcr: ['aal2', 'phr'],
-      requestedMaxAge: 300,
-      reason: 'step_up: aal2 requested within 300s; session at aal1; needs otp',
-    });
+    expect(ours[stepUp], JSON.stringify(ours, null, 1)).toMatchObject({ reason: expect.stringMatching(/needs otp$/) });
     const rest = ours.slice(stepUp + 1);
     expect(rest.find((event) => event.type === 'factor.verify')).toMatchObject({ factor: 'otp', outcome: 'success' });
-    expect(rest.find((event) => event.type === 'policy.decision')).toMatchObject({ outcome: 'success', requestedAcr: ['aal2', 'phr'], requestedMaxAge: 300, achievedAcr: 'aal2' });
+    const hash = createHash('sha256').update(canonicalize(PAYMENT_25)!).digest('hex');
+    expect(rest.find((event) => event.type === 'policy.decision' && event.outcome === 'success')).toMatchObject({ achievedAcr: 'aal2', operation: { types: ['payment'], hash } });
   });
 });
 
@@ -134,18 +203,32 @@ describe('back-channel logout', () => {
 });
 
 describe('the demo API answers bad tokens over HTTP with challenges, never 500', () => {
+  // The transfer route requires DPoP (RFC 9449): every refusal there uses the DPoP scheme, with the algorithms it accepts.
   it.each([
-    ['no token', undefined, 401, (api: string) => `Bearer realm="${api}"`],
-    ['a forged JWT', 'Bearer eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ4In0.c2ln', 401, () => 'Bearer error="invalid_token", error_description="the token signature is invalid"'],
-    ['an opaque token', 'Bearer c29tZS1vcGFxdWUtdG9rZW4', 401, () => 'Bearer error="invalid_token", error_description="the access token is not a JWT and this API does not introspect opaque tokens"'],
-    ['a malformed header', 'Bearer a b', 400, () => 'Bearer error="invalid_request", error_description="the Authorization header must be: Bearer <token>"'],
+    ['no token', undefined, 401, (api: string) => `DPoP realm="${api}", algs="ES256"`],
+    ['a forged JWT', 'Bearer eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ4In0.c2ln', 401, () => 'DPoP error="invalid_token", error_description="the token signature is invalid", algs="ES256"'],
+    [
+      'a forged JWT sent as DPoP without a proof',
+      'DPoP eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ4In0.c2ln',
+      401,
+      () => /^DPoP error="invalid_(token|dpop_proof)", error_description="[^"]+", algs="ES256"$/,
+    ],
+    [
+      'an opaque token',
+      'Bearer c29tZS1vcGFxdWUtdG9rZW4',
+      401,
+      () => 'DPoP error="invalid_token", error_description="the access token is not a JWT and this API does not introspect opaque tokens", algs="ES256"',
+    ],
+    ['a malformed header', 'Bearer a b', 400, () => /^DPoP error="invalid_request", error_description="[^"]+", algs="ES256"$/],
   ])('%s', async (_name, authorization, status, challenge) => {
     const response = await fetch(`${stack.apiUrl}/transfer`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
-      body: JSON.stringify({ to: 'mallory', amount: '1' }),
+      body: JSON.stringify({ creditorName: 'mallory', iban: 'DE89370400440532013000', amount: '1.00', currency: 'EUR' }),
     });
     expect(response.status).toBe(status);
-    expect(response.headers.get('www-authenticate')).toBe(challenge(stack.apiUrl));
+    const expected = challenge(stack.apiUrl);
+    if (typeof expected === 'string') expect(response.headers.get('www-authenticate')).toBe(expected);
+    else expect(response.headers.get('www-authenticate')).toMatch(expected);
   });
 });
