@@ -1,6 +1,7 @@
 // Sums a V8 .cpuprofile up: self and inclusive time by group (oidc-provider, our folders, node internals,
 // better-sqlite3, …), by file and by function, in ms per operation. Used by BENCH_PROFILE=1 and on its own:
-// `npx tsx bench/stepup-vs-plain/profile-summary.ts <file.cpuprofile> [operations] [server CPU ms per op] [top]`.
+// `npx tsx bench/stepup-vs-plain/profile-summary.ts <file.cpuprofile> [operations] [server CPU ms per op] [top]`, or
+// `… profile-summary.ts --rewrite` to write bench/results/profile.md again from latest.json (after editing the notes).
 //
 // Decisions:
 // - Self time of a native frame (no url: a V8 builtin or a C++ binding such as JSON.parse, a hash, a statement's
@@ -222,7 +223,15 @@ export function readProfile(file: string): CpuProfile {
   return JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && process.argv[2] === '--rewrite') {
+  // Rewrites bench/results/profile.md from latest.json and the raw profiles it names, with the current notes
+  // (bench/stepup-vs-plain/profile-notes.md): after editing the notes, or the summary's code.
+  const { writeProfileReport } = await import('./report.ts');
+  const results = JSON.parse(readFileSync(new URL('../results/latest.json', import.meta.url), 'utf8')) as Parameters<typeof writeProfileReport>[0];
+  if (results.profiles.length === 0) throw new Error('bench/results/latest.json has no profiles: run BENCH_PROFILE=1 npm run bench');
+  writeProfileReport(results, profileSections(results.profiles), new URL('../results/', import.meta.url), new URL('./profile-notes.md', import.meta.url));
+  console.log('written: bench/results/profile.md');
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [file, operations, serverCpuMs, top] = process.argv.slice(2);
   if (!file) throw new Error('usage: profile-summary.ts <file.cpuprofile> [operations] [server CPU ms per operation] [top]');
   console.log(profileMarkdown(file, summarizeProfile(readProfile(file), Number(operations ?? 1), serverCpuMs ? Number(serverCpuMs) : undefined), Number(top ?? 25)));
