@@ -96,7 +96,7 @@ describe('the step-up flow service', () => {
     now += 30;
     const done = await flow.submit(interaction(id, saved), { factor: 'otp', code: code() });
     expect(done.kind).toBe('finish');
-    const result = (done as { result: { login: { accountId: string; ts: number }; stepup: StepUpResult } }).result;
+    const result = (done as unknown as { result: { login: { accountId: string; ts: number }; stepup: StepUpResult } }).result;
     expect(result.login).toMatchObject({ accountId: id });
     expect(result.login).not.toHaveProperty('acr');
     expect(result.stepup.events.map((event) => event.factor)).toEqual(['otp']);
@@ -118,7 +118,7 @@ describe('the step-up flow service', () => {
   it("uses the Check's handed decision for the first page instead of assessing again", async () => {
     const { id } = await account();
     reads.clear();
-    const handed = { outcome: 'step_up', acr: 'aal2', level: config.policy.ladder[1]!, factors: ['otp'], reason: 'handed' } as const;
+    const handed = { outcome: 'step_up' as const, acr: 'aal2', level: config.policy.ladder[1]!, factors: ['otp' as const], reason: 'handed' };
     const begun = await flow.begin(interaction(id, [], { handed }));
     expect(begun).toMatchObject({ kind: 'page', page: { factor: 'otp' } });
     expect(reads.get('events.listBySession') ?? 0).toBe(0);
