@@ -1,4 +1,5 @@
-// With passkeys: the demo loop in real Chromium (virtual authenticator), the transfer route at phr within 300 s.
+// With passkeys: the demo in real Chromium (virtual authenticator): a 500 EUR transfer approved as an RFC 9396 payment with
+// the passkey (the pages show it), executed once by the API with a DPoP-bound token, then its token's misuse refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { TOTP } from 'otpauth';
@@ -24,7 +25,7 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
 
   const heading = (page: Page) => page.locator('h1').textContent();
 
-  it('signs in with the password, adds a passkey, and a transfer asks for exactly the passkey, then succeeds at phr', async () => {
+  it('signs in with the password, adds a passkey, and a 500 EUR transfer asks for exactly the passkey and the approval, then is paid once', async () => {
     const context = await chromium.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
@@ -55,22 +56,34 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
     expect(await page.locator('.cool-off').count()).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, (COOL_OFF_SECONDS + 1) * 1000));
 
-    // The transfer: the API challenges for phr within 300 s; the provider asks for the passkey only.
+    // The transfer, above 100 EUR: the bank sends it as a payment; the provider's policy asks for the passkey only, on a page
+    // that shows the payment, then for the approval.
     await page.goto(`${stack.rpUrl}/`);
-    await page.getByRole('textbox', { name: 'To', exact: true }).fill('bob');
-    await page.getByLabel('Amount (EUR)').fill('25.00');
+    await page.getByRole('textbox', { name: 'To', exact: true }).fill('ACME Ltd');
+    await page.getByLabel('IBAN').fill('DE89 3704 0044 0532 0130 00');
+    await page.getByLabel('Amount (EUR)').fill('500');
     await page.getByRole('button', { name: 'Transfer' }).click();
     await expect.poll(() => heading(page)).toBe('Confirm with your passkey');
     expect(await page.locator('form[action$="/otp"]').count()).toBe(0);
     expect(await page.locator('form[action$="/password"]').count()).toBe(0);
-    await screenshot(page, 'demo-03-provider-asks-passkey');
+    expect(await page.locator('main').textContent()).toContain('Pay 500.00 EUR to ACME Ltd');
+    expect(await page.locator('main').textContent()).toContain('DE89370400440532013000');
+    await screenshot(page, 'demo-03-operation-passkey');
     await page.getByRole('button', { name: 'Use passkey' }).click();
 
+    await expect.poll(() => page.locator('form[action$="/consent"]').count()).toBe(1);
+    expect(await page.locator('main').textContent()).toContain('Pay 500.00 EUR to ACME Ltd');
+    await screenshot(page, 'demo-04-operation-approval');
+    await page.getByRole('button', { name: 'Approve' }).click();
+
     await page.waitForURL(`${stack.rpUrl}/result`);
-    await screenshot(page, 'demo-04-result');
-    expect(await page.locator('[data-challenge]').textContent()).toMatch(/acr_values="phr", max_age=300$/);
+    await screenshot(page, 'demo-05-result');
+    expect(await page.locator('[data-challenge]').count()).toBe(0);
     expect(await page.locator('#api-result').getAttribute('data-status')).toBe('200');
     expect(await page.locator('[data-retry-status]').textContent()).toBe('200');
+    const answer = JSON.parse((await page.locator('#api-result pre').textContent())!);
+    expect(answer).toMatchObject({ transfer: { creditorName: 'ACME Ltd', iban: 'DE89370400440532013000', amount: '500.00' }, balance: '500.00', token: { acr: 'phr' } });
+    expect(answer.token.dpop_jkt).toBeTruthy();
     const proven = (await page.locator('[data-proven]').getAttribute('data-proven'))!.split(' ');
     expect(proven).toContain('pop');
     expect(proven).not.toContain('otp');
@@ -81,6 +94,22 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
     expect(after).toBeGreaterThan(before);
     // The result's table heads every column.
     expect(await page.locator('#before-after thead th').allTextContents()).toEqual(['claim', 'token before', 'token after']);
+
+    // The same token again: refused (already used), and the page says why.
+    await page.getByRole('button', { name: 'Send the same transfer again with the same token' }).click();
+    await page.waitForURL(`${stack.rpUrl}/result`);
+    await expect.poll(() => page.locator('[data-refusal-error]').textContent()).toBe('invalid_token');
+    expect(await page.locator('[role=alert]').textContent()).toMatch(/already used/);
+    await screenshot(page, 'demo-06-refused-already-used');
+    // Ten times the amount with the token approved for 500.00 EUR: refused (not the approved operation).
+    await page.getByRole('button', { name: 'Send 5000.00 EUR with the token approved for 500.00 EUR' }).click();
+    await expect.poll(() => page.locator('[data-refusal-error]').textContent()).toBe('insufficient_authorization_details');
+    expect(await page.locator('#api-result').getAttribute('data-status')).toBe('403');
+    await screenshot(page, 'demo-07-refused-other-amount');
+    // Nothing more was paid.
+    await page.goto(`${stack.rpUrl}/`);
+    await page.getByRole('link', { name: 'View balance' }).click();
+    await expect.poll(async () => JSON.parse((await page.locator('#api-result pre').textContent()) ?? '{}').balance).toBe('500.00');
     expect(missing).toEqual([]);
     await context.close();
   });
