@@ -66,7 +66,8 @@ export function buildProvider({ config, stores, now = systemClock, check: checke
       const account = await stores.accounts.findById(sub);
       // A disabled account has no claims: its refresh tokens and codes fail with invalid_grant, introspection is inactive.
       if (!account || account.disabledAt !== undefined) return undefined;
-      return { accountId: sub, claims: () => ({ sub, preferred_username: account.username }) };
+      // The record rides along: the step-up Check of the same request reads it from here instead of the store.
+      return { accountId: sub, claims: () => ({ sub, preferred_username: account.username }), record: account };
     },
     jwks: config.keys.jwks as Configuration['jwks'],
     cookies: { keys: config.keys.cookieKeys, long: cookie, short: cookie },

@@ -4,6 +4,7 @@ import type { StepUpChecker } from '../stepup/check.ts';
 import { clientPolicy } from '../stepup/client-policy.ts';
 import type { HandedDecision, StepUpResult } from '../stepup/progress.ts';
 import type { Decision } from '../policy/types.ts';
+import type { AccountRecord } from '../adapters/types.ts';
 
 const { Check } = interactionPolicy;
 
@@ -42,6 +43,7 @@ export function stepUpCheck(check: StepUpChecker) {
         finished: result?.stepup,
         // Resumed with no result from our pages (nor a consent page): the pages were skipped, never a new round.
         bareResume: oidc.route === 'resume' && !result?.stepup && !result?.consent,
+        account: (oidc.account as { record?: AccountRecord } | undefined)?.record,
       });
       switch (outcome.kind) {
         case 'satisfied':

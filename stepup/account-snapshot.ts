@@ -11,13 +11,15 @@ export interface AccountSnapshot {
   forgetSessionEvents(sessionUid: string): void;
 }
 
+/** `seen`: an account this request has read already (oidc-provider's findAccount), used instead of a second read. */
+
 /**
  * A request-scoped cache over the stores: the account, its authenticators and the session's events are read at most once
  * per request. Only for one request: what it caches may change in the next one (an operator disables the account, a
  * factor is enrolled), and no request writes what it caches except the events, which it forgets when it stores more.
  */
-export function accountSnapshot(stores: Pick<Stores, 'accounts' | 'authenticators' | 'events'>): AccountSnapshot {
-  const accounts = new Map<string, Promise<AccountRecord | undefined>>();
+export function accountSnapshot(stores: Pick<Stores, 'accounts' | 'authenticators' | 'events'>, seen?: AccountRecord): AccountSnapshot {
+  const accounts = new Map<string, Promise<AccountRecord | undefined>>(seen ? [[seen.id, Promise.resolve(seen)]] : []);
   const authenticators = new Map<string, Promise<AuthenticatorRecord[]>>();
   const events = new Map<string, Promise<AuthEvent[]>>();
   const once = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {

@@ -1,6 +1,6 @@
 // The step-up decision at the authorization endpoint, framework-free: the oidc-provider Check (server/stepup-check.ts)
 // only translates its outcome.
-import type { Stores } from '../adapters/types.ts';
+import type { AccountRecord, Stores } from '../adapters/types.ts';
 import { decisionEvent } from './audit.ts';
 import { DISABLED, NOT_REACHED, UNMET, policyRefusal, type Refusal } from './refusal.ts';
 import type { ClientPolicy, Decision } from '../policy/types.ts';
@@ -24,7 +24,8 @@ export interface CheckInput {
   /** What our pages left in the interaction result, when this is the resume after them. */
   finished?: StepUpResult;
   /** A resume of an interaction that neither our pages nor a consent finished: someone skipped the pages. */
-  bareResume?: boolean;
+  bareResume?: boolean; /** The session's account as this request already read it (oidc-provider's findAccount), to spare a second read. */
+  account?: AccountRecord;
 }
 
 export type CheckOutcome =
@@ -34,7 +35,7 @@ export type CheckOutcome =
   | ({ kind: 'refused' } & Refusal);
 
 export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
-  return async function check({ params, client, session, finished, bareResume = false }: CheckInput): Promise<CheckOutcome> {
+  return async function check({ params, client, session, finished, bareResume = false, account }: CheckInput): Promise<CheckOutcome> {
     const { accountId } = session;
     const at = now();
     // max_age is measured from when our pages finished only across the redirect back; a page held open longer (a
@@ -42,7 +43,7 @@ export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
     const redirectOnly = finished?.finishedAt !== undefined && finished.consentedAt === undefined;
     const freshAt = redirectOnly && at - finished.finishedAt! <= RESUME_GRACE_SECONDS ? finished.finishedAt : undefined;
     const proven = accountId ? (finished?.events ?? []).filter((event) => event.accountId === accountId) : [];
-    const snapshot = accountSnapshot(stores);
+    const snapshot = accountSnapshot(stores, account?.id === accountId ? account : undefined);
     let assessment;
     try {
       assessment = await assess({ params, client, accountId, sessionUid: accountId ? session.uid : undefined, pending: proven, freshAt, now: at }, snapshot);

@@ -13,6 +13,7 @@ import { loadConfig, type AppConfig } from '../../config/index.ts';
 import { totpKeyring } from '../../config/keys.ts';
 import { createAssessor } from '../../stepup/assessment.ts';
 import { stepUpFlow, type FlowInteraction, type StepUpFlow } from '../../stepup/flow.ts';
+import { stepUpChecker } from '../../stepup/check.ts';
 import type { StepUpResult } from '../../stepup/progress.ts';
 
 const T0 = 1_900_000_000;
@@ -132,5 +133,20 @@ describe('the step-up flow service', () => {
       result: { error: 'unmet_authentication_requirements', error_description: 'the requested authentication level cannot be met for this account' },
     });
     expect(await flow.begin(interaction(id, [], { params: { scope: 'openid', acr_values: 'aal2', max_age: '-1' } }))).toMatchObject({ kind: 'finish', result: { error: 'invalid_request' } });
+  });
+
+  it("the authorization endpoint's check uses the account oidc-provider already read, and reports a satisfied level", async () => {
+    const { id } = await account();
+    const check = stepUpChecker({ assess: createAssessor(stores, config.policy), stores, eventTtl: 3600, now: () => now });
+    const record = await stores.accounts.findById(id);
+    reads.clear();
+    const outcome = await check({ params: { scope: 'openid', acr_values: 'aal1' }, client: { clientId: 'rp' }, session: { uid: 'session-' + id, accountId: id }, account: record });
+    expect(outcome).toMatchObject({ kind: 'satisfied', decision: { acr: 'aal1' } });
+    expect(reads.get('accounts.findById') ?? 0).toBe(0);
+    const disabled = { ...record!, disabledAt: now };
+    expect(await check({ params: { scope: 'openid' }, client: { clientId: 'rp' }, session: { uid: 'session-' + id, accountId: id }, account: disabled })).toMatchObject({
+      kind: 'refused',
+      error: 'access_denied',
+    });
   });
 });
