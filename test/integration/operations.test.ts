@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import canonicalize from 'canonicalize';
-import { decodeJwt } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
 import { Browser, expectCallback, expectPage, formOf, type Step } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
@@ -66,6 +66,27 @@ describe('a payment sent as authorization_details', () => {
     expect(claims).toMatchObject({ authorization_details: details, acr: 'aal2', aud: provider.api });
     expect(claims.amr).toEqual(expect.arrayContaining(['pwd', 'otp']));
     expect(tokens.claims()!.acr).toBe('aal2');
+  });
+
+  it('lives 120 s and is bound to the DPoP key (the payment type says so); without a DPoP proof the code is refused, and still redeemable with one', async () => {
+    const { account, browser } = await signedInWithTotp();
+    const flow = await rp.start(browser, params(payment('60.00')));
+    const callback = await approve(browser, await browser.submit(flow.step, '/otp', { code: account.code() }));
+    const bare = await oidc.authorizationCodeGrant(rp.config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce }).catch((error: unknown) => error);
+    expect(bare).toMatchObject({ error: 'invalid_request', error_description: expect.stringContaining('operation payment') });
+    const keys = await oidc.randomDPoPKeyPair();
+    const tokens = await oidc.authorizationCodeGrant(
+      rp.config,
+      callback,
+      { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce },
+      {},
+      { DPoP: oidc.getDPoPHandle(rp.config, keys) },
+    );
+    expect(tokens.token_type.toLowerCase()).toBe('dpop');
+    expect(tokens.expires_in).toBe(120);
+    const claims = decodeJwt(tokens.access_token);
+    expect(claims.exp! - claims.iat!).toBe(120);
+    expect((claims.cnf as { jkt?: string } | undefined)?.jkt).toBe(await calculateJwkThumbprint(await exportJWK(keys.publicKey)));
   });
 
   it('gets no refresh token, even with offline_access', async () => {
