@@ -26,7 +26,7 @@ const fieldSpec: z.ZodType<FieldSpec> = z.lazy(() =>
 ) as z.ZodType<FieldSpec>;
 
 /** A decimal amount as RFC 9396's payment example writes it: a string, at most 4 decimals. */
-export const DECIMAL = /^(0|[1-9]\d{0,14})(\.\d{1,4})?$/;
+const DECIMAL = /^(0|[1-9]\d{0,14})(\.\d{1,4})?$/;
 const seconds = z.number().int().positive();
 
 const amountRule = z
@@ -41,7 +41,7 @@ const amountRule = z
 
 const operationRule = z.object({ amount: amountRule, acr: z.string().min(1), maxAge: seconds.optional() }).strict();
 
-export const operationTypeSchema = z
+const operationTypeSchema = z
   .object({
     /** The sentence the user reads, with {field.path} placeholders, e.g. "Pay {instructedAmount} to {creditorName}". */
     summary: z.string().min(1).max(500),
@@ -72,7 +72,7 @@ export function fieldAt(fields: Record<string, FieldSpec>, path: string): FieldS
 }
 
 /** The {placeholders} of a summary template. */
-export function placeholders(summary: string): string[] {
+function placeholders(summary: string): string[] {
   return [...summary.matchAll(/\{([^{}]+)\}/g)].map((match) => match[1]!);
 }
 

@@ -34,7 +34,7 @@ export interface FlowInteraction {
   save(progress: StepUpResult): Promise<void>;
 }
 
-export interface PasskeyOffer {
+interface PasskeyOffer {
   options: unknown;
   /** Username-less: the passkey identifies the account. */
   discoverable: boolean;

@@ -34,7 +34,7 @@ export function operationOf(params: Record<string, unknown>): Operation | undefi
   return { details: typed, hash: operationHash(typed), types: [...new Set(typed.map((detail) => detail.type))] };
 }
 
-export function operationHash(details: unknown): Buffer {
+function operationHash(details: unknown): Buffer {
   return createHash('sha256').update(canonicalize(details)!).digest();
 }
 
