@@ -114,7 +114,7 @@ function timeOf(option: string, value: string | undefined): number | undefined {
   return time;
 }
 
-/** time, type, outcome, account, client, requested acr, achieved acr and how, amr, factors, operator (and approver), reason. */
+/** time, type, outcome, account, client, requested acr, achieved acr and how, amr, factors, operation, operator (and approver), reason. */
 function row(event: StoredAuditEvent, usernames: Map<string, string>): string[] {
   return [
     isoTime(event.at),
@@ -126,6 +126,8 @@ function row(event: StoredAuditEvent, usernames: Map<string, string>): string[] 
     `achieved=${orDash(event.achievedAcr)}${event.satisfaction ? ` (${event.satisfaction})` : ''}`,
     `amr=${orDash(event.amr?.join(','))}`,
     `factors=${orDash(event.factors?.join(','))}`,
+    // An approved operation (RFC 9396): its types and the start of its hash (the full hash with --json).
+    `operation=${orDash(event.operation && `${event.operation.types.join(',')}#${event.operation.hash.slice(0, 12)}`)}`,
     `operator=${orDash(event.operator)}${event.approvedBy !== undefined ? ` approvedBy=${event.approvedBy}` : ''}`,
     `reason=${orDash(event.reason)}`,
   ];

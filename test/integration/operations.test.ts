@@ -6,6 +6,7 @@ import * as oidc from 'openid-client';
 import canonicalize from 'canonicalize';
 import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
 import { SoftAuthenticator } from '../support/soft-authenticator.ts';
+import { listAudit } from '../../cli/audit-commands.ts';
 import { Browser, expectCallback, expectPage, formOf, type Step } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
 import { useProvider } from './harness/use-provider.ts';
@@ -112,6 +113,10 @@ describe('a payment sent as authorization_details', () => {
       achievedAcr: 'aal2',
       operation: { types: ['payment'], hash: createHash('sha256').update(canonicalize(details)!).digest('hex') },
     });
+    // The operator's view: `audit list` shows the operation's types and the start of its hash.
+    const lines: string[] = [];
+    await listAudit(provider.stores, provider.config, { account: account.username, type: 'policy.decision', limit: 10 }, (line) => lines.push(line));
+    expect(lines.join('\n')).toContain(`operation=payment#${approved!.operation!.hash.slice(0, 12)}`);
   });
 
   it('above 100 EUR needs a passkey: an account with a code only is refused, and acr_values=aal1 does not lower it', async () => {
