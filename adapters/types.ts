@@ -258,7 +258,7 @@ export interface ClientStore {
 }
 
 /**
- * An API that receives JWT access tokens (RFC 9068) when a client names it as `resource` (RFC 8707): registered by
+ * An API that receives access tokens (JWT, RFC 9068, or opaque) when a client names it as `resource` (RFC 8707): registered by
  * operators (`cli resource add`), read by the provider on every token it issues for it.
  */
 export interface ResourceRecord {
@@ -272,7 +272,12 @@ export interface ResourceRecord {
   dpop: boolean;
   /** The lowest level (an acr of the ladder) a request naming it needs, like a policy scope rule with `resource`. */
   minAcr?: string;
-  /** The JWS algorithm its access tokens are signed with (a key for it must be in STEPUP_JWKS). */
+  /**
+   * `jwt`: signed JWT access tokens (RFC 9068) the API verifies itself, which cannot be recalled nor introspected.
+   * `opaque`: a reference the provider stores, so it can be revoked at once and the API introspects it (RFC 7662).
+   */
+  format: 'jwt' | 'opaque';
+  /** The JWS algorithm its access tokens are signed with (a key for it must be in STEPUP_JWKS); unused when `opaque`. */
   alg: string;
   /** Epoch seconds. */
   createdAt: number;

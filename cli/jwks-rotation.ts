@@ -50,8 +50,10 @@ export function retireSigningKeys(jwks: Jwks): { jwks: Jwks; retired: JWK[] } {
 
 /**
  * Seconds a token signed with a key stays valid: ID tokens and JWT access tokens, whose lifetime is the default or a
- * registered resource's own (policy levels and operation types only shorten it); refresh tokens are opaque.
+ * registered resource's own (policy levels and operation types only shorten it). Refresh tokens and the access tokens
+ * of resources registered `--format opaque` are not signed (the provider stores them), so their lifetimes do not count.
  */
-export function longestSignedTokenLifetime(config: Pick<AppConfig, 'ttl'>, resources: ReadonlyArray<Pick<ResourceRecord, 'accessTokenTTL'>> = []): number {
-  return Math.max(config.ttl.idToken, config.ttl.accessToken, ...resources.map((resource) => resource.accessTokenTTL ?? 0));
+export function longestSignedTokenLifetime(config: Pick<AppConfig, 'ttl'>, resources: ReadonlyArray<Pick<ResourceRecord, 'accessTokenTTL'> & Partial<Pick<ResourceRecord, 'format'>>> = []): number {
+  const signed = resources.filter((resource) => resource.format !== 'opaque');
+  return Math.max(config.ttl.idToken, config.ttl.accessToken, ...signed.map((resource) => resource.accessTokenTTL ?? 0));
 }

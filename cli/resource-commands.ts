@@ -1,5 +1,5 @@
-// `stepup resource ...`: register the APIs that receive JWT access tokens (RFC 9068, RFC 8707 resource indicators),
-// list and remove them. Running providers read the registry through a cache of RESOURCE_CACHE_SECONDS: no restart.
+// `stepup resource ...`: register the APIs that receive access tokens (RFC 8707 resource indicators), JWT (RFC 9068) or
+// opaque (introspected, RFC 7662), list and remove them. Running providers read the registry through a cache of RESOURCE_CACHE_SECONDS: no restart.
 import type { Command } from 'commander';
 import type { ResourceRecord, Stores } from '../adapters/types.ts';
 import type { AppConfig } from '../config/index.ts';
@@ -17,6 +17,8 @@ export interface AddResourceArgs {
   dpop?: boolean;
   minAcr?: string;
   alg?: string;
+  /** `jwt` (default) or `opaque`, as typed. */
+  format?: string;
   /** Replace the registration of an indicator registered already. */
   update?: boolean;
 }
@@ -31,12 +33,18 @@ const MAX_SCOPES = 50;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 /** Scopes of the sign-in itself, never of an API: openid and offline_access would be swallowed by the resource. */
 const RESERVED_SCOPES = new Set(['openid', 'offline_access']);
+/** How its access tokens travel: signed JWTs the API verifies alone, or references the provider stores and answers for. */
+const FORMATS = ['jwt', 'opaque'] as const;
 
 export async function addResource(stores: Stores, config: AppConfig, args: AddResourceArgs, out: Out): Promise<void> {
   const indicator = checkIndicator(args.indicator, config.production);
   const scope = checkScope(args.scope);
   const accessTokenTTL = args.ttl === undefined ? undefined : checkTtl(args.ttl);
-  const alg = checkAlg(args.alg ?? DEFAULT_ACCESS_TOKEN_ALG, config);
+  const format = checkFormat(args.format ?? 'jwt');
+  // An opaque token is signed by nobody: an --alg there would be a setting that does nothing, so it is refused.
+  if (format === 'opaque' && args.alg !== undefined) throw new CliError('invalid_input', '--alg applies to --format jwt only: opaque access tokens are not signed; drop --alg or use --format jwt');
+  // An opaque resource records the default algorithm, unused, so that the record keeps one shape.
+  const alg = format === 'jwt' ? checkAlg(args.alg ?? DEFAULT_ACCESS_TOKEN_ALG, config) : DEFAULT_ACCESS_TOKEN_ALG;
   if (args.minAcr !== undefined) checkAcr(args.minAcr, config);
 
   const existing = await stores.resources.get(indicator);
@@ -47,6 +55,7 @@ export async function addResource(stores: Stores, config: AppConfig, args: AddRe
     ...(accessTokenTTL !== undefined && { accessTokenTTL }),
     dpop: Boolean(args.dpop),
     ...(args.minAcr !== undefined && { minAcr: args.minAcr }),
+    format,
     alg,
     createdAt: existing?.createdAt ?? Math.floor(Date.now() / 1000),
   };
@@ -68,7 +77,8 @@ export async function listResources(stores: Stores, config: AppConfig, args: { j
     `ttl=${resource.accessTokenTTL ?? `${config.ttl.accessToken}(default)`}`,
     `dpop=${resource.dpop ? 'required' : 'no'}`,
     `min-acr=${orDash(resource.minAcr)}`,
-    `alg=${resource.alg}`,
+    `format=${resource.format}`,
+    `alg=${resource.format === 'jwt' ? resource.alg : '-'}`,
     `scope="${resource.scope}"`,
   ]);
   columns(rows).forEach((line) => out(line));
@@ -80,23 +90,28 @@ export async function removeResource(stores: Stores, _config: AppConfig, args: {
 }
 
 export function registerResourceCommands(program: Command, run: (action: StoreAction) => Promise<void>, out: Out): void {
-  const resource = program.command('resource').description('manage the APIs (resource servers) that receive JWT access tokens when a client names them as `resource`');
+  const resource = program.command('resource').description('manage the APIs (resource servers) that receive access tokens when a client names them as `resource`');
 
   resource
     .command('add')
-    .description('register an API: clients naming it as `resource` get JWT access tokens with it as audience')
+    .description('register an API: clients naming it as `resource` get access tokens for it (JWTs with it as audience, or opaque)')
     .requiredOption('--indicator <uri>', 'the resource indicator (RFC 8707) and `aud` of its tokens: absolute https (http on localhost outside production), no fragment or query')
     .requiredOption('--scope <scopes>', 'the scopes it accepts, space-separated (not openid or offline_access)')
     .option('--ttl <seconds>', `access-token lifetime, ${TTL_BOUNDS.min} to ${TTL_BOUNDS.max} (default: STEPUP_ACCESS_TOKEN_TTL); the policy may shorten it`)
     .option('--dpop', 'its access tokens must be DPoP-bound (RFC 9449): token requests without a DPoP proof are refused')
     .option('--min-acr <acr>', 'the lowest level (an acr or alias of the ladder) a request naming it needs')
-    .option('--alg <alg>', `the JWS algorithm its access tokens are signed with (${ACCESS_TOKEN_ALGS.join(', ')}); STEPUP_JWKS needs a key for it`, DEFAULT_ACCESS_TOKEN_ALG)
+    .option('--format <format>', 'its access tokens: jwt (signed, verified by the API alone, RFC 9068) or opaque (stored: revocable at once, introspected, RFC 7662) (default: jwt)')
+    // No commander default: `--alg` given with `--format opaque` must be told from `--alg` left out.
+    .option(
+      '--alg <alg>',
+      `for --format jwt: the JWS algorithm its access tokens are signed with (${ACCESS_TOKEN_ALGS.join(', ')}); STEPUP_JWKS needs a key for it (default: ${DEFAULT_ACCESS_TOKEN_ALG})`,
+    )
     .option('--update', 'replace the registration of an indicator registered already')
     .action((options: AddResourceArgs) => run((stores, config) => addResource(stores, config, options, out)));
 
   resource
     .command('list')
-    .description('list the registered APIs: indicator, token lifetime, DPoP, minimum level, signing algorithm, scopes')
+    .description('list the registered APIs: indicator, token lifetime, DPoP, minimum level, token format, signing algorithm, scopes')
     .option('--json', 'machine-readable output')
     .action((options: { json?: boolean }) => run((stores, config) => listResources(stores, config, options, out)));
 
@@ -143,6 +158,12 @@ function checkTtl(text: string): number {
   return seconds;
 }
 
+function checkFormat(format: string): ResourceRecord['format'] {
+  const known = FORMATS.find((each) => each === format);
+  if (!known) throw new CliError('invalid_input', `--format "${format}" is not one of ${FORMATS.join(', ')}`);
+  return known;
+}
+
 function checkAlg(alg: string, config: AppConfig): string {
   if (!(ACCESS_TOKEN_ALGS as readonly string[]).includes(alg)) throw new CliError('invalid_input', `--alg "${alg}" is not one of ${ACCESS_TOKEN_ALGS.join(', ')}`);
   const signable = signingAlgorithms(config.keys.jwks);
@@ -163,6 +184,6 @@ function describe(resource: ResourceRecord, config: AppConfig): string {
     `tokens live ${resource.accessTokenTTL ?? config.ttl.accessToken} s${resource.accessTokenTTL === undefined ? ' (default)' : ''}`,
     resource.dpop ? 'DPoP required' : 'bearer or DPoP',
     `min acr ${resource.minAcr ?? 'none'}`,
-    `signed ${resource.alg}`,
+    resource.format === 'jwt' ? `JWT access tokens signed ${resource.alg}` : 'opaque access tokens (introspection, revocable)',
   ].join(', ');
 }

@@ -70,7 +70,7 @@ export async function seedDemo(stores: Stores, deps: { issuer: string; keyring: 
   const api = `${deps.issuer}${DEMO.apiPath}`;
   if (!(await stores.resources.get(api))) {
     // Another instance starting at once may have added it first.
-    await stores.resources.add({ indicator: api, scope: DEMO.apiScope, dpop: false, alg: DEFAULT_ACCESS_TOKEN_ALG, createdAt: deps.now }).catch((error: unknown) => {
+    await stores.resources.add({ indicator: api, scope: DEMO.apiScope, dpop: false, format: 'jwt', alg: DEFAULT_ACCESS_TOKEN_ALG, createdAt: deps.now }).catch((error: unknown) => {
       if (!(error instanceof StoreError && error.code === 'conflict')) throw error;
     });
   }

@@ -93,13 +93,11 @@ export function buildProvider({ config, stores, now = systemClock, check: checke
         async getResourceServerInfo(_ctx, indicator) {
           const server = await registry.find(indicator);
           if (!server) throw new errors.InvalidTarget();
-          return {
-            scope: server.scope,
-            audience: server.indicator,
-            accessTokenTTL: server.accessTokenTTL ?? ttl.accessToken,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: server.alg as 'ES256' } },
-          };
+          const info = { scope: server.scope, audience: server.indicator, accessTokenTTL: server.accessTokenTTL ?? ttl.accessToken };
+          // `opaque` (resource add --format opaque): stored, so revocable at once and introspectable (RFC 7662), which
+          // oidc-provider refuses for JWTs; operation tokens that an API must introspect need it.
+          if (server.format === 'opaque') return { ...info, accessTokenFormat: 'opaque' };
+          return { ...info, accessTokenFormat: 'jwt', jwt: { sign: { alg: server.alg as 'ES256' } } };
         },
       },
     },

@@ -18,7 +18,8 @@ export interface ResourceRegistry {
 
 /** Why the provider cannot serve this registration with this configuration (undefined when it can). */
 function unservable(resource: ResourceRecord, config: Pick<AppConfig, 'keys' | 'policy'>): string | undefined {
-  if (!signingAlgorithms(config.keys.jwks).has(resource.alg)) return `its access tokens are signed ${resource.alg}, and STEPUP_JWKS has no key for ${resource.alg}`;
+  // Opaque access tokens are stored, not signed: they need no key (whatever `alg` the record holds is unused).
+  if (resource.format === 'jwt' && !signingAlgorithms(config.keys.jwks).has(resource.alg)) return `its access tokens are signed ${resource.alg}, and STEPUP_JWKS has no key for ${resource.alg}`;
   const known = config.policy.ladder.some((level) => level.acr === resource.minAcr || level.aliases.includes(resource.minAcr ?? ''));
   if (resource.minAcr !== undefined && !known) return `its minimum level ${resource.minAcr} is not on the policy's ladder (STEPUP_POLICY_FILE)`;
   return undefined;

@@ -152,6 +152,8 @@ export interface ResourceDoc {
   dpop: boolean;
   minAcr?: string;
   alg: string;
+  /** Absent in documents written before access-token formats: read as `jwt`. */
+  format?: 'jwt' | 'opaque';
   createdAt: number;
 }
 

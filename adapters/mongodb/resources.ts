@@ -34,8 +34,8 @@ export function createResourceStore(db: Db): ResourceStore {
 }
 
 function toDoc(resource: ResourceRecord): ResourceDoc {
-  const { indicator, accessTokenTTL, minAcr, ...rest } = resource;
-  return { _id: indicator, ...rest, ...(accessTokenTTL !== undefined && { accessTokenTTL }), ...(minAcr !== undefined && { minAcr }) };
+  const { indicator, accessTokenTTL, minAcr, format, ...rest } = resource;
+  return { _id: indicator, ...rest, format: formatOf(format), ...(accessTokenTTL !== undefined && { accessTokenTTL }), ...(minAcr !== undefined && { minAcr }) };
 }
 
 function toResource(doc: ResourceDoc): ResourceRecord {
@@ -45,7 +45,13 @@ function toResource(doc: ResourceDoc): ResourceRecord {
     ...(doc.accessTokenTTL !== undefined && { accessTokenTTL: doc.accessTokenTTL }),
     dpop: doc.dpop,
     ...(doc.minAcr !== undefined && { minAcr: doc.minAcr }),
+    format: formatOf(doc.format),
     alg: doc.alg,
     createdAt: doc.createdAt,
   };
+}
+
+/** Only `opaque` is opaque: a document without a format (written before formats existed) gets JWTs, as it did. */
+function formatOf(format: string | undefined): ResourceRecord['format'] {
+  return format === 'opaque' ? 'opaque' : 'jwt';
 }

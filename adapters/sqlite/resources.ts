@@ -9,17 +9,18 @@ interface ResourceRow {
   dpop: number;
   min_acr: string | null;
   alg: string;
+  format: string;
   created_at: number;
 }
 
-type Rest = [string, number | null, number, string | null, string, number];
+type Rest = [string, number | null, number, string | null, string, string, number];
 type Values = [string, ...Rest];
 
-const COLUMNS = 'indicator, scope, access_token_ttl, dpop, min_acr, alg, created_at';
+const COLUMNS = 'indicator, scope, access_token_ttl, dpop, min_acr, alg, format, created_at';
 
 export function createResourceStore(db: SqliteDatabase): ResourceStore {
-  const insert = db.prepare<Values>(`INSERT INTO resources (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (indicator) DO NOTHING`);
-  const update = db.prepare<[...Rest, string]>('UPDATE resources SET scope = ?, access_token_ttl = ?, dpop = ?, min_acr = ?, alg = ?, created_at = ? WHERE indicator = ?');
+  const insert = db.prepare<Values>(`INSERT INTO resources (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (indicator) DO NOTHING`);
+  const update = db.prepare<[...Rest, string]>('UPDATE resources SET scope = ?, access_token_ttl = ?, dpop = ?, min_acr = ?, alg = ?, format = ?, created_at = ? WHERE indicator = ?');
   const byIndicator = db.prepare<[string], ResourceRow>(`SELECT ${COLUMNS} FROM resources WHERE indicator = ?`);
   const all = db.prepare<[], ResourceRow>(`SELECT ${COLUMNS} FROM resources ORDER BY indicator`);
   const remove = db.prepare<[string]>('DELETE FROM resources WHERE indicator = ?');
@@ -46,7 +47,7 @@ export function createResourceStore(db: SqliteDatabase): ResourceStore {
 }
 
 function values(resource: ResourceRecord): Values {
-  return [resource.indicator, resource.scope, resource.accessTokenTTL ?? null, resource.dpop ? 1 : 0, resource.minAcr ?? null, resource.alg, resource.createdAt];
+  return [resource.indicator, resource.scope, resource.accessTokenTTL ?? null, resource.dpop ? 1 : 0, resource.minAcr ?? null, resource.alg, formatOf(resource.format), resource.createdAt];
 }
 
 function toResource(row: ResourceRow): ResourceRecord {
@@ -56,7 +57,13 @@ function toResource(row: ResourceRow): ResourceRecord {
     ...(row.access_token_ttl !== null && { accessTokenTTL: row.access_token_ttl }),
     dpop: row.dpop === 1,
     ...(row.min_acr !== null && { minAcr: row.min_acr }),
+    format: formatOf(row.format),
     alg: row.alg,
     createdAt: row.created_at,
   };
+}
+
+/** Only `opaque` is opaque: anything else (a record written without a format) gets JWTs, as before formats existed. */
+function formatOf(format: string | undefined): ResourceRecord['format'] {
+  return format === 'opaque' ? 'opaque' : 'jwt';
 }

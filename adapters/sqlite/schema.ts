@@ -127,6 +127,7 @@ export const MIGRATIONS: readonly string[] = [
     dpop INTEGER NOT NULL,
     min_acr TEXT,
     alg TEXT NOT NULL,
+    format TEXT NOT NULL DEFAULT 'jwt',
     created_at INTEGER NOT NULL
   );
   `,

@@ -44,23 +44,27 @@ const valid: AddResourceArgs = { indicator: 'https://payments.example/api', scop
 describe('resource add, list and remove', () => {
   it('registers with defaults (ES256, no DPoP, the default lifetime), lists and removes', async () => {
     await addResource(stores, config, valid, out);
-    expect(await stores.resources.get(valid.indicator)).toEqual({ indicator: valid.indicator, scope: 'pay refund', dpop: false, alg: 'ES256', createdAt: expect.any(Number) });
-    expect(lines[0]).toBe('added resource https://payments.example/api: scope "pay refund", tokens live 600 s (default), bearer or DPoP, min acr none, signed ES256');
+    expect(await stores.resources.get(valid.indicator)).toEqual({ indicator: valid.indicator, scope: 'pay refund', dpop: false, format: 'jwt', alg: 'ES256', createdAt: expect.any(Number) });
+    expect(lines[0]).toBe('added resource https://payments.example/api: scope "pay refund", tokens live 600 s (default), bearer or DPoP, min acr none, JWT access tokens signed ES256');
     expect(lines[1]).toMatch(/within 5 s/);
 
     lines = [];
     await addResource(stores, config, { indicator: 'http://localhost:3002', scope: 'api:read  api:read api:write', ttl: '120', dpop: true, minAcr: 'phr', alg: 'RS256' }, out);
-    expect(await stores.resources.get('http://localhost:3002')).toMatchObject({ scope: 'api:read api:write', accessTokenTTL: 120, dpop: true, minAcr: 'phr', alg: 'RS256' });
+    expect(await stores.resources.get('http://localhost:3002')).toMatchObject({ scope: 'api:read api:write', accessTokenTTL: 120, dpop: true, minAcr: 'phr', format: 'jwt', alg: 'RS256' });
+    await addResource(stores, config, { indicator: 'https://ledger.example', scope: 'pay', format: 'opaque' }, out);
 
     lines = [];
     await listResources(stores, config, {}, out);
     expect(lines).toEqual([
-      'http://localhost:3002         ttl=120           dpop=required  min-acr=phr  alg=RS256  scope="api:read api:write"',
-      'https://payments.example/api  ttl=600(default)  dpop=no        min-acr=-    alg=ES256  scope="pay refund"',
+      'http://localhost:3002         ttl=120           dpop=required  min-acr=phr  format=jwt     alg=RS256  scope="api:read api:write"',
+      'https://ledger.example        ttl=600(default)  dpop=no        min-acr=-    format=opaque  alg=-      scope="pay"',
+      'https://payments.example/api  ttl=600(default)  dpop=no        min-acr=-    format=jwt     alg=ES256  scope="pay refund"',
     ]);
     lines = [];
     await listResources(stores, config, { json: true }, out);
     expect(JSON.parse(lines.join('\n'))).toEqual(await stores.resources.list());
+    expect(JSON.parse(lines.join('\n')).map((resource: { format: string }) => resource.format)).toEqual(['jwt', 'opaque', 'jwt']);
+    await removeResource(stores, config, { indicator: 'https://ledger.example' }, out);
 
     lines = [];
     await removeResource(stores, config, { indicator: valid.indicator }, out);
@@ -78,7 +82,7 @@ describe('resource add, list and remove', () => {
     const created = (await stores.resources.get(valid.indicator))!.createdAt;
     await refused(addResource(stores, config, { ...valid, scope: 'pay' }, out), 'conflict', /registered already; pass --update/);
     await addResource(stores, config, { ...valid, scope: 'pay', dpop: true, update: true }, out);
-    expect(await stores.resources.get(valid.indicator)).toEqual({ indicator: valid.indicator, scope: 'pay', dpop: true, alg: 'ES256', createdAt: created });
+    expect(await stores.resources.get(valid.indicator)).toEqual({ indicator: valid.indicator, scope: 'pay', dpop: true, format: 'jwt', alg: 'ES256', createdAt: created });
   });
 
   it.each<[string, Partial<AddResourceArgs>, RegExp]>([
@@ -103,6 +107,10 @@ describe('resource add, list and remove', () => {
     ['alg none', { alg: 'none' }, /--alg "none" is not one of/],
     ['a symmetric alg', { alg: 'HS256' }, /--alg "HS256" is not one of/],
     ['an alg without a key', { alg: 'ES384' }, /--alg ES384: STEPUP_JWKS has no key that signs ES384 \(it signs .*ES256/],
+    ['an unknown format', { format: 'paseto' }, /--format "paseto" is not one of jwt, opaque/],
+    ['a format in another case', { format: 'JWT' }, /--format "JWT" is not one of jwt, opaque/],
+    ['--alg with --format opaque', { format: 'opaque', alg: 'ES256' }, /--alg applies to --format jwt only: opaque access tokens are not signed/],
+    ['--alg with --format opaque, even an algorithm without a key', { format: 'opaque', alg: 'ES384' }, /--alg applies to --format jwt only/],
   ])('refuses %s', async (_name, change, message) => {
     await refused(addResource(stores, config, { ...valid, ...change }, out), 'invalid_input', message);
     expect(await stores.resources.list()).toEqual([]);
@@ -130,11 +138,40 @@ describe('resource add, list and remove', () => {
   });
 });
 
+describe('resource add --format opaque', () => {
+  it('registers opaque access tokens, which need no signing key (an RSA-only JWKS and no --alg)', async () => {
+    const material = await generateKeyMaterial();
+    const rsaOnly = { ...config, keys: { ...config.keys, jwks: { keys: material.jwks.keys.filter((key) => key.kty === 'RSA') } } };
+    await addResource(stores, rsaOnly, { ...valid, format: 'opaque', dpop: true }, out);
+    expect(await stores.resources.get(valid.indicator)).toMatchObject({ format: 'opaque', dpop: true });
+    expect(lines[0]).toBe('added resource https://payments.example/api: scope "pay refund", tokens live 600 s (default), DPoP required, min acr none, opaque access tokens (introspection, revocable)');
+  });
+
+  it('--update moves a resource between formats (the registration is replaced whole)', async () => {
+    await addResource(stores, config, { ...valid, alg: 'RS256' }, out);
+    await addResource(stores, config, { ...valid, format: 'opaque', update: true }, out);
+    expect(await stores.resources.get(valid.indicator)).toMatchObject({ format: 'opaque' });
+    await addResource(stores, config, { ...valid, format: 'jwt', alg: 'RS256', update: true }, out);
+    expect(await stores.resources.get(valid.indicator)).toMatchObject({ format: 'jwt', alg: 'RS256' });
+  });
+});
+
 describe('key rotation waits for the longest registered token lifetime', () => {
   it('counts a resource lifetime above the defaults, and ignores resources without their own', () => {
     expect(longestSignedTokenLifetime(config)).toBe(3600);
     expect(longestSignedTokenLifetime(config, [{}, { accessTokenTTL: 120 }])).toBe(3600);
     expect(longestSignedTokenLifetime(config, [{ accessTokenTTL: 7200 }])).toBe(7200);
+    expect(longestSignedTokenLifetime(config, [{ format: 'jwt', accessTokenTTL: 7200 }])).toBe(7200);
+  });
+
+  it('ignores opaque resources: their access tokens are stored, not signed', () => {
+    expect(longestSignedTokenLifetime(config, [{ format: 'opaque', accessTokenTTL: 86400 }])).toBe(3600);
+    expect(
+      longestSignedTokenLifetime(config, [
+        { format: 'opaque', accessTokenTTL: 86400 },
+        { format: 'jwt', accessTokenTTL: 7200 },
+      ]),
+    ).toBe(7200);
   });
 });
 
@@ -145,7 +182,13 @@ describe('the resource commands of the real executable', () => {
     const added = cli('resource', 'add', '--indicator', 'https://api.example', '--scope', 'read', '--dpop', '--min-acr', 'aal2', '--ttl', '300');
     expect(added.stderr).toBe('');
     expect(added.status).toBe(0);
-    expect(cli('resource', 'list').stdout).toMatch(/^https:\/\/api\.example +ttl=300 +dpop=required +min-acr=aal2 +alg=ES256 +scope="read"$/m);
+    expect(cli('resource', 'list').stdout).toMatch(/^https:\/\/api\.example +ttl=300 +dpop=required +min-acr=aal2 +format=jwt +alg=ES256 +scope="read"$/m);
+    // commander passes --alg only when typed, so --format opaque with it is refused, and without it accepted.
+    const both = cli('resource', 'add', '--indicator', 'https://api.example/opaque', '--scope', 'read', '--format', 'opaque', '--alg', 'ES256');
+    expect(both.status).toBe(1);
+    expect(both.stderr).toMatch(/^error: --alg applies to --format jwt only/);
+    expect(cli('resource', 'add', '--indicator', 'https://api.example/opaque', '--scope', 'read', '--format', 'opaque').status).toBe(0);
+    expect(cli('resource', 'list').stdout).toMatch(/^https:\/\/api\.example\/opaque +ttl=600\(default\) +dpop=no +min-acr=- +format=opaque +alg=- +scope="read"$/m);
     const bad = cli('resource', 'add', '--indicator', 'https://api.example/other', '--scope', 'openid');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^error: --scope: "openid" belongs to the sign-in/);

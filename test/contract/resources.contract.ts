@@ -2,8 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ResourceRecord, ResourceStore } from '../../adapters/types.ts';
 
-const full: ResourceRecord = { indicator: 'https://payments.example/api', scope: 'pay refund', accessTokenTTL: 120, dpop: true, minAcr: 'phr', alg: 'PS256', createdAt: 1_700_000_000 };
-const bare: ResourceRecord = { indicator: 'https://reports.example', scope: 'read', dpop: false, alg: 'ES256', createdAt: 1_700_000_001 };
+const full: ResourceRecord = { indicator: 'https://payments.example/api', scope: 'pay refund', accessTokenTTL: 120, dpop: true, minAcr: 'phr', format: 'jwt', alg: 'PS256', createdAt: 1_700_000_000 };
+const bare: ResourceRecord = { indicator: 'https://reports.example', scope: 'read', dpop: false, format: 'jwt', alg: 'ES256', createdAt: 1_700_000_001 };
+const opaque: ResourceRecord = { indicator: 'https://ledger.example', scope: 'pay', dpop: true, format: 'opaque', alg: 'ES256', createdAt: 1_700_000_002 };
 
 export function describeResourceStoreContract(name: string, open: () => Promise<{ resources: ResourceStore; close(): Promise<void> }>): void {
   describe(`${name} resource registry`, () => {
@@ -24,6 +25,15 @@ export function describeResourceStoreContract(name: string, open: () => Promise<
       expect(await stores.resources.list()).toEqual([full, bare]);
     });
 
+    it('keeps the access-token format, and replaces it with the registration', async () => {
+      await stores.resources.add(opaque);
+      expect(await stores.resources.get(opaque.indicator)).toEqual(opaque);
+      expect(await stores.resources.replace({ ...opaque, format: 'jwt' })).toBe(true);
+      expect(await stores.resources.get(opaque.indicator)).toEqual({ ...opaque, format: 'jwt' });
+      expect(await stores.resources.replace(opaque)).toBe(true);
+      expect((await stores.resources.list()).map((resource) => resource.format)).toEqual(['opaque']);
+    });
+
     it('refuses a second registration of an indicator with a conflict, keeping the first', async () => {
       await stores.resources.add(bare);
       await expect(stores.resources.add({ ...bare, scope: 'write' })).rejects.toMatchObject({ name: 'StoreError', code: 'conflict' });
@@ -39,7 +49,7 @@ export function describeResourceStoreContract(name: string, open: () => Promise<
 
     it('replaces a registration (clearing what the new one leaves unset) and reports a missing one', async () => {
       await stores.resources.add(full);
-      const changed: ResourceRecord = { indicator: full.indicator, scope: 'pay', dpop: false, alg: 'ES256', createdAt: full.createdAt };
+      const changed: ResourceRecord = { indicator: full.indicator, scope: 'pay', dpop: false, format: 'opaque', alg: 'ES256', createdAt: full.createdAt };
       expect(await stores.resources.replace(changed)).toBe(true);
       expect(await stores.resources.get(full.indicator)).toEqual(changed);
       expect(await stores.resources.replace(bare)).toBe(false);

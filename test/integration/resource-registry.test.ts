@@ -30,7 +30,7 @@ describe('changes to the registry while the provider runs', () => {
   it(`apply within ${RESOURCE_CACHE_SECONDS} s: a new resource is served, a removed one refused with invalid_target`, async () => {
     const added = 'https://added.example.test';
     expect(await authorize(provider.api)).toBeNull();
-    await provider.stores.resources.add({ indicator: added, scope: 'read', dpop: false, alg: 'ES256', createdAt: 0 });
+    await provider.stores.resources.add({ indicator: added, scope: 'read', dpop: false, format: 'jwt', alg: 'ES256', createdAt: 0 });
     expect(await authorize(added)).toBe('invalid_target');
 
     provider.clock.advance(RESOURCE_CACHE_SECONDS);
@@ -46,7 +46,7 @@ describe('changes to the registry while the provider runs', () => {
 
   it('refuses with invalid_target, never a 500, a registration whose algorithm has no key (written past the CLI)', async () => {
     const unsignable = 'https://es384.example.test';
-    await provider.stores.resources.add({ indicator: unsignable, scope: 'read', dpop: false, alg: 'ES384', createdAt: 0 });
+    await provider.stores.resources.add({ indicator: unsignable, scope: 'read', dpop: false, format: 'jwt', alg: 'ES384', createdAt: 0 });
     provider.clock.advance(RESOURCE_CACHE_SECONDS);
     expect(await authorize(unsignable)).toBe('invalid_target');
     await provider.stores.resources.remove(unsignable);
@@ -72,7 +72,7 @@ describe('start-up', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'stepup-rsa-only-'));
     try {
       const stores = openSqliteStores({ file: join(dataDir, 'stepup.sqlite') });
-      await stores.resources.add({ indicator: 'https://api.example.test', scope: 'read', dpop: false, alg: 'ES256', createdAt: 0 });
+      await stores.resources.add({ indicator: 'https://api.example.test', scope: 'read', dpop: false, format: 'jwt', alg: 'ES256', createdAt: 0 });
       await stores.close();
       const material = await generateKeyMaterial();
       const keys = serializeKeys({ ...material, jwks: { keys: material.jwks.keys.filter((key) => key.kty === 'RSA') } });
@@ -104,7 +104,7 @@ describe('a resource registered with --min-acr', () => {
   // The step-up decision merges resourceRules(registry) (server/resource-registry.ts) with policy.scopeRules.
   it('needs that level for a request naming it, like a scope rule with `resource`', async () => {
     const guarded = 'https://guarded.example.test';
-    await provider.stores.resources.add({ indicator: guarded, scope: 'read', dpop: false, alg: 'ES256', minAcr: 'aal2', createdAt: 0 });
+    await provider.stores.resources.add({ indicator: guarded, scope: 'read', dpop: false, format: 'jwt', alg: 'ES256', minAcr: 'aal2', createdAt: 0 });
     provider.clock.advance(RESOURCE_CACHE_SECONDS);
     const account = await createAccount(provider, { totp: true });
     const browser = new Browser(CALLBACK);

@@ -77,7 +77,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     stores = await openStores(config);
     // The resource server the single-process harness registers too (test/integration/harness/provider.ts).
     const api = `${proxy.url}/api`;
-    await stores.resources.add({ indicator: api, scope: 'api:read api:write payments', dpop: false, alg: 'ES256', createdAt: 0 });
+    await stores.resources.add({ indicator: api, scope: 'api:read api:write payments', dpop: false, format: 'jwt', alg: 'ES256', createdAt: 0 });
     return { issuer: proxy.url, config, stores, clock: wallClock, api, proxy, instances, env, close };
   } catch (error) {
     await close();

@@ -76,7 +76,7 @@ async function start(dataDir: string, options: ProviderOptions): Promise<Running
   const config: AppConfig = { ...loaded, policy: { ...loaded.policy, ...options.policy } };
   const stores = openSqliteStores({ file: join(dataDir, 'stepup.sqlite') });
   const resources = options.resources?.(issuer) ?? [{ indicator: `${issuer}/api`, scope: 'api:read api:write payments' }];
-  for (const resource of resources) await stores.resources.add({ dpop: false, alg: 'ES256', createdAt: 0, ...resource });
+  for (const resource of resources) await stores.resources.add({ dpop: false, format: 'jwt', alg: 'ES256', createdAt: 0, ...resource });
   // What server/main.ts refuses to start with (a signing algorithm without a key, a level not on the ladder).
   await checkRegisteredResources(stores.resources, config).catch(async (error: unknown) => {
     await stores.close();
