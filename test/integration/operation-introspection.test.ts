@@ -15,6 +15,7 @@ import { createAccount } from './harness/accounts.ts';
 import { startProvider } from './harness/provider.ts';
 import { useProvider } from './harness/use-provider.ts';
 import { generateKeyMaterial, serializeKeys } from '../../config/keys.ts';
+import { revokeSessions } from '../../cli/session-commands.ts';
 import { CALLBACK, relyingParty, type Flow, type RelyingParty } from './harness/rp.ts';
 
 const API_SCOPES = 'api:read api:write payments';
@@ -41,6 +42,7 @@ interface Approved {
   authorizationDetails: unknown;
   dpop: oidc.DPoPHandle;
   jkt: string;
+  username: string;
 }
 
 /** Signs in at aal1 with the password, asks for `details` at `resource`, answers the code page and approves. */
@@ -53,7 +55,7 @@ async function approvedPayment(details: unknown, resource = provider.api): Promi
   const flow = await rp.start(browser, { authorization_details: JSON.stringify(details), resource, scope: 'openid api:write' });
   expect(formOf(flow.step)).toBe('otp');
   const consent = await browser.submit(flow.step, '/otp', { code: account.code() });
-  return redeem(flow, await approve(browser, consent));
+  return { ...(await redeem(flow, await approve(browser, consent))), username: account.username };
 }
 
 async function approve(browser: Browser, step: Step): Promise<URL> {
@@ -62,7 +64,7 @@ async function approve(browser: Browser, step: Step): Promise<URL> {
 }
 
 /** Exchanges the code with a DPoP proof, as payment tokens require (the policy's `dpop: true` for the type). */
-async function redeem(flow: Flow, callback: URL): Promise<Approved> {
+async function redeem(flow: Flow, callback: URL): Promise<Omit<Approved, 'username'>> {
   const keyPair = await oidc.randomDPoPKeyPair();
   const dpop = oidc.getDPoPHandle(rp.config, keyPair);
   const tokens = await oidc.authorizationCodeGrant(rp.config, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce }, {}, { DPoP: dpop });
@@ -205,6 +207,15 @@ describe('the resource-server guard, introspecting', () => {
     const refused = await transfer(base, approved);
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toMatch(/^DPoP error="invalid_token", error_description="the access token is not active/);
+  });
+});
+
+describe("an operator ending the account's sessions (`user sessions revoke`, also done by `user disable`)", () => {
+  it('ends its opaque operation tokens at once: introspection answers inactive', async () => {
+    const approved = await approvedPayment(payment('50.00'));
+    expect((await oidc.tokenIntrospection(api.config, approved.accessToken)).active).toBe(true);
+    await revokeSessions(provider.stores, provider.config, { username: approved.username, operator: 'test', reason: 'stolen phone' }, () => undefined);
+    expect(await oidc.tokenIntrospection(api.config, approved.accessToken)).toEqual({ active: false });
   });
 });
 
