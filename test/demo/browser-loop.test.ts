@@ -25,11 +25,11 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
 
   const heading = (page: Page) => page.locator('h1').textContent();
 
-  it('signs in with the password, adds a passkey, and a 500 EUR transfer asks for exactly the passkey and the approval, then is paid once', async () => {
+  it("signs in with the password, adds a passkey, and a 500 EUR transfer asks for exactly the passkey and the approval, is paid once, its token refused again; a 25 EUR one approved with the code follows the API's phr challenge", async () => {
     const context = await chromium.newContext();
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
-    await addVirtualAuthenticator(page);
+    const authenticator = await addVirtualAuthenticator(page);
     // Nothing any page loads may be missing (the icon was).
     const missing: string[] = [];
     page.on('response', (response) => void (response.status() === 404 && missing.push(response.url())));
@@ -48,6 +48,7 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
     // Add a passkey at the provider's account page, which first asks for the account's highest level (aal2: the code).
     await page.goto(`${stack.issuer}/account/passkey`);
     await expect.poll(() => heading(page)).toBe('Enter your verification code');
+    const codePeriod = Math.floor(Date.now() / 30_000);
     await page.getByLabel('Verification code').fill(new TOTP({ secret: DEMO.totpSecret }).generate());
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect.poll(() => heading(page)).toBe('Add a passkey');
@@ -111,6 +112,48 @@ describe.skipIf(!chromiumAvailable)(`the demo in Chromium (${CHROMIUM_PATH}) wit
     await page.getByRole('link', { name: 'View balance' }).click();
     await expect.poll(async () => JSON.parse((await page.locator('#api-result pre').textContent()) ?? '{}').balance).toBe('500.00');
     expect(missing).toEqual([]);
+
+    // Signed in again with the password only: 25 EUR needs aal2 by the policy, the API's route phr. The code
+    // approves the payment at aal2; the API's RFC 9470 challenge sends the user back with the payment and acr_values=phr,
+    // and the passkey's token is paid.
+    // Another browser, without an authenticator until the passkey is asked for (else the sign-in page's passkey autofill
+    // would sign in with it at once).
+    const second = await chromium.newContext();
+    const other = await second.newPage();
+    other.setDefaultTimeout(20_000);
+    await other.goto(`${stack.rpUrl}/`);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByLabel('Username').fill(DEMO.username);
+    await other.getByLabel('Password').fill(DEMO.password);
+    await other.getByRole('button', { name: 'Continue' }).click();
+    await other.waitForURL(`${stack.rpUrl}/`);
+    await other.getByLabel('Amount (EUR)').fill('25.00');
+    await other.getByRole('button', { name: 'Transfer' }).click();
+    await expect.poll(() => heading(other)).toBe('Enter your verification code');
+    expect(await other.locator('body').textContent()).toContain('Pay 25.00 EUR to ACME Ltd');
+    // A code is accepted once: wait for the next period if the account page's code was of this one.
+    const period = Math.floor(Date.now() / 30_000);
+    if (period === codePeriod) await new Promise((resolve) => setTimeout(resolve, (period + 1) * 30_000 - Date.now() + 500));
+    await other.getByLabel('Verification code').fill(new TOTP({ secret: DEMO.totpSecret }).generate());
+    await other.getByRole('button', { name: 'Verify' }).click();
+    await other.getByRole('button', { name: 'Approve' }).click();
+    // The API wanted phr for its route: the RP followed the challenge with the same payment; the provider asks for the passkey.
+    await expect.poll(() => heading(other)).toBe('Confirm with your passkey');
+    expect(await other.locator('body').textContent()).toContain('Pay 25.00 EUR to ACME Ltd');
+    // The same passkey, copied into this browser's authenticator.
+    const copy = await addVirtualAuthenticator(other);
+    const { credentials } = await authenticator.cdp.send('WebAuthn.getCredentials', { authenticatorId: authenticator.authenticatorId });
+    for (const credential of credentials) await copy.cdp.send('WebAuthn.addCredential', { authenticatorId: copy.authenticatorId, credential });
+    await other.getByRole('button', { name: 'Use passkey' }).click();
+    await other.getByRole('button', { name: 'Approve' }).click();
+    await other.waitForURL(`${stack.rpUrl}/result`);
+    await screenshot(other, 'demo-08-challenge-followed');
+    expect(await other.locator('[data-challenge]').textContent()).toMatch(/^WWW-Authenticate: DPoP error="insufficient_user_authentication", .*acr_values="phr", max_age="300", algs="ES256"$/);
+    expect(await other.locator('[data-sent]').textContent()).toBe('acr_values=phr, max_age=300');
+    expect(JSON.parse((await other.locator('[data-sent-operation]').textContent())!)).toMatchObject([{ instructedAmount: { amount: '25.00' } }]);
+    expect(await other.locator('[data-retry-status]').textContent()).toBe('200');
+    expect(JSON.parse((await other.locator('#api-result pre').textContent())!)).toMatchObject({ transfer: { amount: '25.00' }, balance: '475.00', token: { acr: 'phr' } });
+    await second.close();
     await context.close();
   });
 });
