@@ -76,6 +76,7 @@ await sleep(100);
 console.log(`
 demo ready
   open ${rpUrl} and sign in as demo / demo-password
+  transfers: you approve each one at the provider (a payment, RFC 9396); above 100.00 EUR it asks for a passkey
   one-time codes: add the secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP to an authenticator app
                   (or: oathtool --totp -b JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP)
   provider ${issuer}   RP ${rpUrl}   API ${apiUrl}

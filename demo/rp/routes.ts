@@ -87,6 +87,8 @@ export function rpRoutes({ config, provider }: RouteDeps): Router {
       session.last = { action: action.label, result, story, stopped: step.why };
       return seeOther(ctx, '/result');
     }
+    // The API executed the payment with its token: the token is used up (the demo's buttons show what that means).
+    if (action.operation && result.kind === 'answered' && result.status === 200 && session.operation?.accessToken === session.signedIn.accessToken) session.operation.used = true;
     session.last = { action: action.label, result, story };
     seeOther(ctx, '/result');
   }
@@ -171,7 +173,9 @@ export function rpRoutes({ config, provider }: RouteDeps): Router {
       story.proven = provenDuringStepUp(story.before, exchanged.facts, story.challenge?.maxAge, story.sentAt);
     }
     if (action?.operation) {
-      // The token the provider issued for this operation: kept to show, afterwards, that it does nothing else.
+      // The token the provider issued for this operation: kept to show, afterwards, that it does nothing else. It is also
+      // the token held (the RP asks it for its usual scopes, so the page has one token to show): it lives the payment's
+      // 120 s, and a call after that signs in again, silently while the provider's session lasts.
       const transfer = action.body as TransferBody;
       session.operation = { transfer, details: action.operation, accessToken: exchanged.accessToken, expiresAt: exchanged.accessTokenExpiresAt };
       return perform(ctx, { ...action, approved: true }, story);

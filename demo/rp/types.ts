@@ -26,6 +26,8 @@ export interface ApprovedOperation {
   details: PaymentDetail[];
   accessToken: string;
   expiresAt?: number;
+  /** The API executed the payment with it. */
+  used?: boolean;
 }
 
 /** An API call the user asked for, replayed after a sign-in or step-up. */

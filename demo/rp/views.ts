@@ -63,7 +63,7 @@ function operationPanel({ csrf, operation, now }: PageContext): SafeHtml {
   const bigger = tenfold(transfer);
   return html`<section id="operation" aria-labelledby="operation-heading">
 <h2 id="operation-heading">The last payment's token</h2>
-<p>It approves exactly one operation, <strong data-approved>${transfer.amount} ${transfer.currency} to ${transfer.creditorName} (${transfer.iban})</strong>, once, until ${when(operation.expiresAt, now)}. Try to misuse it: the API refuses, and this page shows why.</p>
+<p>It approves exactly one operation, <strong data-approved>${transfer.amount} ${transfer.currency} to ${transfer.creditorName} (${transfer.iban})</strong>, once, until ${when(operation.expiresAt, now)}${operation.used ? html`; <span data-used>the API executed it already</span>` : ''}. Try to misuse it: the API refuses, and this page shows why.</p>
 <pre data-authorization-details>${JSON.stringify(operation.details, null, 2)}</pre>
 <form method="post" action="/transfer/again"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" class="secondary">Send the same transfer again with the same token</button></form>
 <form method="post" action="/transfer/changed"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit" class="secondary">Send ${bigger.amount} ${bigger.currency} with the token approved for ${transfer.amount} ${transfer.currency}</button></form>

@@ -113,6 +113,7 @@ describe('a transfer, RP → provider (approval) → API', () => {
     // The token stays on the page, with the two ways to misuse it.
     expect(JSON.parse(text(result, '[data-authorization-details]') ?? '[]')).toEqual(PAYMENT_25);
     expect(page.document.querySelector('form[action="/transfer/changed"] button')?.text).toBe('Send 250.00 EUR with the token approved for 25.00 EUR');
+    expect(page.document.querySelector('#operation [data-used]')?.text).toBe('the API executed it already');
   });
 
   it('refuses the same transfer again with the same token (already used), and shows why; nothing is paid', async () => {
@@ -193,6 +194,22 @@ describe('back-channel logout', () => {
     const home = expectPage(await browser.request(`${stack.rpUrl}/`));
     expect(home.document.querySelector('#token-now')).toBeNull();
     expect(home.html).toContain('You are not signed in.');
+  });
+
+  it('a transfer asked for before signing in: the password, the code and the approval, then it is paid', async () => {
+    const fresh = new Browser('http://callback.invalid/');
+    const login = await fresh.submit(await fresh.request(`${stack.rpUrl}/`), '/transfer', { creditorName: 'Carol', iban: 'DE89370400440532013000', amount: '5' });
+    expect(formOf(login)).toBe('password');
+    expect(text(login, 'body')).toContain('Pay 5.00 EUR to Carol');
+    const otp = await fresh.submit(login, '/password', { username: DEMO.username, password: DEMO.password });
+    expect(formOf(otp)).toBe('otp');
+    // A code of a period not used yet in this file (one is accepted once).
+    const code = new TOTP({ secret: DEMO.totpSecret, algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: Date.now() + 30_000 });
+    const approval = await fresh.submit(otp, '/otp', { code });
+    expect(formOf(approval), text(approval, 'main')).toBe('consent');
+    const result = expectPage(await fresh.submit(approval, '/consent', {}));
+    expect(result.document.querySelector('#api-result')?.getAttribute('data-status')).toBe('200');
+    expect(JSON.parse(result.document.querySelector('#api-result pre')?.text ?? '{}')).toMatchObject({ transfer: { creditorName: 'Carol', amount: '5.00' }, token: { acr: 'aal2' } });
   });
 
   it('the RP refuses a forged logout token with 400', async () => {
