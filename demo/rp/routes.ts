@@ -164,7 +164,9 @@ export function rpRoutes({ config, provider }: RouteDeps): Router {
       if (!(error instanceof oidc.AuthorizationResponseError)) throw error;
       // e.g. unmet_authentication_requirements: the account cannot reach the level the API asked for.
       if (story) story.providerError = { error: error.error, description: error.error_description };
-      session.last = { action: action?.label ?? 'sign in', story, stopped: `The provider did not sign you in: ${error.error}.` };
+      const declined = action?.operation !== undefined && error.error === 'access_denied';
+      const stopped = declined ? 'You did not approve the payment at the provider (access_denied): nothing was paid.' : `The provider did not sign you in: ${error.error}.`;
+      session.last = { action: action?.label ?? 'sign in', story, stopped };
       return seeOther(ctx, '/result');
     }
     session.signedIn = exchanged;

@@ -156,6 +156,21 @@ describe('a transfer, RP → provider (approval) → API', () => {
     expect(result.document.querySelector('[data-proven]')?.getAttribute('data-proven')).toBe('');
   });
 
+  it('is not paid above 100 EUR without a passkey (unmet), nor when the user cancels on the approval page; the page says so', async () => {
+    const home = await browser.request(`${stack.rpUrl}/`);
+    const approval = await browser.submit(home, '/transfer', { creditorName: 'Mallory', iban: 'DE89370400440532013000', amount: '900' });
+    // Above 100 EUR: a passkey, which this account does not have.
+    expect(formOf(approval)).toBe('other');
+    expect(expectPage(approval).url).toBe(`${stack.rpUrl}/result`);
+    expect(text(approval, '[data-provider-error]')).toBe('unmet_authentication_requirements');
+    const small = await browser.submit(await browser.request(`${stack.rpUrl}/`), '/transfer', { creditorName: 'Mallory', iban: 'DE89370400440532013000', amount: '90' });
+    expect(formOf(small)).toBe('consent');
+    const result = expectPage(await browser.submit(small, '/abort', {}));
+    expect(result.url).toBe(`${stack.rpUrl}/result`);
+    expect(text(result, '[role=alert]')).toBe('You did not approve the payment at the provider (access_denied): nothing was paid.');
+    expect(await balance()).toBe('964.50');
+  });
+
   it('refuses a form it cannot make a payment of before any redirect (400, the reason on the page)', async () => {
     const home = await browser.request(`${stack.rpUrl}/`);
     const refused = expectPage(await browser.submit(home, '/transfer', { creditorName: 'ACME Ltd', iban: 'not an iban', amount: '1' }));
