@@ -78,7 +78,7 @@ function transfer(token: string, body: Record<string, string> = BODY): Promise<R
   return oauth.protectedResourceRequest(token, 'POST', new URL(`${apiUrl}/transfer`), new Headers({ 'content-type': 'application/json' }), JSON.stringify(body), { ...insecure, DPoP: dpop });
 }
 
-async function challengeOf(call: Promise<Response>): Promise<{ status: number; scheme: string; parameters: Record<string, string | undefined> }> {
+async function challengeOf(call: Promise<Response>): Promise<{ status: number; scheme: string; parameters: oauth.WWWAuthenticateChallengeParameters }> {
   const error = await call.then(
     () => undefined,
     (caught: unknown) => caught,
