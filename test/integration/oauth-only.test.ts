@@ -1,12 +1,12 @@
 // Step-up for OAuth-only clients (RFC 9470 §4): acr_values and max_age without the openid scope, driven with oauth4webapi;
-// no ID token is involved, and the access token carries what the policy decided. Also: the demo API's challenge answered.
+// no ID token is involved, and the access token carries what the policy decided. Also: an API's RFC 9470 challenge answered.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oauth from 'oauth4webapi';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { createGuard } from '../../resource-server/index.ts';
-import { createApiApp } from '../../demo/api/app.ts';
+import Koa from 'koa';
+import { createGuard, koaGuard, type GuardState } from '../../resource-server/index.ts';
 import { Browser, expectCallback, formOf, type Step } from './harness/browser.ts';
 import { createAccount, type TestAccount } from './harness/accounts.ts';
 import { startProvider, type RunningProvider } from './harness/provider.ts';
@@ -126,12 +126,21 @@ describe('an OAuth-only client (no openid scope)', () => {
   });
 });
 
-describe("the demo API's RFC 9470 challenge, answered by an OAuth-only client", () => {
+describe("an API's RFC 9470 challenge, answered by an OAuth-only client", () => {
   let server: Server;
   let apiUrl: string;
   beforeAll(async () => {
-    const guard = createGuard({ issuer: provider.issuer, audience: api, now: provider.clock.now });
-    server = createServer(createApiApp({ guard, transfer: { acr: 'aal2', maxAge: 300 } }).callback());
+    // One route that needs aal2 within 300 s, behind the guard (the demo API's transfer is now an operation with DPoP).
+    const need = koaGuard(createGuard({ issuer: provider.issuer, audience: api, now: provider.clock.now }));
+    const app = new Koa<GuardState>();
+    const guarded = need({ acr: 'aal2', maxAge: 300, scope: 'api:write' });
+    app.use(async (ctx, next) => {
+      if (ctx.method !== 'POST' || ctx.path !== '/transfer') return next();
+      await guarded(ctx, async () => {
+        ctx.body = { token: { acr: ctx.state.auth.acr } };
+      });
+    });
+    server = createServer(app.callback());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
