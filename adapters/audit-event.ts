@@ -69,7 +69,7 @@ export type PolicyDecisionEvent = Base & { type: 'policy.decision'; requestedAcr
     | { decision: 'login_required'; outcome: 'info'; reason: string }
   );
 
-export type FactorVerifyEvent = Base & { type: 'factor.verify'; factor: Factor } & (
+export type FactorVerifyEvent = Base & { type: 'factor.verify'; factor: Factor; /** The operation shown on the page where it was proven. */ operation?: OperationRecord } & (
     | { outcome: 'success' }
     | {
         outcome: 'failure';

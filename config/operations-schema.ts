@@ -94,7 +94,13 @@ function fieldValidator(field: FieldSpec): z.ZodType {
   const base = ((): z.ZodType => {
     switch (field.type) {
       case 'string': {
-        const text = z.string().min(1).max(field.maxLength);
+        // No control or invisible formatting characters (newlines, bidi overrides, zero-width): the page must show the
+        // text as the token carries it.
+        const text = z
+          .string()
+          .min(1)
+          .max(field.maxLength)
+          .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'control and invisible formatting characters are not allowed');
         return field.pattern ? text.regex(new RegExp(field.pattern)) : text;
       }
       case 'amount':

@@ -66,7 +66,7 @@ function resolveRequirement(input: DecisionInput): Resolved {
 /**
  * max_age asks for every backing event within that many seconds of the decision (or of
  * the moment the interaction finished, when resuming); prompt=login asks for events
- * proven in this interaction only.
+ * proven in this interaction only; an operation, for its second factor proven in this interaction.
  */
 function freshness(input: DecisionInput, maxAge: number | undefined): Freshness {
   const { request, interactionEvents } = input;
@@ -77,7 +77,12 @@ function freshness(input: DecisionInput, maxAge: number | undefined): Freshness 
   const recent = (event: AuthEvent) => bound === undefined || event.at >= reference - bound;
   const eligible = eligibility(input.ladder, input.coolingOff, input.now);
   if (request.forceLogin || maxAge === 0) return (event, level) => inInteraction(event) && recent(event) && eligible(event, level);
-  return bound === undefined ? eligible : (event, level) => recent(event) && eligible(event, level);
+  const base: Freshness = bound === undefined ? eligible : (event, level) => recent(event) && eligible(event, level);
+  if (!request.operations?.length) return base;
+  // An operation is approved by a proof made for it (dynamic linking): every factor but the password must be proven in
+  // this interaction, on the pages that show the operation; the session's password still counts where the level has a
+  // second factor, and a level the password alone reaches needs it again.
+  return (event, level) => base(event, level) && (inInteraction(event) || (event.factor === 'pwd' && !level.combinations.some((combination) => combination.length === 1 && combination[0] === 'pwd')));
 }
 
 function satisfiedBy(acr: string, backing: Backing): Decision {

@@ -55,3 +55,53 @@ export function operationRequirements(type: string, detail: Record<string, unkno
   }
   return requirements;
 }
+
+/** The exact sum of non-negative decimal strings. */
+export function sumDecimal(values: readonly string[]): string {
+  const width = Math.max(0, ...values.map((value) => value.split('.')[1]?.length ?? 0));
+  const total = values.reduce((sum, value) => {
+    const [whole, fraction = ''] = value.split('.');
+    return sum + BigInt(whole! + fraction.padEnd(width, '0'));
+  }, 0n);
+  const digits = total.toString().padStart(width + 1, '0');
+  return width === 0 ? digits : `${digits.slice(0, -width)}.${digits.slice(-width)}`;
+}
+
+/**
+ * The requirements of a request's operations: each one's, and, for operations of one type sent together, their total
+ * per amount field and currency against the same thresholds (ten payments of 99.99 EUR in one token are 999.90 EUR).
+ */
+export function requirementsOfAll(details: ReadonlyArray<Record<string, unknown> & { type: string }>, types: Readonly<Record<string, OperationPolicy>>): OperationRequirement[] {
+  const requirements: OperationRequirement[] = [];
+  const byType = new Map<string, Array<Record<string, unknown>>>();
+  for (const detail of details) {
+    const policy = types[detail.type];
+    if (!policy) continue;
+    requirements.push(...operationRequirements(detail.type, detail, policy));
+    byType.set(detail.type, [...(byType.get(detail.type) ?? []), detail]);
+  }
+  for (const [type, group] of byType) {
+    if (group.length < 2) continue;
+    const policy = types[type]!;
+    for (const field of new Set(policy.rules.map((rule) => rule.amount.field))) {
+      const byCurrency = new Map<string, string[]>();
+      for (const detail of group) {
+        const value = valueAt(detail, field);
+        if (isAmount(value)) byCurrency.set(value.currency, [...(byCurrency.get(value.currency) ?? []), value.amount]);
+      }
+      for (const [currency, amounts] of byCurrency) {
+        const total = nested(field, { currency, amount: sumDecimal(amounts) });
+        requirements.push(...operationRequirements(type, total, policy));
+      }
+    }
+  }
+  return requirements;
+}
+
+/** `{a: {b: value}}` for the path `a.b`. */
+function nested(path: string, value: unknown): Record<string, unknown> {
+  return path
+    .split('.')
+    .reverse()
+    .reduce<unknown>((inner, key) => ({ [key]: inner }), value) as Record<string, unknown>;
+}

@@ -13,7 +13,7 @@ import { extraTokenClaims } from './token-claims.ts';
 import { richAuthorizationRequests } from './rich-authorization.ts';
 import { dpopNonceSecret } from '../config/keys.ts';
 import { HookedProvider } from './grant-hooks.ts';
-import { createResourceRegistry, type ResourceRegistry } from './resource-registry.ts';
+import { createResourceRegistry, resourceRules, type ResourceRegistry } from './resource-registry.ts';
 import { accessTokenTtl, tokenGrantHooks } from './token-rules.ts';
 import { introspectionAllowed, revocationAllowed } from './token-endpoint-policy.ts';
 import { renderError, withUnavailablePage } from './error-page.ts';
@@ -54,7 +54,7 @@ export interface ProviderDeps {
 
 export function buildProvider({ config, stores, now = systemClock, check: checker, registry = createResourceRegistry(stores.resources, config, now) }: ProviderDeps): Provider {
   const { policy, ttl } = config;
-  const check = stepUpCheck(checker ?? stepUpChecker({ assess: createAssessor(stores, policy), stores, eventTtl: eventLifetime(policy.ladder), now }));
+  const check = stepUpCheck(checker ?? stepUpChecker({ assess: createAssessor(stores, policy, () => resourceRules(registry)), stores, eventTtl: eventLifetime(policy.ladder), now }));
   const cookie = cookieOptions(config);
 
   const configuration: Configuration = {

@@ -44,6 +44,7 @@ export function stepUpCheck(check: StepUpChecker) {
         // Resumed with no result from our pages (nor a consent page): the pages were skipped, never a new round.
         bareResume: oidc.route === 'resume' && !result?.stepup && !result?.consent,
         account: (oidc.account as { record?: AccountRecord } | undefined)?.record,
+        approved: result?.consent !== undefined,
       });
       switch (outcome.kind) {
         case 'satisfied':

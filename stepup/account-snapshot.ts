@@ -7,16 +7,14 @@ export interface AccountSnapshot {
   authenticators(accountId: string): Promise<AuthenticatorRecord[]>;
   /** The session's stored events, unexpired at `now` (the first call's `now` for the rest of the request). */
   sessionEvents(sessionUid: string, now: number): Promise<AuthEvent[]>;
-  /** Forget the session's events after this request stored more of them. */
-  forgetSessionEvents(sessionUid: string): void;
 }
-
-/** `seen`: an account this request has read already (oidc-provider's findAccount), used instead of a second read. */
 
 /**
  * A request-scoped cache over the stores: the account, its authenticators and the session's events are read at most once
  * per request. Only for one request: what it caches may change in the next one (an operator disables the account, a
- * factor is enrolled), and no request writes what it caches except the events, which it forgets when it stores more.
+ * factor is enrolled). What a request writes meanwhile does not change what the cache is used for: a consumed TOTP step
+ * is checked atomically by the store, and the events the Check stores are those it already counts as pending.
+ * `seen`: an account this request has read already (oidc-provider's findAccount), used instead of a second read.
  */
 export function accountSnapshot(stores: Pick<Stores, 'accounts' | 'authenticators' | 'events'>, seen?: AccountRecord): AccountSnapshot {
   const accounts = new Map<string, Promise<AccountRecord | undefined>>(seen ? [[seen.id, Promise.resolve(seen)]] : []);
@@ -36,6 +34,5 @@ export function accountSnapshot(stores: Pick<Stores, 'accounts' | 'authenticator
     account: (accountId) => once(accounts, accountId, () => stores.accounts.findById(accountId)),
     authenticators: (accountId) => once(authenticators, accountId, () => stores.authenticators.listByAccount(accountId)),
     sessionEvents: (sessionUid, now) => once(events, sessionUid, () => stores.events.listBySession(sessionUid, now)),
-    forgetSessionEvents: (sessionUid) => void events.delete(sessionUid),
   };
 }

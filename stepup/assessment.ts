@@ -76,7 +76,6 @@ export interface Enrolment {
   disabled: boolean;
 }
 
-/** The factors an account has: its password, and each authenticator this server can verify. */
 /** The factors an authenticator proves: its kind's, and hwk for a verified hardware passkey of an allowed model. */
 export function factorsOf(authenticator: AuthenticatorRecord, allowedAaguids: readonly string[] = []): Factor[] {
   const factor: Factor | undefined = FACTOR_OF[authenticator.kind];

@@ -83,8 +83,8 @@ export function decisionEvent(
 }
 
 /** factor.verify, accepted. */
-export function factorVerified(now: Clock, factor: Factor, where: Where): FactorVerifyEvent {
-  return { at: auditTime(now), type: 'factor.verify', outcome: 'success', factor, ...where };
+export function factorVerified(now: Clock, factor: Factor, where: Where, operation?: OperationRecord): FactorVerifyEvent {
+  return { at: auditTime(now), type: 'factor.verify', outcome: 'success', factor, ...where, ...(operation && { operation }) };
 }
 
 /** factor.verify, refused: the AuthError code, and whose guessing limit when one refused it (the account's by default). */

@@ -6,7 +6,7 @@ import { DISABLED, NOT_REACHED, UNMET, policyRefusal, type Refusal } from './ref
 import type { ClientPolicy, Decision } from '../policy/types.ts';
 import { accountSnapshot } from './account-snapshot.ts';
 import type { Assessor } from './assessment.ts';
-import { operationOf } from './operation.ts';
+import { operationOf, operationRecord } from './operation.ts';
 import { RESUME_GRACE_SECONDS, type HandedDecision, type StepUpResult } from './progress.ts';
 
 export interface CheckDeps {
@@ -24,8 +24,11 @@ export interface CheckInput {
   /** What our pages left in the interaction result, when this is the resume after them. */
   finished?: StepUpResult;
   /** A resume of an interaction that neither our pages nor a consent finished: someone skipped the pages. */
-  bareResume?: boolean; /** The session's account as this request already read it (oidc-provider's findAccount), to spare a second read. */
+  bareResume?: boolean;
+  /** The session's account as this request already read it (oidc-provider's findAccount), to spare a second read. */
   account?: AccountRecord;
+  /** The user submitted the approval (consent) page in this interaction: this check issues the code. */
+  approved?: boolean;
 }
 
 export type CheckOutcome =
@@ -35,7 +38,7 @@ export type CheckOutcome =
   | ({ kind: 'refused' } & Refusal);
 
 export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
-  return async function check({ params, client, session, finished, bareResume = false, account }: CheckInput): Promise<CheckOutcome> {
+  return async function check({ params, client, session, finished, bareResume = false, account, approved = false }: CheckInput): Promise<CheckOutcome> {
     const { accountId } = session;
     const at = now();
     // max_age is measured from when our pages finished only across the redirect back; a page held open longer (a
@@ -57,9 +60,10 @@ export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
     // An operator disabled the account: its sessions were ended, and none may be used or resumed.
     if (disabled) return { kind: 'refused', ...DISABLED };
     if (accountId) {
-      // An operation's decision records what was approved (its hash and types) next to the level that approved it.
-      const operation = operationOf(params);
-      const record = operation && { types: operation.types, hash: operation.hash.toString('hex') };
+      // An operation's decision names it (its types and hash): a step-up for it, or, once the user approved it on the
+      // approval page, the level that approved it. The satisfied check that only leads to that page does not name it,
+      // so a satisfied decision with an operation is an approved operation, never a cancelled one.
+      const record = decision.outcome !== 'satisfied' || approved ? operationRecord(operationOf(params)) : undefined;
       await stores.audit.append(decisionEvent(now, decision, request, { accountId, clientId: client.clientId, sessionUid: session.uid }, { newlyProven, priorLevel }, record));
     }
 

@@ -17,7 +17,7 @@ import type { StepUpResult } from './progress.ts';
 import { recoveryMode, recoverySignIn, type RecoveryMode } from './recovery-sign-in.ts';
 import { requestedSubject } from './requested-subject.ts';
 import { passkeyOnlyStepUp, whyText } from './why.ts';
-import { challengeCommitsTo, describe, operationChallenge, operationOf } from './operation.ts';
+import { challengeCommitsTo, describe, operationChallenge, operationOf, operationRecord } from './operation.ts';
 import type { OperationText } from '../views/operation-box.ts';
 
 /** One sign-in as the flow sees it: oidc-provider's interaction, translated by the caller. */
@@ -232,10 +232,12 @@ export function stepUpFlow(deps: FlowDeps) {
         await stores.audit.append(passkeyUnlocked(deps.now, cleared, { accountId: event.accountId, clientId: run.interaction.client.clientId }));
       }
     }
-    // Stored with the page or the finish that follows (one write of the interaction per request).
+    // Stored with the page or the finish that follows (a passkey answer also clears its challenge first).
     run.progress = { ...run.progress, accountId: event.accountId, events: [...run.progress.events, ...events] };
     run.dirty = true;
-    for (const each of events) await stores.audit.append(factorVerified(deps.now, each.factor, where(run, each.accountId)));
+    // Proven on a page that showed the operation: the record names it (for a passkey, its challenge committed to it).
+    const operation = operationRecord(operationOf(run.interaction.params));
+    for (const each of events) await stores.audit.append(factorVerified(deps.now, each.factor, where(run, each.accountId), operation));
     // Verified, but it backs nothing above its cap yet: say so, rather than showing the same page again without a word.
     const notice = cooling ? { factor: event.factor, status: 403, message: coolingOffMessage(cooling.kind, cooling.until) } : undefined;
     return advance(run, notice);

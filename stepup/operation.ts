@@ -5,8 +5,9 @@ import canonicalize from 'canonicalize';
 import type { FieldSpec, OperationTypePolicy } from '../config/operations-schema.ts';
 import { fieldAt } from '../config/operations-schema.ts';
 import { PolicyError } from '../policy/errors.ts';
-import { operationRequirements, valueAt, type OperationRequirement } from '../policy/operations.ts';
+import { requirementsOfAll, valueAt, type OperationRequirement } from '../policy/operations.ts';
 import type { OperationText } from '../views/operation-box.ts';
+import type { OperationRecord } from '../adapters/audit-event.ts';
 
 export interface Operation {
   /** The details as the request carried them (validated by type when the request arrived). */
@@ -26,12 +27,18 @@ export function operationOf(params: Record<string, unknown>): Operation | undefi
   } catch {
     throw new PolicyError('invalid_request', 'authorization_details is not JSON');
   }
-  if (!Array.isArray(details) || details.length === 0) return undefined;
+  if (!Array.isArray(details)) throw new PolicyError('invalid_request', 'authorization_details must be a JSON array');
+  if (details.length === 0) return undefined;
   if (!details.every((detail) => typeof detail === 'object' && detail !== null && typeof (detail as { type?: unknown }).type === 'string')) {
     throw new PolicyError('invalid_request', 'authorization_details members must be objects with a type');
   }
   const typed = details as Operation['details'];
   return { details: typed, hash: operationHash(typed), types: [...new Set(typed.map((detail) => detail.type))] };
+}
+
+/** What the audit keeps of an operation: its types and the hex SHA-256 of its canonical details. */
+export function operationRecord(operation: Operation | undefined): OperationRecord | undefined {
+  return operation && { types: operation.types, hash: operation.hash.toString('hex') };
 }
 
 function operationHash(details: unknown): Buffer {
@@ -41,11 +48,9 @@ function operationHash(details: unknown): Buffer {
 /** What the operation needs by the policy's operation types (an unknown type was refused at the endpoint already). */
 export function requirementsOf(operation: Operation | undefined, types: Record<string, OperationTypePolicy>): OperationRequirement[] {
   if (!operation) return [];
-  return operation.details.flatMap((detail) => {
-    const policy = types[detail.type];
-    if (!policy) throw new PolicyError('invalid_request', `unsupported authorization_details type ${detail.type}`);
-    return operationRequirements(detail.type, detail, policy);
-  });
+  const unknown = operation.details.find((detail) => !Object.hasOwn(types, detail.type));
+  if (unknown) throw new PolicyError('invalid_request', `unsupported authorization_details type ${unknown.type}`);
+  return requirementsOfAll(operation.details, types);
 }
 
 function textOf(value: unknown, field: FieldSpec | undefined): string {

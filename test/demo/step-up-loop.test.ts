@@ -10,6 +10,19 @@ import { startStack, type Stack } from './stack.ts';
 
 /** The demo account the provider seeds in development (published on purpose). */
 const DEMO = { username: 'demo', password: 'demo-password', totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' };
+const PERIOD_MS = 30_000;
+let lastStep = -1;
+
+/**
+ * A code of a time step later than any used in this file: each step is accepted once, and only up to one step ahead of
+ * the provider's clock, so a third code within one period waits for the next one.
+ */
+async function freshCode(): Promise<string> {
+  const step = Math.max(lastStep + 1, Math.floor(Date.now() / PERIOD_MS));
+  while (Math.floor(Date.now() / PERIOD_MS) + 1 < step) await sleep(PERIOD_MS - (Date.now() % PERIOD_MS) + 50);
+  lastStep = step;
+  return new TOTP({ secret: DEMO.totpSecret, algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: step * PERIOD_MS + 1000 });
+}
 
 let stack: Stack;
 let browser: Browser;
@@ -74,8 +87,7 @@ describe('a transfer, RP → provider (approval) → API', () => {
     // The level in words: its acr code is for the tokens and the audit, not for people.
     expect(text(otp, 'main')).not.toMatch(/\baal2\b/);
 
-    const code = new TOTP({ secret: DEMO.totpSecret, algorithm: 'SHA1', digits: 6, period: 30 }).generate();
-    const approval = await browser.submit(otp, '/otp', { code });
+    const approval = await browser.submit(otp, '/otp', { code: await freshCode() });
     expect(formOf(approval)).toBe('consent');
     expect(text(approval, 'main')).toContain('Pay 25.00 EUR to ACME Ltd');
     expect(expectPage(approval).document.querySelector('form[action$="/consent"] button')?.text.trim()).toBe('Approve');
@@ -146,8 +158,11 @@ describe('a transfer, RP → provider (approval) → API', () => {
 
   it('a second transfer gets its own approval and its own token', async () => {
     const home = await browser.request(`${stack.rpUrl}/`);
-    // Within 300 s of the code: the policy asks for no factor again, only the approval of this payment.
-    const approval = await browser.submit(home, '/transfer', { creditorName: 'Bob', iban: 'FR1420041010050500013M02606', amount: '10.50' });
+    // Each payment is approved by a factor proven for it (dynamic linking): the code again, on a page showing this one.
+    const otp = await browser.submit(home, '/transfer', { creditorName: 'Bob', iban: 'FR1420041010050500013M02606', amount: '10.50' });
+    expect(formOf(otp)).toBe('otp');
+    expect(text(otp, 'main')).toContain('Pay 10.50 EUR to Bob');
+    const approval = await browser.submit(otp, '/otp', { code: await freshCode() });
     expect(formOf(approval)).toBe('consent');
     expect(text(approval, 'main')).toContain('Pay 10.50 EUR to Bob');
     const result = expectPage(await browser.submit(approval, '/consent', {}));
@@ -164,7 +179,8 @@ describe('a transfer, RP → provider (approval) → API', () => {
     expect(expectPage(approval).url).toBe(`${stack.rpUrl}/result`);
     expect(text(approval, '[data-provider-error]')).toBe('unmet_authentication_requirements');
     const small = await browser.submit(await browser.request(`${stack.rpUrl}/`), '/transfer', { creditorName: 'Mallory', iban: 'DE89370400440532013000', amount: '90' });
-    expect(formOf(small)).toBe('consent');
+    // Cancelled on the code page that shows the payment.
+    expect(formOf(small)).toBe('otp');
     const result = expectPage(await browser.submit(small, '/abort', {}));
     expect(result.url).toBe(`${stack.rpUrl}/result`);
     expect(text(result, '[role=alert]')).toBe('You did not approve the payment at the provider (access_denied): nothing was paid.');
@@ -196,7 +212,9 @@ describe('a transfer, RP → provider (approval) → API', () => {
     const rest = ours.slice(stepUp + 1);
     expect(rest.find((event) => event.type === 'factor.verify')).toMatchObject({ factor: 'otp', outcome: 'success' });
     const hash = createHash('sha256').update(canonicalize(PAYMENT_25)!).digest('hex');
-    expect(rest.find((event) => event.type === 'policy.decision' && event.outcome === 'success')).toMatchObject({ achievedAcr: 'aal2', operation: { types: ['payment'], hash } });
+    // The code was proven for this payment, and the decision that issued its token (after the approval) names it.
+    expect(rest.find((event) => event.type === 'factor.verify')).toMatchObject({ operation: { types: ['payment'], hash } });
+    expect(rest.find((event) => event.type === 'policy.decision' && event.outcome === 'success' && event.operation)).toMatchObject({ achievedAcr: 'aal2', operation: { types: ['payment'], hash } });
   });
 });
 
@@ -218,9 +236,7 @@ describe('back-channel logout', () => {
     expect(text(login, 'body')).toContain('Pay 5.00 EUR to Carol');
     const otp = await fresh.submit(login, '/password', { username: DEMO.username, password: DEMO.password });
     expect(formOf(otp)).toBe('otp');
-    // A code of a period not used yet in this file (one is accepted once).
-    const code = new TOTP({ secret: DEMO.totpSecret, algorithm: 'SHA1', digits: 6, period: 30 }).generate({ timestamp: Date.now() + 30_000 });
-    const approval = await fresh.submit(otp, '/otp', { code });
+    const approval = await fresh.submit(otp, '/otp', { code: await freshCode() });
     expect(formOf(approval), text(approval, 'main')).toBe('consent');
     const result = expectPage(await fresh.submit(approval, '/consent', {}));
     expect(result.document.querySelector('#api-result')?.getAttribute('data-status')).toBe('200');

@@ -152,6 +152,8 @@ describe('malformed or unknown operations', () => {
     ['a field the type does not declare', [{ ...payment('1.00')[0], hidden: 'not shown to the user' }]],
     ['a missing required field', [{ type: 'payment', instructedAmount: { currency: 'EUR', amount: '1.00' } }]],
     ['a lower-case currency', payment('1.00', 'ACME Ltd', 'eur')],
+    ['a right-to-left override in the creditor name', payment('1.00', 'ACME \u202Etd')],
+    ['a newline in the creditor name', payment('1.00', 'ACME\nLtd')],
     ['a member that is not an object', ['payment']],
   ])('%s is refused with invalid_authorization_details', async (_name, details) => {
     const { browser } = await signedInWithTotp();
@@ -210,5 +212,45 @@ describe('a passkey approving an operation', () => {
     // The first payment, with its own assertion, goes through at phr and carries only itself.
     const tokens = await redeem(flowA, await approve(browser, await browser.submit(flowA.step, '/passkey', { response: assertionA })));
     expect(decodeJwt(tokens.access_token)).toMatchObject({ acr: 'phr', authorization_details: first });
+  });
+
+  it('a second payment within the 300 s needs its own passkey, from the same client or another one (dynamic linking)', async () => {
+    const { browser, authn } = await withPasskey();
+    const flowA = await rp.start(browser, params(payment('500.00')));
+    const consentA = await browser.submit(flowA.step, '/passkey', { response: JSON.stringify(authn.assert({ challenge: options(flowA.step).challenge })) });
+    await redeem(flowA, await approve(browser, consentA));
+    provider.clock.advance(60);
+
+    // Not one click on the approval page: the passkey page again, showing the new payment, with its own challenge.
+    const second = payment('5000.00', 'Mallory');
+    const flowB = await rp.start(browser, params(second));
+    expect(formOf(flowB.step)).toBe('other');
+    expect(text(flowB.step)).toContain('Pay 5000.00 EUR to Mallory');
+    expect(Buffer.from(options(flowB.step).challenge, 'base64url').subarray(16)).toEqual(createHash('sha256').update(canonicalize(second)!).digest());
+    const other = await relyingParty(provider, { authorization_details_types: ['payment'], client_name: 'Other shop' });
+    const flowC = await other.start(browser, params(payment('9999.99', 'Mallory')));
+    expect(formOf(flowC.step)).toBe('other');
+    expect(expectPage(flowC.step).document.querySelector('#passkey-options')).toBeTruthy();
+  });
+});
+
+describe('the audit of an operation', () => {
+  it('names the operation on the factor proven for it, and on a satisfied decision only once the user approved it', async () => {
+    const { account, browser } = await signedInWithTotp();
+    const details = payment('42.00', 'Cancelled Ltd');
+    const hash = createHash('sha256').update(canonicalize(details)!).digest('hex');
+    const flow = await rp.start(browser, params(details));
+    const consent = await browser.submit(flow.step, '/otp', { code: account.code() });
+    expect(formOf(consent)).toBe('consent');
+    expect(expectCallback(await browser.submit(consent, '/abort', {})).searchParams.get('error')).toBe('access_denied');
+    const events = (await provider.stores.audit.list({ accountId: account.id, limit: 200 })).filter((event) => (event as { operation?: { hash: string } }).operation?.hash === hash);
+    expect(events.map((event) => [event.type, (event as { decision?: string }).decision ?? event.outcome])).toEqual(
+      expect.arrayContaining([
+        ['factor.verify', 'success'],
+        ['policy.decision', 'step_up'],
+      ]),
+    );
+    // Cancelled on the approval page: no satisfied decision names it.
+    expect(events.filter((event) => event.type === 'policy.decision' && (event as { decision?: string }).decision === 'satisfied')).toEqual([]);
   });
 });

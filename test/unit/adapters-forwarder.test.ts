@@ -14,13 +14,16 @@ import type { ClientStore, Stores } from '../../adapters/types.ts';
 function recordingAdapter(model: string, calls: unknown[][]): Adapter {
   const record =
     (method: string) =>
-    async (...args: unknown[]) => {
+    async (...args: unknown[]): Promise<undefined> => {
       calls.push([model, method, ...args]);
-      return method === 'find' ? { model } : undefined;
+      return undefined;
     };
   return {
     upsert: record('upsert'),
-    find: record('find'),
+    find: async (...args: unknown[]) => {
+      calls.push([model, 'find', ...args]);
+      return { model };
+    },
     findByUid: record('findByUid'),
     findByUserCode: record('findByUserCode'),
     consume: record('consume'),

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LADDER, DEFAULT_OPERATIONS } from '../../../config/ladder.ts';
 import { policySchema } from '../../../config/policy-schema.ts';
 import { decide } from '../../../policy/decide.ts';
-import { compareDecimal, operationRequirements } from '../../../policy/operations.ts';
+import { compareDecimal, operationRequirements, requirementsOfAll, sumDecimal } from '../../../policy/operations.ts';
 import type { AuthEvent, AuthRequest } from '../../../policy/types.ts';
 
 const payment = DEFAULT_OPERATIONS.payment!;
@@ -53,6 +53,23 @@ describe('operationRequirements (the default payment type)', () => {
   });
 });
 
+describe('several payments in one request', () => {
+  it.each([
+    [['99.99', '0.01'], '100.00'],
+    [['1', '0.5', '0.25'], '1.75'],
+    [['0.0001', '0.9999'], '1.0000'],
+    [['999999999999999', '1'], '1000000000000000'],
+  ])('sumDecimal(%j) is %s', (values, total) => expect(sumDecimal(values)).toBe(total));
+
+  it('are held to the threshold by their total per currency (ten of 99.99 EUR need phr)', () => {
+    const acrs = (details: ReturnType<typeof pay>[]) => new Set(requirementsOfAll(details, DEFAULT_OPERATIONS).map((requirement) => requirement.acr));
+    expect(acrs([pay('99.99')])).toEqual(new Set(['aal2']));
+    expect(acrs(Array.from({ length: 10 }, () => pay('99.99')))).toEqual(new Set(['aal2', 'phr']));
+    expect(acrs([pay('50.00'), pay('50.00')])).toEqual(new Set(['aal2']));
+    expect(acrs([pay('50.00'), pay('50.01')])).toEqual(new Set(['aal2', 'phr']));
+  });
+});
+
 describe('the decision with an operation', () => {
   const at = 1_000_000;
   const request = (acrValues: string[], operations: AuthRequest['operations'], maxAge?: number): AuthRequest => ({
@@ -83,8 +100,32 @@ describe('the decision with an operation', () => {
   it("an operation's max_age binds even when the request's is longer", () => {
     const old = decide({ ...base, events: events.map((event) => ({ ...event, at: at - 400 })), request: request(['aal2'], [{ type: 'payment', acr: 'aal2', maxAge: 300 }], 99999) });
     expect(old.outcome).toBe('step_up');
-    const fresh = decide({ ...base, request: request(['aal2'], [{ type: 'payment', acr: 'aal2', maxAge: 300 }], 99999) });
+    const fresh = decide({ ...base, interactionEvents: new Set(['o']), request: request(['aal2'], [{ type: 'payment', acr: 'aal2', maxAge: 300 }], 99999) });
     expect(fresh).toMatchObject({ outcome: 'satisfied', acr: 'aal2' });
+  });
+
+  describe('dynamic linking: each operation is approved by a proof made for it', () => {
+    const aal2Payment = [{ type: 'payment', acr: 'aal2', maxAge: 300 }];
+    it('a session at aal2 a minute ago is asked for the code again (the password still counts)', () => {
+      expect(decide({ ...base, request: request([], aal2Payment) })).toMatchObject({ outcome: 'step_up', acr: 'aal2', factors: ['otp'] });
+    });
+    it('the code proven in this interaction approves it', () => {
+      expect(decide({ ...base, interactionEvents: new Set(['o']), request: request([], aal2Payment) })).toMatchObject({ outcome: 'satisfied', acr: 'aal2' });
+    });
+    it('a passkey the session proved for another operation does not approve this one: it asks for the passkey again', () => {
+      const withPasskey = [...events, { id: 'k', accountId: 'a', factor: 'passkey' as const, amr: ['pop', 'user'], at: at - 30 }];
+      expect(decide({ ...base, events: withPasskey, request: request([], [{ type: 'payment', acr: 'phr', maxAge: 300 }]) })).toMatchObject({ outcome: 'step_up', acr: 'phr', factors: ['passkey'] });
+      expect(decide({ ...base, events: withPasskey, interactionEvents: new Set(['k']), request: request([], [{ type: 'payment', acr: 'phr', maxAge: 300 }]) })).toMatchObject({
+        outcome: 'satisfied',
+        acr: 'phr',
+      });
+    });
+    it('a level the password alone reaches needs the password again', () => {
+      expect(decide({ ...base, request: request([], [{ type: 'consent', acr: 'aal1' }]) })).toMatchObject({ outcome: 'step_up', factors: ['pwd'] });
+    });
+    it("without an operation the session's factors count as before", () => {
+      expect(decide({ ...base, request: request(['aal2'], []) })).toMatchObject({ outcome: 'satisfied', acr: 'aal2' });
+    });
   });
 });
 
