@@ -50,7 +50,13 @@ async function prepareStores(config: AppConfig, logger: Logger): Promise<Stores>
   }
   if (config.keys.generated) logger.warn({ dataDir: config.dataDir }, 'using development keys generated in the data directory');
   if (config.demo) {
-    const demo = await seedDemo(stores, { issuer: config.issuer, keyring: totpKeyring(config.keys), password: config.password, now: systemClock(), operationTypes: Object.keys(config.policy.operations) });
+    const demo = await seedDemo(stores, {
+      issuer: config.issuer,
+      keyring: totpKeyring(config.keys),
+      password: config.password,
+      now: systemClock(),
+      operationTypes: Object.keys(config.policy.operations),
+    });
     logger.info(
       { username: demo.username, client_id: demo.clientId, redirect_uris: demo.redirectUris, totp_uri: demo.totpUri },
       `demo seeded: sign in as "${demo.username}" / "${demo.password}"; client "${demo.clientId}" / "${demo.clientSecret}"; TOTP secret ${demo.totpSecret}`,
