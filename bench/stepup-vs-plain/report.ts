@@ -266,6 +266,7 @@ function workerRows(results: Results): string[][] {
         ms(load.clientCpuMs),
         `${((load.perSecond * (load.serverCpuMs ?? NaN)) / 1000).toFixed(2)} / ${((load.perSecond * load.clientCpuMs) / 1000).toFixed(2)}`,
         rate(load.perSecond * run.commitsPerOp[what]),
+        run.busyWait?.[what] ? `${(100 * run.busyWait[what]!.share).toFixed(1)} %` : 'n/a',
       ];
     }),
   );
@@ -280,17 +281,25 @@ const WORKER_HEADER = [
   'load generator CPU ms per op',
   'cores busy: server / load generator',
   'SQLite commits/s',
+  "a worker's time asleep in SQLite's busy handler",
 ];
 
 function sqliteWriterLines(writer: SqliteWriter, runs: WorkerRun[] = []): string[] {
   const ceiling = Math.max(...writer.runs.map((run) => run.commitsPerSecond));
   const asked = Math.max(0, ...runs.flatMap((run) => [run.silent.perSecond * run.commitsPerOp.silent, run.refresh.perSecond * run.commitsPerOp.refresh]));
+  const waits = runs.flatMap((run) => (['silent', 'refresh'] as const).map((what) => ({ workers: run.workers, what, share: run.busyWait?.[what]?.share ?? NaN })));
+  const worst = waits.filter((wait) => Number.isFinite(wait.share)).sort((a, b) => b.share - a.share)[0];
   return [
     `SQLite's single writer, measured alone (WAL, synchronous=NORMAL, busy timeout as the product; one INSERT of a ${writer.payloadBytes}-byte row per commit, ${writer.seconds} s per run): ` +
       writer.runs
         .map((run) => `${run.writers} writer process${run.writers > 1 ? 'es' : ''}: ${rate(run.commitsPerSecond)} commits/s in all (p99 ${ms(run.p99Ms)} ms per commit, ${run.busyErrors} SQLITE_BUSY)`)
         .join('; ') +
       `. The workers' runs above asked for at most ${rate(asked)} commits/s (commits per operation from the single-process breakdown × rate), ${((100 * asked) / ceiling).toFixed(1)} % of that ceiling: ${asked > ceiling / 2 ? 'the single writer is close to being the ceiling' : 'the single writer is not what limits these runs'}.`,
+    ...(worst
+      ? [
+          `But the writer's lock is shared by processes: each serving process's main thread was sampled (/proc/<pid>/syscall, about every ms, bench/stepup-vs-plain/sleep-sampler.ts) for sleeps in SQLite's busy handler, the event loop blocked while another process holds the write lock. Most: ${(100 * worst.share).toFixed(1)} % of a worker's time (${worst.what === 'silent' ? 'silent sign-ins' : 'refresh grants'}, ${worst.workers} worker${worst.workers > 1 ? 's' : ''})${worst.share > 0.02 ? ': time in which the worker serves nothing, so the single writer does limit the scaling' : ''}.`,
+        ]
+      : []),
   ];
 }
 

@@ -22,6 +22,7 @@ import { refreshGrant } from './flows.ts';
 import { runLoad, summarize, type LoadResult } from './load.ts';
 import { log } from './phases.ts';
 import { startServer, type ServerProcess } from './server-process.ts';
+import { sampleSleeps, sleepSamplingSupported, type SleepShare } from './sleep-sampler.ts';
 import { PRODUCT_BENCH_SCRYPT_N } from './agreed.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -38,6 +39,8 @@ export interface WorkerRun {
   workers: number;
   silent: LoadResult;
   refresh: LoadResult;
+  /** Share of each serving process's time asleep in SQLite's busy handler (sampled in the first round), when sampled. */
+  busyWait: { silent?: SleepShare; refresh?: SleepShare };
   /** Commits per operation, from the single-process breakdown (the same code per request), for commits/s. */
   commitsPerOp: { silent: number; refresh: number };
 }
@@ -63,8 +66,8 @@ function statOf(pid: number): { ppid: number; own: number; reaped: number } | un
   return { ppid: number(4), own: number(14) + number(15), reaped: number(16) + number(17) };
 }
 
-/** CPU ms of `root` and all its live descendants, plus what it reaped from those that exited. */
-function treeCpuMs(root: number): number {
+/** Every live process by its parent's pid. */
+function childrenByParent(): Map<number, number[]> {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -73,6 +76,12 @@ function treeCpuMs(root: number): number {
     if (!children.has(stat.ppid)) children.set(stat.ppid, []);
     children.get(stat.ppid)!.push(Number(entry));
   }
+  return children;
+}
+
+/** CPU ms of `root` and all its live descendants, plus what it reaped from those that exited. */
+function treeCpuMs(root: number): number {
+  const children = childrenByParent();
   let ticks = 0;
   const rootStat = statOf(root);
   if (rootStat) ticks += rootStat.reaped;
@@ -114,8 +123,8 @@ async function waitReady(issuer: string, child: ChildProcess): Promise<void> {
   }
 }
 
-/** server/main.ts with `workers` workers, and the seeder for its store, as one ServerProcess. */
-async function startCluster(workers: number): Promise<ServerProcess> {
+/** server/main.ts with `workers` workers, and the seeder for its store, as one ServerProcess; and its serving processes. */
+async function startCluster(workers: number): Promise<{ server: ServerProcess; servingPids: () => number[] }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stepup-bench-workers-'));
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -159,14 +168,16 @@ async function startCluster(workers: number): Promise<ServerProcess> {
     await stop();
     throw error;
   }
-  return { kind: 'product', issuer, pid: child.pid!, call: seeder.call, cpuMs: async () => treeCpuMs(child.pid!), stop };
+  const server: ServerProcess = { kind: 'product', issuer, pid: child.pid!, call: seeder.call, cpuMs: async () => treeCpuMs(child.pid!), stop };
+  // One worker is the process itself; more are the primary's children.
+  return { server, servingPids: () => (workers === 1 ? [child.pid!] : (childrenByParent().get(child.pid!) ?? [])) };
 }
 
 /** Silent sign-ins and refresh grants at 16 clients per worker, `rounds` rounds each, for each worker count. */
 export async function measureWorkers(counts: number[], { rounds, roundMs, commitsPerOp }: { rounds: number; roundMs: number; commitsPerOp: WorkerRun['commitsPerOp'] }): Promise<WorkerRun[]> {
   const runs: WorkerRun[] = [];
   for (const workers of counts) {
-    const server = await startCluster(workers);
+    const { server, servingPids } = await startCluster(workers);
     try {
       const side = productContender(server);
       const clients = CLIENTS_PER_WORKER * workers;
@@ -174,18 +185,23 @@ export async function measureWorkers(counts: number[], { rounds, roundMs, commit
       const silentTask = await side.silent(clients + 8);
       const holders = await side.refreshHolders(clients + 8);
       const refreshTask = takeTurns(holders, (holder) => refreshGrant(side.target, holder));
+      /** The rounds; during the first, each serving process's busy-handler sleeps are sampled. */
       const measure = async (task: () => Promise<void>) => {
         await runLoad(task, { concurrency: clients, maxCount: WARM_UP.maxCount * workers, maxMs: WARM_UP.maxMs });
         const results = [];
+        let sleeps: Promise<SleepShare> | undefined;
         for (let round = 0; round < rounds; round += 1) {
+          if (round === 0 && sleepSamplingSupported()) sleeps = sampleSleeps(servingPids(), roundMs * 0.9);
           const cpuBefore = await server.cpuMs();
           const result = await runLoad(task, { concurrency: clients, maxCount: MAX_PER_ROUND, maxMs: roundMs });
           results.push({ ...result, serverCpuMs: ((await server.cpuMs()) - cpuBefore) / result.count });
         }
-        return summarize(clients, results);
+        return { load: summarize(clients, results), sleeps: await sleeps?.catch(() => undefined) };
       };
       log(`  ${workers} worker(s): silent sign-ins and refresh grants, ${clients} clients, ${rounds} rounds of ${roundMs / 1000} s`);
-      runs.push({ workers, silent: await measure(silentTask), refresh: await measure(refreshTask), commitsPerOp });
+      const silent = await measure(silentTask);
+      const refresh = await measure(refreshTask);
+      runs.push({ workers, silent: silent.load, refresh: refresh.load, busyWait: { silent: silent.sleeps, refresh: refresh.sleeps }, commitsPerOp });
     } finally {
       await server.stop();
     }
