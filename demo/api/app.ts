@@ -28,7 +28,7 @@ function field(body: unknown, name: string): string | undefined {
  * `POST /transfer` performs a payment: the token must carry a `payment` detail with exactly this amount, currency,
  * creditor and IBAN (compared as the token carries them: "500.00" is not "500").
  */
-export const PAYMENT: OperationRequirement = {
+const PAYMENT: OperationRequirement = {
   type: 'payment',
   fields: ({ body }: GuardRequest) => ({
     instructedAmount: { currency: field(body, 'currency'), amount: field(body, 'amount') },

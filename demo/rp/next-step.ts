@@ -4,7 +4,7 @@ import type { Challenge } from './types.ts';
 export type NextStep = { kind: 'authorize'; params: Record<string, string>; why: string } | { kind: 'stop'; why: string };
 
 /** Why the API refused a token it will not accept however the user signs in: the words the result page shows. */
-export function refusalReason(challenge: Challenge): string {
+function refusalReason(challenge: Challenge): string {
   const said = challenge.errorDescription ? `: ${challenge.errorDescription}` : '';
   switch (challenge.error) {
     case 'insufficient_authorization_details':
