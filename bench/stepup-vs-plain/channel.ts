@@ -85,8 +85,15 @@ export function serveChannel(issuer: string, handlers: Handlers, stop: () => Pro
       (error: Error) => send({ kind: 'reply', id: request.id, error: error.stack ?? error.message }),
     );
   });
-  // Without a parent there is nothing to serve: never linger as an orphan.
-  process.on('disconnect', () => process.exit(0));
+  // Without a parent there is nothing to serve: stop and never linger as an orphan (the server removes its data folder on exit).
+  // Ctrl-C reaches the whole process group, these servers too: the same way out.
+  const leave = () => {
+    setTimeout(() => process.exit(0), 5_000).unref();
+    void stop().finally(() => process.exit(0));
+  };
+  process.once('disconnect', leave);
+  process.once('SIGINT', leave);
+  process.once('SIGTERM', leave);
   send({ kind: 'ready', issuer });
 }
 

@@ -73,6 +73,11 @@ provider.use(async (ctx, next) => {
 });
 server.on('request', provider.callback());
 
+// However this process ends (stopped, or its parent gone), its data folder goes with it.
+process.once('exit', () => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
 serveChannel(issuer, { ...commonHandlers(), seed: async () => [] }, async () => {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -63,6 +63,11 @@ async function seed({ count }: { count: number }): Promise<SeededAccount[]> {
   return accounts;
 }
 
+// However this process ends (stopped, or its parent gone), its data folder goes with it.
+process.once('exit', () => {
+  if (!seedOnly) rmSync(dataDir, { recursive: true, force: true });
+});
+
 serveChannel(issuer, { ...commonHandlers(), seed }, async () => {
   if (server) {
     server.closeAllConnections();

@@ -147,7 +147,10 @@ async function startCluster(workers: number): Promise<{ server: ServerProcess; s
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // If the benchmark itself ends first (an error, Ctrl-C), the primary is told to drain; its workers follow it.
-  const orphaned = () => child.exitCode === null && child.kill('SIGTERM');
+  const orphaned = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   process.once('exit', orphaned);
   let seeder: ServerProcess | undefined;
   const stop = async () => {
