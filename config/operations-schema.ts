@@ -25,6 +25,13 @@ const fieldSpec: z.ZodType<FieldSpec> = z.lazy(() =>
   ]),
 ) as z.ZodType<FieldSpec>;
 
+/**
+ * No control, format (bidi, zero-width), line or paragraph separator characters, Hangul fillers, variation selectors,
+ * nor lone surrogates (\p{Cs} matches only unpaired ones in a `u` regex).
+ */
+const INVISIBLE_FREE = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Variation_Selector}\u115F\u1160\u3164\uFFA0]*$/u;
+const NO_LONE_SURROGATE = /^\P{Cs}*$/u;
+
 /** A decimal amount as RFC 9396's payment example writes it: a string, at most 4 decimals. */
 const DECIMAL = /^(0|[1-9]\d{0,14})(\.\d{1,4})?$/;
 const seconds = z.number().int().positive();
@@ -94,13 +101,14 @@ function fieldValidator(field: FieldSpec): z.ZodType {
   const base = ((): z.ZodType => {
     switch (field.type) {
       case 'string': {
-        // No control or invisible formatting characters (newlines, bidi overrides, zero-width): the page must show the
-        // text as the token carries it.
+        // The page must show the text as the token carries it: no control or invisible characters (newlines, bidi
+        // overrides, zero-width, fillers, lone surrogates), no blank or space-padded value.
         const text = z
           .string()
           .min(1)
           .max(field.maxLength)
-          .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'control and invisible formatting characters are not allowed');
+          .regex(INVISIBLE_FREE, 'control and invisible characters are not allowed')
+          .regex(/^\S(.*\S)?$/su, 'no leading, trailing or only spaces');
         return field.pattern ? text.regex(new RegExp(field.pattern)) : text;
       }
       case 'amount':
@@ -131,5 +139,8 @@ function objectValidator(fields: Record<string, FieldSpec>, extra: Record<string
  * everything the token will carry), plus RFC 9396's common `locations`.
  */
 export function operationValidator(type: string, operation: OperationTypePolicy): z.ZodType {
-  return objectValidator(operation.fields, { type: z.literal(type), locations: z.array(z.string().url()).min(1).max(10).optional() });
+  return objectValidator(operation.fields, {
+    type: z.literal(type),
+    locations: z.array(z.string().url().regex(NO_LONE_SURROGATE, 'not well-formed Unicode')).min(1).max(10).optional(),
+  });
 }

@@ -24,7 +24,7 @@ function words(value: unknown, name: string): string[] {
 function acrList(values: unknown[], name: string): string[] {
   if (values.length > MAX_VALUES) throw new PolicyError('invalid_request', `${name} has too many values`);
   for (const value of values) {
-    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH) {
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_VALUE_LENGTH || /\p{Cs}/u.test(value)) {
       throw new PolicyError('invalid_request', `${name} values must be non-empty strings`);
     }
   }

@@ -21,6 +21,34 @@ function requested(ctx: KoaContextWithOIDC): Detail[] | undefined {
   return typeof raw === 'string' ? (JSON.parse(raw) as Detail[]) : undefined;
 }
 
+/** RFC 8785 canonical JSON, or undefined for what has none (a lone surrogate in a string). */
+function canonical(value: unknown): string | undefined {
+  try {
+    return canonicalize(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A token request may repeat the approved details (RFC 9396 §6.1), never change or add to them. Checked before the code
+ * or refresh token is used (server/token-rules.ts), and again when the token is made.
+ */
+export function refuseChangedDetails(asked: unknown, approved: readonly unknown[] | undefined): void {
+  let parsed = asked;
+  if (typeof asked === 'string') {
+    try {
+      parsed = JSON.parse(asked);
+    } catch {
+      throw new errors.InvalidAuthorizationDetails('authorization_details is not JSON');
+    }
+  }
+  const left = canonical(parsed);
+  if (left === undefined || left !== canonical(approved ?? [])) {
+    throw new errors.InvalidAuthorizationDetails('a token request can repeat the approved authorization_details, never change or add to them');
+  }
+}
+
 export function richAuthorizationRequests(operations: Record<string, OperationTypePolicy>): RichAuthorizationRequests {
   const types = Object.fromEntries(
     Object.entries(operations).map(([type, operation]) => {
@@ -42,9 +70,7 @@ export function richAuthorizationRequests(operations: Record<string, OperationTy
     authorizationDetailsForAccessToken: async (ctx: KoaContextWithOIDC, _token: unknown, source: { rar?: Detail[] } | undefined) => {
       const asked = requested(ctx);
       const approved = source?.rar;
-      if (asked && canonicalize(asked) !== canonicalize(approved ?? [])) {
-        throw new errors.InvalidAuthorizationDetails('a token request can repeat the approved authorization_details, never change or add to them');
-      }
+      if (asked) refuseChangedDetails(asked, approved);
       return approved;
     },
     authorizationDetailsForIntrospection: async (_ctx: KoaContextWithOIDC, token: { rar?: Detail[] }) => token.rar,

@@ -1,5 +1,6 @@
 // The token endpoint's share of the policy: access-token lifetime and DPoP by level, resource and operation type
 // (policy/token-constraints.ts), and scope and resource rules held again at every refresh (policy/refresh-rules.ts).
+import { refuseChangedDetails } from './rich-authorization.ts';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ResourceRecord } from '../adapters/types.ts';
 import type { StepUpPolicy } from '../config/policy-schema.ts';
@@ -108,11 +109,15 @@ export function tokenGrantHooks(deps: TokenRuleDeps): GrantHooks {
   return {
     async authorization_code(ctx) {
       const value = ctx.oidc.params?.code;
-      if (typeof value !== 'string' || ctx.get('DPoP')) return;
+      const asked = ctx.oidc.params?.authorization_details;
+      if (typeof value !== 'string' || (ctx.get('DPoP') && asked === undefined)) return;
       const code = await ctx.oidc.provider.AuthorizationCode.find(value);
       // Not ours to judge: the handler answers a missing, expired or foreign code as always.
       if (!code || code.clientId !== ctx.oidc.client?.clientId) return;
       const source = code as unknown as GrantSource;
+      // Changed details are refused before the code is used: the client can still redeem it as approved.
+      if (asked !== undefined) refuseChangedDetails(asked, source.rar);
+      if (ctx.get('DPoP')) return;
       const resources = ctx.oidc.params?.resource !== undefined ? indicators(ctx.oidc.params.resource) : indicators(source.resource);
       await requireDpop(ctx, deps, source, resources);
     },
@@ -123,6 +128,8 @@ export function tokenGrantHooks(deps: TokenRuleDeps): GrantHooks {
       // A consumed (rotated) token is the handler's: it revokes the whole grant on such a replay.
       if (!token || token.clientId !== ctx.oidc.client?.clientId || token.isExpired || token.consumed) return;
       const source = token as unknown as GrantSource & { scopes: Set<string> };
+      const asked = (ctx.oidc.params as Record<string, unknown>).authorization_details;
+      if (asked !== undefined) refuseChangedDetails(asked, source.rar);
       await holdRulesAtRefresh(ctx, deps, source);
       const params = ctx.oidc.params as Record<string, unknown>;
       await requireDpop(ctx, deps, source, params.resource !== undefined ? indicators(params.resource) : indicators(source.resource));

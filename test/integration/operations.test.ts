@@ -154,12 +154,35 @@ describe('malformed or unknown operations', () => {
     ['a lower-case currency', payment('1.00', 'ACME Ltd', 'eur')],
     ['a right-to-left override in the creditor name', payment('1.00', 'ACME \u202Etd')],
     ['a newline in the creditor name', payment('1.00', 'ACME\nLtd')],
+    ['a zero-width space in the creditor name', payment('1.00', 'AC\u200BME Ltd')],
+    ['a Hangul filler as the creditor name', payment('1.00', '\u3164')],
+    ['a creditor name of spaces only', payment('1.00', '   ')],
+    ['a lone surrogate in the creditor name', payment('1.00', 'ACME \ud800')],
     ['a member that is not an object', ['payment']],
   ])('%s is refused with invalid_authorization_details', async (_name, details) => {
     const { browser } = await signedInWithTotp();
     const flow = await rp.start(browser, params(details));
     expect(expectCallback(flow.step).searchParams.get('error')).toMatch(/^invalid_(authorization_details|request)$/);
     if (_name !== 'a member that is not an object') expect(expectCallback(flow.step).searchParams.get('error')).toBe('invalid_authorization_details');
+  });
+
+  it('a lone surrogate in an essential acr value is refused with invalid_request, never a 500', async () => {
+    const { browser } = await signedInWithTotp();
+    const flow = await rp.start(browser, { claims: '{"id_token":{"acr":{"essential":true,"value":"\\ud800"}}}' });
+    expect(expectCallback(flow.step).searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('a lone surrogate or a changed detail at the token endpoint is refused before the code is used: the code still redeems as approved', async () => {
+    const { account, browser } = await signedInWithTotp();
+    const details = payment('45.00');
+    const flow = await rp.start(browser, params(details));
+    const callback = await approve(browser, await browser.submit(flow.step, '/otp', { code: account.code() }));
+    for (const asked of ['[{"type":"payment","creditorName":"\\ud800"}]', JSON.stringify(payment('4500.00'))]) {
+      const refused = await redeem(flow, callback, { authorization_details: asked, resource: provider.api }).catch((error: unknown) => error);
+      expect(refused).toMatchObject({ error: 'invalid_authorization_details' });
+    }
+    const tokens = await redeem(flow, callback, { authorization_details: JSON.stringify(details), resource: provider.api });
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ authorization_details: details });
   });
 
   it('a client not registered for the operation type is refused', async () => {
