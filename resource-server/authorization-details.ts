@@ -26,6 +26,18 @@ export function checkOperation(operation: OperationRequirement): OperationRequir
  * have more), anything else (strings, numbers, arrays) must be deeply and strictly equal: "500.00" is not "500" nor
  * 500. An `undefined` expected value never matches: a request that lacks a value cannot prove it was approved.
  */
+/** Whether a detail's `locations`, when it has them, name this API (trailing slashes aside). */
+function atThisApi(detail: AuthorizationDetail, here: readonly string[]): boolean {
+  const locations = (detail as { locations?: unknown }).locations;
+  if (!Array.isArray(locations)) return true;
+  const names = new Set(here.map(withoutTrailingSlash));
+  return locations.some((location) => typeof location === 'string' && names.has(withoutTrailingSlash(location)));
+}
+
+function withoutTrailingSlash(value: string): string {
+  return value.replace(/\/+$/, '');
+}
+
 function contains(detail: unknown, expected: unknown): boolean {
   if (expected === undefined) return false;
   if (typeof expected === 'object' && expected !== null && !Array.isArray(expected)) {
@@ -40,9 +52,12 @@ function contains(detail: unknown, expected: unknown): boolean {
  * The detail of the route's type that approves this request: the first one for which `fields` (if given) are all
  * contained and `match` (if given) answers true. A matcher that throws is a refusal, with the exception as the cause.
  */
-export function approvedOperation(details: readonly AuthorizationDetail[] | undefined, operation: OperationRequirement, request: GuardRequest): AuthorizationDetail {
-  const candidates = (details ?? []).filter((detail) => detail.type === operation.type);
-  if (candidates.length === 0) throw new GuardError('operation_missing', `the token does not approve any ${operation.type} operation (authorization_details)`);
+export function approvedOperation(details: readonly AuthorizationDetail[] | undefined, operation: OperationRequirement, request: GuardRequest, here: readonly string[] = []): AuthorizationDetail {
+  // RFC 9396 §2.2: a detail that names its `locations` approves the operation there only (this API's audience or origin).
+  const ofType = (details ?? []).filter((detail) => detail.type === operation.type);
+  if (ofType.length === 0) throw new GuardError('operation_missing', `the token does not approve any ${operation.type} operation (authorization_details)`);
+  const candidates = ofType.filter((detail) => atThisApi(detail, here));
+  if (candidates.length === 0) throw new GuardError('operation_mismatch', `the token approves the ${operation.type} operation at other locations than this API`);
   try {
     const expected = operation.fields?.(request);
     const found = candidates.find((detail) => (operation.fields === undefined || contains(detail, expected)) && (operation.match === undefined || operation.match(detail, request) === true));

@@ -129,6 +129,9 @@ export function createGuard(options: GuardOptions): Guard {
     origin: options.origin === undefined ? undefined : checkOrigin(options.origin),
   });
 
+  /** Where this API is, for details that name their `locations`: its audience, and its origin when configured. */
+  const here = [options.audience, ...(options.origin === undefined ? [] : [checkOrigin(options.origin)])];
+
   async function verify(token: string, at: number): Promise<VerifiedToken> {
     if (looksLikeJwt(token)) return verifiedToken('jwt', await verifyJwt(token, at), at, tolerance);
     if (!introspect) throw new GuardError('token_malformed', 'the access token is not a JWT and this API does not introspect opaque tokens');
@@ -182,7 +185,7 @@ export function createGuard(options: GuardOptions): Guard {
         if (route.acr !== undefined) known = await loadLadder();
         const shortfall = checkRequirement(token, route, { ladder: known ?? [], now: at, tolerance });
         if (shortfall) return refusal(shortfall, route, known, dpop, at);
-        if (route.operation) token = { ...token, operation: approvedOperation(token.authorizationDetails, route.operation, request) };
+        if (route.operation) token = { ...token, operation: approvedOperation(token.authorizationDetails, route.operation, request, here) };
         // Last, so that a refused request never uses the token up.
         if (route.singleUse) await consumeToken(replayStore, presented.token, token, tolerance);
         return { ok: true, token, headers: nonceHeader(token.jkt !== undefined, at) };

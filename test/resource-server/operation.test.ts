@@ -113,6 +113,15 @@ describe('a route that performs a payment', () => {
     expect(refused(await transfer(await token(details), { amount: '900.00', currency: 'EUR', iban: PAYMENT.creditorAccount.iban })).error.code).toBe('operation_mismatch');
   });
 
+  it('approves at the locations a detail names only (RFC 9396 §2.2): this API by its audience or origin, nowhere else', async () => {
+    const at = (locations: string[]) => ({ ...PAYMENT, locations });
+    expect((await transfer(await token([at([`${AUDIENCE}/`])]), TRANSFER)).ok).toBe(true);
+    expect(refused(await transfer(await token([at(['https://other-bank.example/api'])]), TRANSFER)).error.code).toBe('operation_mismatch');
+    const behindProxy = createGuard({ issuer: provider.issuer, audience: 'urn:example:payments', origin: 'https://pay.example', ladder: ['aal1', 'aal2', 'phr'], now: () => NOW });
+    const onOrigin = await accessToken({ key, issuer: provider.issuer, now: NOW, claims: { aud: 'urn:example:payments', acr: 'phr', authorization_details: [at(['https://pay.example'])] } });
+    expect((await transfer(onOrigin, TRANSFER, { operation: PAY }, behindProxy)).ok).toBe(true);
+  });
+
   it('answers a token that is short of the level with the step-up challenge first', async () => {
     const result = refused(await transfer(await token([PAYMENT], { acr: 'aal1' }), TRANSFER, { acr: 'phr', operation: PAY }));
     expect(result.error.code).toBe('acr_too_low');
