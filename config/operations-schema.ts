@@ -29,8 +29,19 @@ const fieldSpec: z.ZodType<FieldSpec> = z.lazy(() =>
  * No control, format (bidi, zero-width), line or paragraph separator characters, Hangul fillers, variation selectors,
  * nor lone surrogates (\p{Cs} matches only unpaired ones in a `u` regex).
  */
-const INVISIBLE_FREE = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Variation_Selector}\u115F\u1160\u3164\uFFA0]*$/u;
-const NO_LONE_SURROGATE = /^\P{Cs}*$/u;
+const INVISIBLE_FREE = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\p{Variation_Selector}\u115F\u1160\u3164\uFFA0\u2800]*$/u;
+/** Combining overlays (strike-through and the like) draw over the characters around them. */
+const OVERLAYS: ReadonlyArray<readonly [number, number]> = [
+  [0x0334, 0x0338],
+  [0x20d2, 0x20ea],
+];
+const ASCII_URL = /^[\x21-\x7E]+$/;
+
+/** Text shown as the token carries it: in NFC, without overlays (the character classes above do the rest). */
+function plainText(value: string): boolean {
+  if (value.normalize('NFC') !== value) return false;
+  return ![...value].some((char) => OVERLAYS.some(([from, to]) => char.codePointAt(0)! >= from && char.codePointAt(0)! <= to));
+}
 
 /** A decimal amount as RFC 9396's payment example writes it: a string, at most 4 decimals. */
 const DECIMAL = /^(0|[1-9]\d{0,14})(\.\d{1,4})?$/;
@@ -108,6 +119,7 @@ function fieldValidator(field: FieldSpec): z.ZodType {
           .min(1)
           .max(field.maxLength)
           .regex(INVISIBLE_FREE, 'control and invisible characters are not allowed')
+          .refine(plainText, 'text must be in NFC, without combining overlays')
           .regex(/^\S(.*\S)?$/su, 'no leading, trailing or only spaces');
         return field.pattern ? text.regex(new RegExp(field.pattern)) : text;
       }
@@ -141,6 +153,6 @@ function objectValidator(fields: Record<string, FieldSpec>, extra: Record<string
 export function operationValidator(type: string, operation: OperationTypePolicy): z.ZodType {
   return objectValidator(operation.fields, {
     type: z.literal(type),
-    locations: z.array(z.string().url().regex(NO_LONE_SURROGATE, 'not well-formed Unicode')).min(1).max(10).optional(),
+    locations: z.array(z.string().url().regex(ASCII_URL, 'a location is an ASCII URL (punycode hosts, percent-encoded paths)')).min(1).max(10).optional(),
   });
 }

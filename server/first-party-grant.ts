@@ -1,7 +1,12 @@
 // Consent for first-party clients: their grant is extended to what they request, so no consent page is shown.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
-export async function loadExistingGrant(ctx: KoaContextWithOIDC) {
+/** `grantTtl`: the grants' configured lifetime in seconds (oidc-provider's ttl.Grant). */
+export function firstPartyGrants(grantTtl: number) {
+  return (ctx: KoaContextWithOIDC) => loadExistingGrant(ctx, grantTtl);
+}
+
+async function loadExistingGrant(ctx: KoaContextWithOIDC, grantTtl: number) {
   const { oidc } = ctx;
   const client = oidc.client!;
   const session = oidc.session!;
@@ -19,9 +24,9 @@ export async function loadExistingGrant(ctx: KoaContextWithOIDC) {
     const wanted = [...oidc.requestParamScopes].filter((scope) => offered.has(scope));
     if (wanted.length) grant.addResourceScope(indicator, wanted.join(' '));
   }
-  // Saved when it is new or changed, or when it is past half its life (each save renews it): a first-party sign-in that
-  // asks for nothing new costs no write.
-  const renew = grant.exp !== undefined && grant.exp - Math.floor(Date.now() / 1000) < halfLife(grant);
+  // Saved when it is new or changed, or when less than half its lifetime is left (each save renews it): a first-party
+  // sign-in that asks for nothing new costs no write.
+  const renew = grant.exp !== undefined && grant.exp - Math.floor(Date.now() / 1000) < grantTtl / 2;
   if (!existing || grantState(grant) !== before || renew) await grant.save();
   return grant;
 }
@@ -29,8 +34,4 @@ export async function loadExistingGrant(ctx: KoaContextWithOIDC) {
 /** What a first-party request may add to a grant: its OpenID scope and claims, and its resources' scopes. */
 function grantState(grant: { openid?: unknown; resources?: unknown }): string {
   return JSON.stringify([grant.openid, grant.resources]);
-}
-
-function halfLife(grant: { iat?: number; exp?: number }): number {
-  return grant.iat !== undefined && grant.exp !== undefined ? (grant.exp - grant.iat) / 2 : Infinity;
 }

@@ -8,7 +8,7 @@ import { createAssessor } from '../stepup/assessment.ts';
 import { stepUpChecker, type StepUpChecker } from '../stepup/check.ts';
 import { systemClock } from './clock.ts';
 import { stepUpCheck } from './stepup-check.ts';
-import { loadExistingGrant } from './first-party-grant.ts';
+import { firstPartyGrants } from './first-party-grant.ts';
 import { extraTokenClaims } from './token-claims.ts';
 import { richAuthorizationRequests } from './rich-authorization.ts';
 import { dpopNonceSecret } from '../config/keys.ts';
@@ -118,7 +118,7 @@ export function buildProvider({ config, stores, now = systemClock, check: checke
         }
       },
     },
-    loadExistingGrant,
+    loadExistingGrant: firstPartyGrants(ttl.session),
     extraTokenClaims: (ctx) => extraTokenClaims(ctx as KoaContextWithOIDC),
     // An operation's grant (authorization_details) is for that operation only: no refresh token outlives it.
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access') && !(code as { rar?: unknown[] }).rar?.length,

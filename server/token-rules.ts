@@ -1,5 +1,6 @@
 // The token endpoint's share of the policy: access-token lifetime and DPoP by level, resource and operation type
 // (policy/token-constraints.ts), and scope and resource rules held again at every refresh (policy/refresh-rules.ts).
+import { createHash } from 'node:crypto';
 import { refuseChangedDetails } from './rich-authorization.ts';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ResourceRecord } from '../adapters/types.ts';
@@ -105,6 +106,21 @@ async function holdRulesAtRefresh(ctx: KoaContextWithOIDC, deps: TokenRuleDeps, 
   params.scope = outcome.kept.join(' ');
 }
 
+interface PkceBound {
+  codeChallenge?: string;
+  codeChallengeMethod?: string;
+  redirectUri?: string;
+}
+
+/** Whether the token request proves what redeeming the code needs: its redirect URI and PKCE verifier (S256). */
+function redeemable(code: PkceBound, params: Record<string, unknown>): boolean {
+  if (code.redirectUri !== undefined && params.redirect_uri !== code.redirectUri) return false;
+  if (code.codeChallenge === undefined) return true;
+  const verifier = params.code_verifier;
+  if (typeof verifier !== 'string' || code.codeChallengeMethod !== 'S256') return false;
+  return createHash('sha256').update(verifier).digest('base64url') === code.codeChallenge;
+}
+
 export function tokenGrantHooks(deps: TokenRuleDeps): GrantHooks {
   return {
     async authorization_code(ctx) {
@@ -114,6 +130,9 @@ export function tokenGrantHooks(deps: TokenRuleDeps): GrantHooks {
       const code = await ctx.oidc.provider.AuthorizationCode.find(value);
       // Not ours to judge: the handler answers a missing, expired or foreign code as always.
       if (!code || code.clientId !== ctx.oidc.client?.clientId) return;
+      // Nothing of the code is told to a party that cannot redeem it (its PKCE verifier or redirect URI is wrong): the
+      // handler answers that one with invalid_grant, as always.
+      if (!redeemable(code as unknown as PkceBound, ctx.oidc.params as Record<string, unknown>)) return;
       const source = code as unknown as GrantSource;
       // Changed details are refused before the code is used: the client can still redeem it as approved.
       if (asked !== undefined) refuseChangedDetails(asked, source.rar);

@@ -158,6 +158,12 @@ describe('malformed or unknown operations', () => {
     ['a Hangul filler as the creditor name', payment('1.00', '\u3164')],
     ['a creditor name of spaces only', payment('1.00', '   ')],
     ['a lone surrogate in the creditor name', payment('1.00', 'ACME \ud800')],
+    ['a Braille blank as the creditor name', payment('1.00', '\u2800')],
+    ['a combining grapheme joiner in the creditor name', payment('1.00', 'AC\u034FME')],
+    ['a strike-through overlay in the creditor name', payment('1.00', 'A\u0336CME')],
+    ['a creditor name not in NFC', payment('1.00', 'Mu\u0308ller')],
+    ['a private-use character in the creditor name', payment('1.00', 'ACME \uE000')],
+    ['a right-to-left override in a location', [{ ...payment('1.00')[0], locations: ['https://evil.example/\u202Eelpmaxe.knab//:sptth'] }]],
     ['a member that is not an object', ['payment']],
   ])('%s is refused with invalid_authorization_details', async (_name, details) => {
     const { browser } = await signedInWithTotp();
@@ -189,6 +195,20 @@ describe('malformed or unknown operations', () => {
     const other = await relyingParty(provider);
     const flow = await other.start(new Browser(CALLBACK), params(payment('1.00')));
     expect(expectCallback(flow.step).searchParams.get('error')).toBe('invalid_authorization_details');
+  });
+
+  it('tells nothing about the approved operation to a party holding the code without its PKCE verifier', async () => {
+    const { account, browser } = await signedInWithTotp();
+    const flow = await rp.start(browser, params(payment('55.00')));
+    const callback = await approve(browser, await browser.submit(flow.step, '/otp', { code: account.code() }));
+    const stolen = { ...flow, verifier: oidc.randomPKCECodeVerifier() };
+    const answers = [];
+    for (const guess of [payment('55.00'), payment('56.00')]) {
+      const refused = await redeem(stolen, callback, { authorization_details: JSON.stringify(guess), resource: provider.api }).catch((error: unknown) => error);
+      answers.push((refused as { error?: string }).error);
+    }
+    // The same answer for the right and the wrong guess: the code's, not the details'.
+    expect(answers).toEqual(['invalid_grant', 'invalid_grant']);
   });
 
   it('a token request cannot change the approved details', async () => {
