@@ -5,7 +5,6 @@ import type { Context, Middleware } from 'koa';
 import { clientPolicy } from '../stepup/client-policy.ts';
 import type { FlowInteraction, FlowOutcome, StepUpFlow, Submission } from '../stepup/flow.ts';
 import { handedDecision, progressOf, type StepUpResult } from '../stepup/progress.ts';
-import { describe, operationOf } from '../stepup/operation.ts';
 import type { InteractionDeps } from './deps.ts';
 import { RECOVERY_LINK_COOKIE } from './account/recovery-routes.ts';
 import { consentPage, otpPage, passkeyPage, passwordPage, type PageContext } from '../views/login-pages.ts';
@@ -75,9 +74,9 @@ export function loginRoutes(deps: InteractionDeps & { flow: StepUpFlow }, ...gua
     return String((ctx.request.body as Record<string, unknown>)[name] ?? '');
   }
 
-  async function submit(ctx: Context, submission: (loaded: Loaded) => Submission) {
+  async function submit(ctx: Context, submission: Submission) {
     const loaded = await load(ctx);
-    await respond(ctx, loaded, await flow.submit(loaded.interaction, submission(loaded)));
+    await respond(ctx, loaded, await flow.submit(loaded.interaction, submission));
   }
 
   router.get('/interaction/:uid', async (ctx) => {
@@ -86,17 +85,16 @@ export function loginRoutes(deps: InteractionDeps & { flow: StepUpFlow }, ...gua
       const scopes = String(loaded.details.params.scope ?? '')
         .split(' ')
         .filter(Boolean);
-      const operation = operationOf(loaded.details.params);
-      const operations = operation && describe(operation, deps.config.policy.operations);
+      const operations = flow.operationText(loaded.details.params);
       ctx.body = consentPage({ uid: loaded.details.uid, csrf: ctx.state.csrf, clientName: loaded.interaction.client.name, scopes, operations });
       return;
     }
     await respond(ctx, loaded, await flow.begin(loaded.interaction));
   });
 
-  router.post('/interaction/:uid/password', (ctx) => submit(ctx, () => ({ factor: 'pwd', username: field(ctx, 'username'), password: field(ctx, 'password') })));
-  router.post('/interaction/:uid/otp', (ctx) => submit(ctx, () => ({ factor: 'otp', code: field(ctx, 'code') })));
-  router.post('/interaction/:uid/passkey', (ctx) => submit(ctx, () => ({ factor: 'passkey', response: field(ctx, 'response') })));
+  router.post('/interaction/:uid/password', (ctx) => submit(ctx, { factor: 'pwd', username: field(ctx, 'username'), password: field(ctx, 'password') }));
+  router.post('/interaction/:uid/otp', (ctx) => submit(ctx, { factor: 'otp', code: field(ctx, 'code') }));
+  router.post('/interaction/:uid/passkey', (ctx) => submit(ctx, { factor: 'passkey', response: field(ctx, 'response') }));
 
   router.post('/interaction/:uid/recovery', async (ctx) => {
     const loaded = await load(ctx);

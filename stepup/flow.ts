@@ -17,7 +17,7 @@ import type { StepUpResult } from './progress.ts';
 import { recoveryMode, recoverySignIn, type RecoveryMode } from './recovery-sign-in.ts';
 import { requestedSubject } from './requested-subject.ts';
 import { passkeyOnlyStepUp, whyText } from './why.ts';
-import { challengeCommitsTo, describe, operationChallenge, operationOf, operationRecord } from './operation.ts';
+import { challengeCommitsTo, describe, operationChallenge, operationOf, operationRecord, type Operation } from './operation.ts';
 import type { OperationText } from '../views/operation-box.ts';
 
 /** One sign-in as the flow sees it: oidc-provider's interaction, translated by the caller. */
@@ -70,6 +70,8 @@ interface Run {
   progress: StepUpResult;
   dirty: boolean;
   snapshot: AccountSnapshot;
+  /** The operation the sign-in approves (authorization_details), parsed once per request; throws like the assessment. */
+  operation: () => Operation | undefined;
 }
 
 export function stepUpFlow(deps: FlowDeps) {
@@ -125,8 +127,7 @@ export function stepUpFlow(deps: FlowDeps) {
     }
 
     const shown = await pageFor(run, decision, account, notice);
-    const operation = operationOf(interaction.params);
-    if (operation) shown.operations = describe(operation, config.policy.operations);
+    shown.operations = describeOperation(run.operation());
     if (run.dirty) await interaction.save(run.progress);
     return { kind: 'page', page: shown, status: notice?.status, retryAfter: notice?.retryAfter };
   }
@@ -185,7 +186,7 @@ export function stepUpFlow(deps: FlowDeps) {
   /** A fresh challenge for the page being shown, kept in the interaction (the previous one is replaced). */
   async function issueChallenge(run: Run, allowed: AuthenticatorRecord[]) {
     // Approving an operation: the challenge commits to it (random bytes, then the operation's hash).
-    const operation = operationOf(run.interaction.params);
+    const operation = run.operation();
     const options = await authenticationOptions(config.webauthn, allowed, operation && operationChallenge(operation));
     run.progress = { ...run.progress, challenge: { value: options.challenge, expiresAt: deps.now() + CHALLENGE_TTL } };
     run.dirty = true;
@@ -236,7 +237,7 @@ export function stepUpFlow(deps: FlowDeps) {
     run.progress = { ...run.progress, accountId: event.accountId, events: [...run.progress.events, ...events] };
     run.dirty = true;
     // Proven on a page that showed the operation: the record names it (for a passkey, its challenge committed to it).
-    const operation = operationRecord(operationOf(run.interaction.params));
+    const operation = operationRecord(run.operation());
     for (const each of events) await stores.audit.append(factorVerified(deps.now, each.factor, where(run, each.accountId), operation));
     // Verified, but it backs nothing above its cap yet: say so, rather than showing the same page again without a word.
     const notice = cooling ? { factor: event.factor, status: 403, message: coolingOffMessage(cooling.kind, cooling.until) } : undefined;
@@ -262,8 +263,15 @@ export function stepUpFlow(deps: FlowDeps) {
     return advance(run, { factor, status, message, username, retryAfter: error.retryAfter });
   }
 
+  /** The operation in words for a page (summary and fields, from its type's template), if the sign-in approves one. */
+  function describeOperation(operation: Operation | undefined): OperationText[] | undefined {
+    return operation && describe(operation, config.policy.operations);
+  }
+
   function start(interaction: FlowInteraction): Run {
-    return { interaction, progress: interaction.progress, dirty: false, snapshot: accountSnapshot(stores) };
+    let parsed: { operation: Operation | undefined } | undefined;
+    const operation = () => (parsed ??= { operation: operationOf(interaction.params) }).operation;
+    return { interaction, progress: interaction.progress, dirty: false, snapshot: accountSnapshot(stores), operation };
   }
 
   /** The username a password must match: during step-up the account is fixed, and the typed one is ignored. */
@@ -276,6 +284,11 @@ export function stepUpFlow(deps: FlowDeps) {
     /** The interaction's page, or its result when nothing is missing. */
     begin(interaction: FlowInteraction): Promise<FlowOutcome> {
       return advance(start(interaction), undefined, { useHanded: true });
+    },
+
+    /** The operation an interaction approves, in words, for the approval (consent) page. */
+    operationText(params: Record<string, unknown>): OperationText[] | undefined {
+      return describeOperation(operationOf(params));
     },
 
     /** Whether this interaction is a recovery sign-in (only the account pages' own sign-in can be). */
@@ -317,7 +330,7 @@ export function stepUpFlow(deps: FlowDeps) {
           try {
             if (!challenge || challenge.expiresAt < deps.now()) throw new AuthError('invalid_input', 'the passkey request expired');
             // Checked again here: the challenge this interaction signs must commit to the operation it approves.
-            const operation = operationOf(interaction.params);
+            const operation = run.operation();
             if (operation && !challengeCommitsTo(challenge.value, operation)) throw new AuthError('invalid_input', 'the passkey request is not for this operation');
             const { events } = await timed('passkey', () =>
               verifyPasskey(
