@@ -19,9 +19,9 @@ import { buildProvider } from '../../server/provider.ts';
 import Database from 'better-sqlite3';
 import { exportAudit, listAudit, queryAudit, verifyAudit } from '../../cli/audit-commands.ts';
 import { addClient, listClients, type AddClientArgs } from '../../cli/client-commands.ts';
-import { CliError } from '../../cli/errors.ts';
 import { generateKeys } from '../../cli/keys-commands.ts';
 import { addUser, enrollTotp, listUsers, passwordFromOptions, unlockUser } from '../../cli/user-commands.ts';
+import { rejectsWith } from './rejects-with.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'stepup-cli-'));
@@ -38,15 +38,6 @@ beforeEach(() => {
   lines = [];
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-async function rejectsWith(promise: Promise<unknown>, code: CliError['code'], message: RegExp) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CliError);
-  expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
-}
 
 describe('user add and list', () => {
   it('creates an account with a hashed password and lists it with its factors', async () => {

@@ -16,12 +16,12 @@ import { attemptKeys, issueRecoveryCodes, verifyPasswordHash, verifyRecoveryLink
 import { loadConfig, type AppConfig } from '../../config/index.ts';
 import { totpKeyring } from '../../config/keys.ts';
 import { listAudit } from '../../cli/audit-commands.ts';
-import { CliError } from '../../cli/errors.ts';
 import { deleteUser, disableUser, enableUser, removeAuthenticator, setPassword } from '../../cli/lifecycle-commands.ts';
 import { resetUser } from '../../cli/reset-user.ts';
 import { listSessions, revokeSessions } from '../../cli/session-commands.ts';
 import { addUser, enrollTotp, unlockUser } from '../../cli/user-commands.ts';
 import { showUser } from '../../cli/user-show.ts';
+import { rejectsWith } from './rejects-with.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'stepup-lifecycle-'));
@@ -42,15 +42,6 @@ beforeEach(() => {
 });
 afterEach(() => stores.close());
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-async function rejectsWith(promise: Promise<unknown>, code: CliError['code'], message: RegExp) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CliError);
-  expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
-}
 
 async function user(username: string, password = 'correct horse'): Promise<AccountRecord> {
   await addUser(stores, config, { username, password }, () => {});

@@ -10,9 +10,9 @@ import { openSqliteStores } from '../../adapters/sqlite/index.ts';
 import type { Stores } from '../../adapters/types.ts';
 import { loadConfig, type AppConfig } from '../../config/index.ts';
 import { generateKeyMaterial, serializeKeys } from '../../config/keys.ts';
-import { CliError } from '../../cli/errors.ts';
 import { longestSignedTokenLifetime } from '../../cli/jwks-rotation.ts';
 import { addResource, listResources, removeResource, type AddResourceArgs } from '../../cli/resource-commands.ts';
+import { rejectsWith } from './rejects-with.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'stepup-resource-cli-'));
@@ -29,15 +29,6 @@ beforeEach(() => {
   lines = [];
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-async function refused(promise: Promise<unknown>, code: CliError['code'], message: RegExp) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(CliError);
-  expect(error).toMatchObject({ code, message: expect.stringMatching(message) });
-}
 
 const valid: AddResourceArgs = { indicator: 'https://payments.example/api', scope: 'pay refund' };
 
@@ -69,7 +60,7 @@ describe('resource add, list and remove', () => {
     lines = [];
     await removeResource(stores, config, { indicator: valid.indicator }, out);
     expect(lines[0]).toMatch(/^removed resource https:\/\/payments.example\/api: new tokens for it are refused \(invalid_target\)/);
-    await refused(removeResource(stores, config, { indicator: valid.indicator }, out), 'not_found', /no resource https:\/\/payments.example\/api/);
+    await rejectsWith(removeResource(stores, config, { indicator: valid.indicator }, out), 'not_found', /no resource https:\/\/payments.example\/api/);
     lines = [];
     await removeResource(stores, config, { indicator: 'http://localhost:3002' }, out);
     lines = [];
@@ -80,7 +71,7 @@ describe('resource add, list and remove', () => {
   it('refuses a second registration of an indicator unless --update, which keeps its creation time', async () => {
     await addResource(stores, config, valid, out);
     const created = (await stores.resources.get(valid.indicator))!.createdAt;
-    await refused(addResource(stores, config, { ...valid, scope: 'pay' }, out), 'conflict', /registered already; pass --update/);
+    await rejectsWith(addResource(stores, config, { ...valid, scope: 'pay' }, out), 'conflict', /registered already; pass --update/);
     await addResource(stores, config, { ...valid, scope: 'pay', dpop: true, update: true }, out);
     expect(await stores.resources.get(valid.indicator)).toEqual({ indicator: valid.indicator, scope: 'pay', dpop: true, format: 'jwt', alg: 'ES256', createdAt: created });
   });
@@ -112,7 +103,7 @@ describe('resource add, list and remove', () => {
     ['--alg with --format opaque', { format: 'opaque', alg: 'ES256' }, /--alg applies to --format jwt only: opaque access tokens are not signed/],
     ['--alg with --format opaque, even an algorithm without a key', { format: 'opaque', alg: 'ES384' }, /--alg applies to --format jwt only/],
   ])('refuses %s', async (_name, change, message) => {
-    await refused(addResource(stores, config, { ...valid, ...change }, out), 'invalid_input', message);
+    await rejectsWith(addResource(stores, config, { ...valid, ...change }, out), 'invalid_input', message);
     expect(await stores.resources.list()).toEqual([]);
   });
 
@@ -126,13 +117,13 @@ describe('resource add, list and remove', () => {
       STEPUP_COOKIE_KEYS: keys.cookieKeys,
       STEPUP_TOTP_KEYS: keys.totpKeys,
     });
-    await refused(addResource(stores, production, { ...valid, indicator: 'http://localhost:3002' }, out), 'invalid_input', /must use https$/);
+    await rejectsWith(addResource(stores, production, { ...valid, indicator: 'http://localhost:3002' }, out), 'invalid_input', /must use https$/);
   });
 
   it('refuses an algorithm the configured keys cannot sign, naming STEPUP_JWKS (an RSA-only JWKS and the default ES256)', async () => {
     const material = await generateKeyMaterial();
     const rsaOnly = { ...config, keys: { ...config.keys, jwks: { keys: material.jwks.keys.filter((key) => key.kty === 'RSA') } } };
-    await refused(addResource(stores, rsaOnly, valid, out), 'invalid_input', /--alg ES256: STEPUP_JWKS has no key that signs ES256 \(it signs RS256\)/);
+    await rejectsWith(addResource(stores, rsaOnly, valid, out), 'invalid_input', /--alg ES256: STEPUP_JWKS has no key that signs ES256 \(it signs RS256\)/);
     await addResource(stores, rsaOnly, { ...valid, alg: 'RS256' }, out);
     expect((await stores.resources.get(valid.indicator))?.alg).toBe('RS256');
   });

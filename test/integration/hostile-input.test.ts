@@ -9,9 +9,9 @@ import { MAX_ENCODED_STATE } from '../../server/redirect-limit.ts';
 const { provider, rp } = useProvider();
 
 /** Pushes an authorization request (PAR, RFC 9126) with `state` for the test client; returns its request_uri. */
-async function oidcPush(state: string): Promise<string> {
-  const endpoint = rp.config.serverMetadata().pushed_authorization_request_endpoint!;
-  const body = new URLSearchParams({
+/** A prompt=none authorization request of the test client, carrying `state`. */
+function silentRequest(state: string): URLSearchParams {
+  return new URLSearchParams({
     client_id: rp.clientId,
     response_type: 'code',
     scope: 'openid',
@@ -21,6 +21,11 @@ async function oidcPush(state: string): Promise<string> {
     code_challenge: 'a'.repeat(43),
     code_challenge_method: 'S256',
   });
+}
+
+async function oidcPush(state: string): Promise<string> {
+  const endpoint = rp.config.serverMetadata().pushed_authorization_request_endpoint!;
+  const body = silentRequest(state);
   const secret = `secret-${rp.clientId}-0123456789abcdef`;
   const response = await fetch(endpoint, { method: 'POST', body, headers: { authorization: `Basic ${Buffer.from(`${rp.clientId}:${secret}`).toString('base64')}` } });
   expect(response.status).toBe(201);
@@ -152,16 +157,7 @@ describe('malformed requests get a standard 4xx, never a 500', () => {
     // that would echo it is refused instead.
     const shouting = new URL(rp.config.serverMetadata().authorization_endpoint!);
     shouting.pathname = shouting.pathname.toUpperCase() + '/';
-    shouting.search = new URLSearchParams({
-      client_id: rp.clientId,
-      response_type: 'code',
-      scope: 'openid',
-      redirect_uri: CALLBACK,
-      prompt: 'none',
-      state,
-      code_challenge: 'a'.repeat(43),
-      code_challenge_method: 'S256',
-    }).toString();
+    shouting.search = silentRequest(state).toString();
     const direct = await fetch(shouting, { redirect: 'manual' });
     expect(direct.status).toBe(400);
     expect(direct.headers.get('location')).toBeNull();
