@@ -106,6 +106,17 @@ async function holdRulesAtRefresh(ctx: KoaContextWithOIDC, deps: TokenRuleDeps, 
   params.scope = outcome.kept.join(' ');
 }
 
+/**
+ * A code issued before its resource's --min-acr was raised is redeemed at the level the resource needs now, as a refresh
+ * token would be (the registry's rules, read through its cache): otherwise it yields one token below that level.
+ */
+async function holdResourceLevel(deps: TokenRuleDeps, code: GrantSource, resources: string[]): Promise<void> {
+  if (resources.length !== 1) return;
+  const rules = await resourceRules(deps.registry);
+  const outcome = refreshScopes({ ladder: deps.policy.ladder, rules, acr: code.acr, authTime: code.authTime, scopes: [], resource: resources[0], now: deps.now() });
+  if (outcome.resourceLapsed) throw invalidGrant(`the sign-in behind this code does not back ${outcome.resourceLapsed}; sign the user in again`);
+}
+
 interface PkceBound {
   codeChallenge?: string;
   codeChallengeMethod?: string;
@@ -126,7 +137,7 @@ export function tokenGrantHooks(deps: TokenRuleDeps): GrantHooks {
     async authorization_code(ctx) {
       const value = ctx.oidc.params?.code;
       const asked = ctx.oidc.params?.authorization_details;
-      if (typeof value !== 'string' || (ctx.get('DPoP') && asked === undefined)) return;
+      if (typeof value !== 'string') return;
       const code = await ctx.oidc.provider.AuthorizationCode.find(value);
       // Not ours to judge: the handler answers a missing, expired or foreign code as always.
       if (!code || code.clientId !== ctx.oidc.client?.clientId) return;
@@ -136,8 +147,8 @@ export function tokenGrantHooks(deps: TokenRuleDeps): GrantHooks {
       const source = code as unknown as GrantSource;
       // Changed details are refused before the code is used: the client can still redeem it as approved.
       if (asked !== undefined) refuseChangedDetails(asked, source.rar);
-      if (ctx.get('DPoP')) return;
       const resources = ctx.oidc.params?.resource !== undefined ? indicators(ctx.oidc.params.resource) : indicators(source.resource);
+      await holdResourceLevel(deps, source, resources);
       await requireDpop(ctx, deps, source, resources);
     },
     async refresh_token(ctx) {

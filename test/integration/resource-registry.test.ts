@@ -117,4 +117,20 @@ describe('a resource registered with --min-acr', () => {
     expect(decodeJwt(tokens.access_token)).toMatchObject({ aud: guarded, acr: 'aal2' });
     await provider.stores.resources.remove(guarded);
   });
+
+  it('a code issued before the level was raised is not redeemed below it (nor is a refresh token)', async () => {
+    const raised = 'https://raised.example.test';
+    await provider.stores.resources.add({ indicator: raised, scope: 'read', dpop: false, alg: 'ES256', format: 'jwt', createdAt: 0 });
+    provider.clock.advance(RESOURCE_CACHE_SECONDS);
+    const account = await createAccount(provider);
+    const browser = new Browser(CALLBACK);
+    await rp.signIn(browser, account);
+    const flow = await rp.start(browser, { scope: 'openid read', resource: raised });
+    const callback = expectCallback(flow.step);
+    await provider.stores.resources.replace({ indicator: raised, scope: 'read', dpop: false, alg: 'ES256', format: 'jwt', minAcr: 'aal2', createdAt: 0 });
+    provider.clock.advance(RESOURCE_CACHE_SECONDS);
+    const refused = await rp.finish(flow, callback).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ error: 'invalid_grant', error_description: expect.stringContaining(raised) });
+    await provider.stores.resources.remove(raised);
+  });
 });
