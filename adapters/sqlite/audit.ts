@@ -3,6 +3,7 @@ import { clampAuditLimit } from '../audit-limit.ts';
 import { GENESIS_HASH, chainHash, nextLink, storedForm, verifyChain } from '../audit-chain.ts';
 import type { AuditEvent, AuditStore, ChainedAuditEvent, StoredAuditEvent } from '../types.ts';
 import type { SqliteDatabase } from './database.ts';
+import type { WriteBatches } from './write-batches.ts';
 
 interface ChainRow {
   seq: number;
@@ -10,23 +11,25 @@ interface ChainRow {
   hash: string | null;
 }
 
-export function createAuditStore(db: SqliteDatabase): AuditStore {
+export function createAuditStore(db: SqliteDatabase, batches: WriteBatches): AuditStore {
   chainUnchained(db);
   const last = db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
   const insert = db.prepare<[number, number, string, string | null, string, string]>('INSERT INTO audit_events (seq, at, type, account_id, event, hash) VALUES (?, ?, ?, ?, ?, ?)');
   const readPage = db.prepare<[number, number], ChainRow>('SELECT seq, event, hash FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?');
-  // One write transaction reads the last link and inserts the next: appends from other connections wait for it. The
-  // event column keeps the hash version with the event's members (events hashed the original way have none).
-  const appendLinked = db.transaction((event: AuditEvent) => {
+  // Inside a write transaction (write-batches.ts) that reads the last link and inserts the next: appends from other
+  // connections wait for it. The event column keeps the hash version with the event's members (events hashed the
+  // original way have none).
+  const appendLinked = (event: AuditEvent) => {
     const link = nextLink(last.get(), event);
     insert.run(link.seq, event.at, event.type, event.accountId ?? null, JSON.stringify({ ...event, v: link.v }), link.hash);
-  });
+  };
 
   const readChain = async (afterSeq: number, limit: number) => readPage.all(afterSeq, limit).map(chained);
 
   return {
-    async append(event) {
-      appendLinked.immediate(storedForm(event));
+    append(event) {
+      const stored = storedForm(event);
+      return batches.add(() => appendLinked(stored));
     },
     async list({ accountId, type, limit }) {
       const where: string[] = [];

@@ -2,6 +2,7 @@
 import type { AuthEvent, Factor } from '../../policy/types.ts';
 import type { AuthEventStore } from '../types.ts';
 import type { SqliteDatabase } from './database.ts';
+import type { WriteBatches } from './write-batches.ts';
 
 interface AuthEventRow {
   id: string;
@@ -12,7 +13,7 @@ interface AuthEventRow {
   authenticator_id: string | null;
 }
 
-export function createAuthEventStore(db: SqliteDatabase, purgeExpired: () => void): AuthEventStore {
+export function createAuthEventStore(db: SqliteDatabase, batches: WriteBatches, purgeExpired: () => void): AuthEventStore {
   const insert = db.prepare<[string, string, string, string, string, number, string | null, number]>(
     `INSERT INTO auth_events (session_uid, id, account_id, factor, amr, at, authenticator_id, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_uid, id) DO NOTHING`,
@@ -21,16 +22,18 @@ export function createAuthEventStore(db: SqliteDatabase, purgeExpired: () => voi
     `SELECT id, account_id, factor, amr, at, authenticator_id FROM auth_events
      WHERE session_uid = ? AND expires_at > ? ORDER BY at, rowid`,
   );
-  const append = db.transaction((sessionUid: string, events: AuthEvent[], expiresAt: number) => {
-    for (const e of events) {
-      insert.run(sessionUid, e.id, e.accountId, e.factor, JSON.stringify(e.amr), e.at, e.authenticatorId ?? null, expiresAt);
-    }
-  });
+  // Rows made now, written in the next shared transaction (write-batches.ts).
+  const append = (sessionUid: string, events: AuthEvent[], expiresAt: number) => {
+    const rows = events.map((e) => [sessionUid, e.id, e.accountId, e.factor, JSON.stringify(e.amr), e.at, e.authenticatorId ?? null, expiresAt] as const);
+    return batches.add(() => {
+      for (const row of rows) insert.run(...row);
+    });
+  };
 
   return {
     async append(sessionUid, events, expiresAt) {
       purgeExpired();
-      append.immediate(sessionUid, events, expiresAt);
+      await append(sessionUid, events, expiresAt);
     },
     async listBySession(sessionUid, now) {
       return bySession.all(sessionUid, now).map(toAuthEvent);

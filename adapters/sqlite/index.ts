@@ -14,6 +14,7 @@ import { createExpiryPurge } from './expiry-purge.ts';
 import { createOidcAdapterClass } from './oidc-adapter.ts';
 import { createRecoverySecretStore } from './recovery-secrets.ts';
 import { createResourceStore } from './resources.ts';
+import { writeBatches } from './write-batches.ts';
 
 export interface SqliteStoresOptions {
   /** The database file (its directory is created if missing), or ':memory:'. */
@@ -29,18 +30,20 @@ export function openSqliteStores(options: SqliteStoresOptions): Stores {
   const purgeExpired = createExpiryPurge(db, now);
   const clients = createClientStore(db);
   const around = mappingErrors(sqliteStoreError);
+  const batches = writeBatches(db);
   const stores: Stores = {
     accounts: createAccountStore(db),
     authenticators: createAuthenticatorStore(db),
-    events: createAuthEventStore(db, purgeExpired),
+    events: createAuthEventStore(db, batches, purgeExpired),
     attempts: createAttemptStore(db, purgeExpired),
-    audit: createAuditStore(db),
+    audit: createAuditStore(db, batches),
     clients,
     recoverySecrets: createRecoverySecretStore(db),
     sessions: createAccountSessionStore(db),
     resources: createResourceStore(db),
     OidcAdapter: createOidcAdapterClass(db, clients, now, purgeExpired, around.adapter),
     async close() {
+      batches.flush();
       db.close();
     },
   };
