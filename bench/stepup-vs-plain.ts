@@ -21,7 +21,7 @@
 //   is accepted once per time step per authenticator, so accounts rotate (bench/stepup-vs-plain/account-pool.ts).
 // - Breakdown, to explain the ratios: each request timed at 1 client, and the SQLite statements each server ran per
 //   operation (better-sqlite3's statements counted inside the server process).
-// - BENCH_PROFILE=1: the step-up and silent scenarios again, each server under the V8 CPU profiler; raw profiles in
+// - BENCH_PROFILE=1: every scenario again, each server under the V8 CPU profiler; raw profiles in
 //   bench/results/profiles/ (not in git), the summary in bench/results/profile.md.
 // - Workers (when the product has STEPUP_WORKERS): the product as server/main.ts runs it, with 1, 2 (and up to the
 //   core count) workers; silent sign-ins and refresh grants at 16 clients per worker; server CPU summed over the
@@ -120,7 +120,7 @@ try {
   const profiles: Results['profiles'] = [];
   if (PROFILE) {
     mkdirSync(PROFILES, { recursive: true });
-    for (const scenario of scenarios.filter((s) => s.key !== 'refresh')) {
+    for (const scenario of scenarios) {
       for (const side of [product, plain]) {
         const file = new URL(`${scenario.key}-${side.server.kind}.cpuprofile`, PROFILES).pathname;
         log(`profile: ${scenario.title}, ${side.name}, ${PROFILE_MS / 1000} s at 16 clients`);

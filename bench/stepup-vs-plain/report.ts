@@ -467,7 +467,7 @@ export function writeProfileReport(results: Results, sections: string[], dir: UR
   );
   const md = [
     ...header(results, 'CPU profiles: where the server time goes'),
-    '`BENCH_PROFILE=1 npm run bench` runs the step-up and silent scenarios again, each server under the V8 CPU profiler (the inspector in the server process, 1 ms sampling). Raw profiles: bench/results/profiles/*.cpuprofile (not in git; open them in Chrome DevTools or summarize one with `npx tsx bench/stepup-vs-plain/profile-summary.ts <file> <operations> <server CPU ms per op>`).',
+    '`BENCH_PROFILE=1 npm run bench` runs every scenario again, each server under the V8 CPU profiler (the inspector in the server process, 1 ms sampling). Raw profiles: bench/results/profiles/*.cpuprofile (not in git; open them in Chrome DevTools or summarize one with `npx tsx bench/stepup-vs-plain/profile-summary.ts <file> <operations> <server CPU ms per op>`).',
     '',
     'How to read it: **self** time is spent in the function itself (a native it calls, such as JSON.parse or a hash, is charged to it; a SQLite native to better-sqlite3); **inclusive** time counts every function, file and group on the synchronous stack of a sample, so it answers "how much would go if this call went"; work after an `await` is not under its caller. (idle) is left out. Only the main thread is sampled: scrypt and other thread-pool work are in the server CPU, not in a profile. Groups: oidc-provider, better-sqlite3, other packages by name, node internals, and our folders (`server/ (ours)`, `interactions/ (ours)`, …).',
     '',
