@@ -19,7 +19,6 @@ import { guardStores } from './guarded-stores.ts';
 import { meteredStores, type Metrics } from './metrics.ts';
 import { httpsOnly } from './https-only.ts';
 import { requestLog } from './request-log.ts';
-import { currentModelReads } from './request-scope.ts';
 import { securityHeaders } from './security-headers.ts';
 import { redirectLimit } from './redirect-limit.ts';
 import { oauthStepUpParams } from './oauth-step-up-params.ts';
@@ -38,7 +37,7 @@ export interface AppDeps {
 export function createApp({ config, stores: raw, logger, now = systemClock, metrics }: AppDeps): Provider {
   const given = metrics ? meteredStores(raw, metrics) : raw;
   // Every store call of the provider and our routes: unreachable or unwritable storage answers 503, never 500.
-  const stores = guardStores(given, (cause) => logger.warn({ err: cause }, 'storage unavailable: answering 503 temporarily_unavailable'), currentModelReads);
+  const stores = guardStores(given, (cause) => logger.warn({ err: cause }, 'storage unavailable: answering 503 temporarily_unavailable'));
   // One registry cache for the provider (resource servers) and the assessment (their --min-acr rules).
   const registry = createResourceRegistry(stores.resources, config, now);
   const assess = createAssessor(stores, config.policy, () => resourceRules(registry));

@@ -2,7 +2,6 @@
 // adapters/*/errors.ts) answers 503 temporarily_unavailable, and a one-time code consumed twice answers invalid_grant.
 import { errors } from 'oidc-provider';
 import { forwardingAdapterClass } from '../adapters/adapter-forwarder.ts';
-import { forgetModelReads, readingOnce, type ModelReads } from '../adapters/request-reads.ts';
 import { wrapStoreCalls, type AroundStoreCall } from '../adapters/store-calls.ts';
 import { StoreError, type Stores } from '../adapters/types.ts';
 
@@ -33,44 +32,23 @@ type Convert = (error: unknown) => unknown;
 
 /**
  * Wraps every store method so that storage failures surface as StorageUnavailableError (`onFailure` sees the cause),
- * and the adapter's refusal to consume a model twice as the error oidc-provider answers a replay with. `modelReads`:
- * the current request's, where oidc-provider's model reads are kept for the rest of the request.
+ * and the adapter's refusal to consume a model twice as the error oidc-provider answers a replay with.
  */
-export function guardStores(stores: Stores, onFailure: (cause: unknown) => void, modelReads: () => ModelReads | undefined = () => undefined): Stores {
+export function guardStores(stores: Stores, onFailure: (cause: unknown) => void): Stores {
   const convert: Convert = (error) => {
     if (error instanceof StorageUnavailableError || !isStorageFailure(error)) return error;
     onFailure(error);
     return new StorageUnavailableError(error);
   };
   const guarded: AroundStoreCall = (call) => run(call, convert);
-  const wrapped = wrapStoreCalls(stores, guarded);
   return {
-    ...wrapped,
-    sessions: forgettingReadsOnRevoke(wrapped.sessions, modelReads),
+    ...wrapStoreCalls(stores, guarded),
     OidcAdapter: forwardingAdapterClass(
-      (model) => readingOnce(model, new stores.OidcAdapter(model), modelReads),
+      (model) => new stores.OidcAdapter(model),
       (model, method, call) => run(call, method === 'consume' ? (error) => replayError(model, error) ?? convert(error) : convert),
     ),
     close: () => stores.close(),
   };
-}
-
-/** The account revocation deletes sessions, grants, tokens and interactions without the adapter: the request's kept reads go. */
-function forgettingReadsOnRevoke(sessions: Stores['sessions'], modelReads: () => ModelReads | undefined): Stores['sessions'] {
-  return new Proxy(sessions, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (property !== 'revoke' || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        forgetModelReads(modelReads());
-        try {
-          return (await value.apply(target, args)) as unknown;
-        } finally {
-          forgetModelReads(modelReads());
-        }
-      };
-    },
-  });
 }
 
 async function run<T>(operation: () => Promise<T>, convert: Convert): Promise<T> {

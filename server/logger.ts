@@ -3,7 +3,7 @@ import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { PinoPretty } from 'pino-pretty';
-import { currentRequestId } from './request-scope.ts';
+import { currentRequestId } from './request-log.ts';
 
 /**
  * Readable lines (pino-pretty) only for a person at a terminal in development; JSON lines everywhere else (production,
@@ -21,7 +21,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       // With STEPUP_WORKERS above 1, a worker's lines name it (node:cluster's id: a replacement gets a new one).
       base: { pid: process.pid, hostname: hostname(), ...(cluster.worker && { worker: cluster.worker.id }) },
-      // Every line written while a request runs names it (server/request-log.ts, server/request-scope.ts).
+      // Every line written while a request runs names it (server/request-log.ts).
       mixin: () => {
         const requestId = currentRequestId();
         return requestId ? { requestId } : {};
