@@ -446,7 +446,7 @@ export function writeReport(results: Results, dir: URL, { lastSoak }: { lastSoak
           ...sqliteWriterLines(results.workers.sqliteWriter, results.workers.runs),
           '',
         ]
-      : ['## Workers', '', results.workersFailed ? `Not measured: the run failed (${results.workersFailed}).` : 'Not measured: the product has no `STEPUP_WORKERS` setting yet.', '']),
+      : ['## Workers', '', results.workersFailed ? `Not measured: the run failed (${results.workersFailed}).` : 'Not measured in this run (`BENCH_WORKERS=0` skips the workers).', '']),
     '## Password hashing alone (excluded from the flows)',
     '',
     markdownTable(['', 'p50', 'p99', 'rate'], passwordRows(results)),
