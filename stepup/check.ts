@@ -1,6 +1,6 @@
 // The step-up decision at the authorization endpoint, framework-free: the oidc-provider Check (server/stepup-check.ts)
 // only translates its outcome.
-import type { AccountRecord, AuditEvent, Stores } from '../adapters/types.ts';
+import type { AccountRecord, Stores } from '../adapters/types.ts';
 import { decisionEvent } from './audit.ts';
 import { DISABLED, NOT_REACHED, UNMET, policyRefusal, type Refusal } from './refusal.ts';
 import type { ClientPolicy, Decision } from '../policy/types.ts';
@@ -48,27 +48,24 @@ export function stepUpChecker({ assess, stores, eventTtl, now }: CheckDeps) {
     const proven = accountId ? (finished?.events ?? []).filter((event) => event.accountId === accountId) : [];
     const snapshot = accountSnapshot(stores, account?.id === accountId ? account : undefined);
     let assessment;
-    let audited: AuditEvent | undefined;
     try {
       assessment = await assess({ params, client, accountId, sessionUid: accountId ? session.uid : undefined, pending: proven, freshAt, now: at }, snapshot);
-      const { decision, request, newlyProven, priorLevel, disabled } = assessment;
-      if (accountId && !disabled) {
-        // An operation's decision names it (its types and hash): a step-up for it, or, once the user approved it on the
-        // approval page, the level that approved it. The satisfied check that only leads to that page does not name it,
-        // so a satisfied decision with an operation is an approved operation, never a cancelled one.
-        const record = decision.outcome !== 'satisfied' || approved ? operationRecord(operationOf(params)) : undefined;
-        audited = decisionEvent(now, decision, request, { accountId, clientId: client.clientId, sessionUid: session.uid }, { newlyProven, priorLevel }, record);
-      }
     } catch (error) {
       return { kind: 'refused', ...policyRefusal(error) };
     } finally {
-      // The proven events are stored after the assessment, which tells them apart from the session's earlier events,
-      // and asked for with the decision's audit event: on SQLite both are one write (adapters/sqlite/write-batches.ts).
-      await Promise.all([proven.length ? stores.events.append(session.uid, proven, at + eventTtl) : undefined, audited && stores.audit.append(audited)]);
+      // Stored after the assessment, which tells them apart from the session's earlier events.
+      if (proven.length) await stores.events.append(session.uid, proven, at + eventTtl);
     }
-    const { decision, disabled } = assessment;
+    const { decision, request, newlyProven, priorLevel, disabled } = assessment;
     // An operator disabled the account: its sessions were ended, and none may be used or resumed.
     if (disabled) return { kind: 'refused', ...DISABLED };
+    if (accountId) {
+      // An operation's decision names it (its types and hash): a step-up for it, or, once the user approved it on the
+      // approval page, the level that approved it. The satisfied check that only leads to that page does not name it,
+      // so a satisfied decision with an operation is an approved operation, never a cancelled one.
+      const record = decision.outcome !== 'satisfied' || approved ? operationRecord(operationOf(params)) : undefined;
+      await stores.audit.append(decisionEvent(now, decision, request, { accountId, clientId: client.clientId, sessionUid: session.uid }, { newlyProven, priorLevel }, record));
+    }
 
     switch (decision.outcome) {
       case 'satisfied':

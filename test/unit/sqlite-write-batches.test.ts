@@ -22,8 +22,8 @@ function databaseFile(): string {
 }
 
 /** A database whose IMMEDIATE transactions are counted. */
-function countingDatabase() {
-  const db = new Database(databaseFile());
+function countingDatabase(file = databaseFile()) {
+  const db = new Database(file);
   db.exec('CREATE TABLE rows (value TEXT NOT NULL UNIQUE)');
   let transactions = 0;
   const transaction = db.transaction.bind(db);
@@ -36,7 +36,7 @@ function countingDatabase() {
       },
     };
   }) as unknown as typeof db.transaction;
-  return { db, insert: db.prepare<[string]>('INSERT INTO rows (value) VALUES (?)'), transactions: () => transactions };
+  return { db, file, insert: db.prepare<[string]>('INSERT INTO rows (value) VALUES (?)'), transactions: () => transactions };
 }
 
 const values = (db: Database.Database) =>
@@ -70,6 +70,39 @@ describe('writeBatches', () => {
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
     expect(values(db)).toEqual(['taken', 'x', 'y']);
+    db.close();
+  });
+
+  it('rejects every write at once when the database is locked past the busy timeout, each not waiting its own', async () => {
+    const { db, file, insert, transactions } = countingDatabase();
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 20');
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const batches = writeBatches(db);
+      const results = await Promise.allSettled(['a', 'b', 'c'].map((value) => batches.add(() => insert.run(value))));
+      expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect(results.map((result) => ((result as PromiseRejectedResult).reason as { code?: string }).code)).toEqual(['SQLITE_BUSY', 'SQLITE_BUSY', 'SQLITE_BUSY']);
+      expect(transactions()).toBe(1);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    expect(values(db)).toEqual([]);
+    db.close();
+  });
+
+  it('writes nothing, and says so, if it is ever flushed inside an open transaction (a savepoint is not a commit)', async () => {
+    const { db, insert } = countingDatabase();
+    const batches = writeBatches(db);
+    const writes = ['a', 'b'].map((value) => batches.add(() => insert.run(value)));
+    db.exec('BEGIN');
+    batches.flush();
+    db.exec('ROLLBACK');
+    const results = await Promise.allSettled(writes);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    expect(values(db)).toEqual([]);
     db.close();
   });
 });
