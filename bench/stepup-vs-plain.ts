@@ -37,7 +37,7 @@ import { runLoad, type LoadResult } from './stepup-vs-plain/load.ts';
 import { measurePasswordCost } from './stepup-vs-plain/password-cost.ts';
 import { alternate, log, profiled, soak } from './stepup-vs-plain/phases.ts';
 import { profileSections } from './stepup-vs-plain/profile-summary.ts';
-import { machineInfo, printReport, writeReport, writeProfileReport, type Results, type ScenarioResult } from './stepup-vs-plain/report.ts';
+import { commitOf, machineInfo, printReport, writeReport, writeProfileReport, type Results, type ScenarioResult } from './stepup-vs-plain/report.ts';
 import { prepareScenarios } from './stepup-vs-plain/scenarios.ts';
 import { startServer } from './stepup-vs-plain/server-process.ts';
 import { measureSqliteWriter } from './stepup-vs-plain/sqlite-writer.ts';
@@ -80,6 +80,7 @@ const PROFILES = new URL('./results/profiles/', import.meta.url);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 const loadAtStart = loadavg();
+const commitAtStart = commitOf();
 const startedAt = Date.now();
 log(`quick run${SOAK ? ` + soak of up to ${FLOWS} flows` : ' (BENCH_SOAK=1 adds the 100 000-flow soak)'}${PROFILE ? ' + CPU profiles' : ''}; starting both servers`);
 const servers = await Promise.all([startServer('plain'), startServer('product')]);
@@ -163,7 +164,7 @@ try {
   results = {
     date: new Date().toISOString(),
     minutes: (Date.now() - startedAt) / 60_000,
-    machine: machineInfo(loadAtStart),
+    machine: machineInfo(loadAtStart, commitAtStart),
     settings: {
       BENCH_ROUNDS: ROUNDS,
       BENCH_ROUND_SECONDS: ROUND_MS / 1000,

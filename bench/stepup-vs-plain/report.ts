@@ -32,14 +32,17 @@ export interface Machine {
   cpuModel: string;
   memoryGiB: number;
   platform: string;
-  /** The commit measured (with "+ local changes" when the tree differed from it). */
+  /** The commit measured (with "+ local changes" when the tree differed from it), as the run started. */
   commit: string;
   /** Other work on the machine shows here: on 2 CPUs anything above ~2 slowed both sides. */
   loadAverage: { start: number[]; end: number[] };
 }
 
-/** BENCH_COMMIT names it when the bench runs outside a git checkout (an exported tree, `git archive`). */
-function commitOf(): string {
+/**
+ * The checkout's commit. Taken when the run starts: its servers run the code as it was then (a long soak may end after
+ * a new commit). BENCH_COMMIT names it when the bench runs outside a git checkout (an exported tree, `git archive`).
+ */
+export function commitOf(): string {
   if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT;
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
@@ -50,14 +53,15 @@ function commitOf(): string {
   }
 }
 
-export function machineInfo(loadAtStart: number[]): Machine {
+export function machineInfo(loadAtStart: number[], commitAtStart: string): Machine {
+  const commitAtEnd = commitOf();
   return {
     node: process.version,
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     platform: `${process.platform} ${process.arch}`,
-    commit: commitOf(),
+    commit: commitAtEnd === commitAtStart ? commitAtStart : `${commitAtStart} (the checkout was at ${commitAtEnd} when the run ended)`,
     loadAverage: { start: loadAtStart, end: loadavg() },
   };
 }
