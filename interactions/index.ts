@@ -13,6 +13,17 @@ export type { InteractionDeps } from './deps.ts';
 
 export function interactionMiddleware(deps: InteractionDeps): Middleware[] {
   const guarded = [formBody, csrfProtection(cookieOptions(deps.config, { path: '/' }))];
-  const routers: Router[] = [loginRoutes(deps, ...guarded), accountRoutes(deps, ...guarded)];
-  return [staticRoutes().routes() as unknown as Middleware, ...routers.map((router) => router.routes() as unknown as Middleware)];
+  return [under(['/static', '/favicon.ico'], staticRoutes()), under(['/interaction'], loginRoutes(deps, ...guarded)), under(['/account'], accountRoutes(deps, ...guarded))];
+}
+
+/**
+ * A router's routes, tried only for paths under its prefixes: every other request (the authorization and token
+ * endpoints above all) goes on without matching each route's pattern. Case-insensitive, as the routers' own matching.
+ */
+function under(prefixes: readonly string[], router: Router): Middleware {
+  const routes = router.routes() as unknown as Middleware;
+  return (ctx, next) => {
+    const path = ctx.path.toLowerCase();
+    return prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)) ? routes(ctx, next) : next();
+  };
 }
