@@ -27,9 +27,10 @@ export function createAuditStore(db: SqliteDatabase, batches: WriteBatches): Aud
   const readChain = async (afterSeq: number, limit: number) => readPage.all(afterSeq, limit).map(chained);
 
   return {
-    append(event) {
+    async append(event) {
+      // Copied now: what is hashed is the event as it was asked for, whatever its caller does with it meanwhile.
       const stored = storedForm(event);
-      return batches.add(() => appendLinked(stored));
+      await batches.add(() => appendLinked(stored));
     },
     async list({ accountId, type, limit }) {
       const where: string[] = [];
