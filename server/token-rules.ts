@@ -19,20 +19,13 @@ export interface GrantSource {
   resource?: string | string[];
 }
 
-/** What the policy says of an operation type (the `operations` map of the policy file, when it has one). */
-interface OperationConstraints {
-  accessTokenTTL?: number;
-  dpop?: boolean;
-}
-
 /** The rules from the token's level and from the operation types it approves (authorization_details, RFC 9396). */
 function levelAndOperationRules(policy: StepUpPolicy, source: Pick<GrantSource, 'acr' | 'rar'> | undefined): TokenRule[] {
   const rules: TokenRule[] = [];
   const level = source?.acr === undefined ? undefined : levelFor(policy.ladder, source.acr);
   if (level) rules.push({ source: `level ${level.acr}`, accessTokenTTL: level.accessTokenTTL, dpop: level.dpop });
-  const operations = (policy as { operations?: Record<string, OperationConstraints | undefined> }).operations;
   for (const type of new Set((source?.rar ?? []).map((detail) => detail.type))) {
-    const operation = operations?.[type];
+    const operation = policy.operations[type];
     if (operation) rules.push({ source: `operation ${type}`, accessTokenTTL: operation.accessTokenTTL, dpop: operation.dpop });
   }
   return rules;
